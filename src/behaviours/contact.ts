@@ -1,0 +1,98 @@
+/**
+ * The seed's `basic_partial_node` contact behaviour: when this node learns of a node that
+ * provides node events (a coordinator, typically), it asks to subscribe by proposing an edge from
+ * that node to itself, then catches up on the nodes that one already knows.
+ */
+import { EventType, KnowledgeSource, type KnowledgeObject } from '../knowledge/index.ts';
+import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
+import { EdgeType, NodeType } from '../protocol/index.ts';
+import { RID } from '../rid/index.ts';
+import { nodeProfileOf } from './coordinator.ts';
+import { EDGE_TYPE, NODE_TYPE, edgeCovers, proposedEdgeBundle } from './edge.ts';
+
+/** The one request the catch-up makes; `RequestHandler` fits. */
+export interface RidFetcher {
+  fetchRids(target: { node: string }, req: { rid_types?: readonly string[] }): Promise<{ rids: readonly (RID | string)[] }>;
+}
+
+export interface ContactHandlersOptions {
+  /** RID types requested on the edge beyond node and edge. */
+  extraRidTypes?: readonly string[];
+  /**
+   * Where catch-up requests go. Default: the context's network when it exposes a
+   * `requestHandler` (a NetworkInterface does); without one the catch-up is skipped.
+   */
+  fetcher?: RidFetcher | (() => RidFetcher);
+  /** Fetch the node RIDs the contact knows and handle the unknown ones. Default true. */
+  catchUp?: boolean;
+}
+
+export function contactHandlers(options: ContactHandlersOptions = {}): KnowledgeHandler[] {
+  const ridTypes = [...new Set([NODE_TYPE, EDGE_TYPE, ...(options.extraRidTypes ?? [])])];
+  return [
+    createHandler(
+      HandlerType.Network,
+      { ridTypes: [NODE_TYPE], name: 'contactNodeEventProvider' },
+      async function contactNodeEventProvider(ctx: HandlerContext, kobj: KnowledgeObject) {
+        if (kobj.normalizedEventType !== EventType.NEW) return;
+        const me = ctx.identity.rid.toString();
+        const peer = kobj.rid.toString();
+        if (peer === me) return;
+        const profile = nodeProfileOf(kobj);
+        if (!profile || !profile.provides.event.map(String).includes(NODE_TYPE)) return;
+
+        const iAmFull = ctx.identity.profile.node_type === NodeType.FULL;
+        const peerIsFull = profile.node_type === NodeType.FULL;
+        // Two partial nodes cannot deliver to each other: neither serves the poll endpoint.
+        if (!iAmFull && !peerIsFull) {
+          ctx.logger.debug({ node: peer }, 'node provides node events but neither side has a server; no edge');
+          return;
+        }
+
+        const existing = ctx.graph.getEdgeProfile({ source: peer, target: me });
+        if (edgeCovers(existing, ridTypes)) {
+          ctx.logger.debug({ node: peer }, 'already subscribed to node events of this node');
+        } else {
+          ctx.logger.info({ node: peer, ridTypes }, 'found a provider of node events; proposing an edge');
+          const edgeType = iAmFull ? EdgeType.WEBHOOK : EdgeType.POLL;
+          await ctx.handle({ bundle: proposedEdgeBundle(peer, me, ridTypes, edgeType) });
+        }
+
+        if (options.catchUp === false || !peerIsFull || !profile.base_url) return;
+        const fetcher = resolveFetcher(options.fetcher, ctx);
+        if (!fetcher) return;
+        let rids: readonly (RID | string)[];
+        try {
+          ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: [NODE_TYPE] }));
+        } catch (err) {
+          ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of node RIDs failed');
+          return;
+        }
+        let queued = 0;
+        for (const rid of rids) {
+          const s = String(rid);
+          if (s === me || s === peer) continue;
+          let parsed: RID;
+          try {
+            parsed = RID.of(rid);
+          } catch {
+            continue; // a peer's garbage must not end the catch-up
+          }
+          if (await ctx.cache.exists(parsed)) continue;
+          // External: the pipeline fetches manifest and bundle from a state provider, not our cache.
+          await ctx.handle({ rid: parsed, source: KnowledgeSource.EXTERNAL, sourceNode: peer });
+          queued++;
+        }
+        ctx.logger.info({ node: peer, known: rids.length, queued }, 'caught up on network state');
+      },
+    ),
+  ];
+}
+
+function resolveFetcher(option: ContactHandlersOptions['fetcher'], ctx: HandlerContext): RidFetcher | undefined {
+  if (typeof option === 'function') return option();
+  if (option) return option;
+  // The context types the network narrowly; a NodeInterface hands the full NetworkInterface.
+  const rh = (ctx.network as { requestHandler?: Partial<RidFetcher> }).requestHandler;
+  return typeof rh?.fetchRids === 'function' ? (rh as RidFetcher) : undefined;
+}

@@ -1,0 +1,65 @@
+/**
+ * The coordinator's welcome (the seed's `basic_coordinator_node` handshake handler): a node that
+ * announces itself to us as NEW gets our own bundle at once, so it can reach us, and an edge offer
+ * from us to it for node and edge events, so it learns about the rest of the network from us.
+ */
+import { Event, EventType, KnowledgeSource } from '../knowledge/index.ts';
+import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
+import { EdgeType, NodeType, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
+import type { KnowledgeObject } from '../knowledge/index.ts';
+import { EDGE_TYPE, NODE_TYPE, proposedEdgeBundle } from './edge.ts';
+
+export interface CoordinatorHandlersOptions {
+  /** RID types offered on the edge; default node and edge. */
+  ridTypes?: readonly string[];
+}
+
+/**
+ * Handlers (Network phase, `orn:koi-net.node`, incoming NEW) to add with `processor.addHandler`.
+ *
+ * Edge direction: source = this node (the provider), target = the new node; WEBHOOK when the new
+ * node is FULL (we can call it), POLL when it is PARTIAL (it polls us). The edge is handled as
+ * internal knowledge, so the default network handler delivers it to the new node ("involves me").
+ */
+export function coordinatorHandlers(options: CoordinatorHandlersOptions = {}): KnowledgeHandler[] {
+  const ridTypes = options.ridTypes ?? [NODE_TYPE, EDGE_TYPE];
+  return [
+    createHandler(
+      HandlerType.Network,
+      { ridTypes: [NODE_TYPE], eventTypes: [EventType.NEW], name: 'coordinatorHandshake' },
+      async function coordinatorHandshake(ctx: HandlerContext, kobj: KnowledgeObject) {
+        // Only a node's own announcement (or a peer relaying it) is a handshake; our own writes are not.
+        if (kobj.source !== KnowledgeSource.EXTERNAL) return;
+        const me = ctx.identity.rid.toString();
+        const peer = kobj.rid.toString();
+        if (peer === me) return;
+        const profile = nodeProfileOf(kobj);
+        if (!profile) {
+          ctx.logger.warn({ node: peer }, 'new node has no valid profile; no handshake');
+          return;
+        }
+        ctx.logger.info({ node: peer, nodeType: profile.node_type }, 'welcoming new node: sharing our bundle and offering an edge');
+        await ctx.network.pushEventTo(Event.fromBundle(ctx.identity.bundle, EventType.NEW), peer, true);
+
+        const edgeType = profile.node_type === NodeType.FULL ? EdgeType.WEBHOOK : EdgeType.POLL;
+        const edge = proposedEdgeBundle(me, peer, ridTypes, edgeType);
+        // A node that re-introduces itself may have lost our edge while we still cache it, and an
+        // identical bundle would stop at the manifest handler; forgetting it first makes it travel.
+        if (ctx.graph.getEdgeProfile({ rid: edge.rid })) {
+          await ctx.handle({ rid: edge.rid, eventType: EventType.FORGET });
+        }
+        await ctx.handle({ bundle: edge });
+      },
+    ),
+  ];
+}
+
+/** The node profile a node kobj carries, or undefined when the contents are not one. */
+export function nodeProfileOf(kobj: KnowledgeObject): NodeProfile | undefined {
+  if (kobj.contents === undefined) return undefined;
+  try {
+    return parseNodeProfile(kobj.contents);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { RID } from '../rid/index.ts';
+
+/** Linux (ext4, xfs, btrfs, tmpfs) and macOS refuse longer path components. */
+export const MAX_FILE_NAME_BYTES = 255;
+
+/** Prefix of hashed names; `~` is outside the base64url alphabet so they never collide. */
+export const HASHED_NAME_PREFIX = '~';
+
+/**
+ * The cache file name of an RID, as rid-lib names it: urlsafe base64 (RFC 4648 section 5) of the
+ * UTF-8 of the normalized RID string, `=` padding stripped, plus `.json`. Neither alphabet has
+ * `/`, `\` or a leading `.`, so no RID can make a name that leaves the cache directory.
+ *
+ * RIDs whose name would pass 255 bytes (RID strings past ~187 bytes) cannot be stored by rid-lib
+ * at all (OSError). We store them under `~<sha256 hex of the RID string>.json` instead and recover
+ * the RID from the manifest inside the file. rid-lib cannot read such files back by name; it never
+ * could have written them either.
+ */
+export function cacheFileName(rid: RID | string): string {
+  const ridString = RID.of(rid).toString();
+  const name = `${Buffer.from(ridString, 'utf8').toString('base64url')}.json`;
+  if (name.length <= MAX_FILE_NAME_BYTES) return name;
+  return `${HASHED_NAME_PREFIX}${createHash('sha256').update(ridString, 'utf8').digest('hex')}.json`;
+}

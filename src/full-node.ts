@@ -1,0 +1,178 @@
+/**
+ * A full node: the five KOI-net endpoints wired to a NodeInterface, and a helper that serves them.
+ * This is the seed's FastAPI template (broadcast -> handle as external + background flush, poll ->
+ * drain the caller's poll queue, fetch -> response handler) on the Express app of src/server.
+ */
+import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
+import { Event, KnowledgeSource } from './knowledge/index.ts';
+import { createKoiNetApp, startServer } from './server/app.ts';
+import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
+import type { NodeInterface } from './node.ts';
+import type { Logger } from './logger.ts';
+
+type BroadcastBody = Parameters<KoiNetHandlers['broadcastEvents']>[0];
+type PollBody = Parameters<KoiNetHandlers['pollEvents']>[0];
+
+export interface NodeHandlersOptions {
+  /**
+   * Requests wait for this before touching the node, so the server can listen before
+   * `node.initialize()` finishes (peers answering our first-contact handshake are then served).
+   */
+  ready?: Promise<void>;
+  logger?: Logger;
+}
+
+/** The endpoint handlers plus a way to wait for the background flushes they started. */
+export interface NodeHandlers extends KoiNetHandlers {
+  /** Resolves when every background flush started so far has ended (for shutdown). */
+  idle(): Promise<void>;
+}
+
+export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOptions = {}): NodeHandlers {
+  const logger = options.logger ?? node.logger.child({ component: 'endpoints' });
+  const ready = options.ready ?? Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
+  // A flush already waiting behind the running one covers every event queued meanwhile, so a burst
+  // of broadcasts costs at most two flushes instead of one per request.
+  let pendingFlush: Promise<void> | undefined;
+
+  const backgroundFlush = (): void => {
+    if (pendingFlush) return;
+    const running = [...inFlight];
+    const task: Promise<void> = Promise.allSettled(running)
+      .then(async () => {
+        pendingFlush = undefined;
+        await node.processor.flushKobjQueue();
+      })
+      .catch((err: unknown) => {
+        logger.error({ err: errorText(err) }, 'background flush of broadcast events failed');
+      })
+      .finally(() => {
+        inFlight.delete(task);
+      });
+    pendingFlush = task;
+    inFlight.add(task);
+  };
+
+  return {
+    async broadcastEvents(body: BroadcastBody) {
+      await ready;
+      const events = (body as { events: unknown[] }).events;
+      logger.debug({ count: events.length }, 'events broadcast to this node');
+      for (const wire of events) {
+        // One bad event must not cost the sender the others; the reference would 500 the lot.
+        try {
+          await node.processor.handle({ event: Event.fromJSON(wire), source: KnowledgeSource.EXTERNAL });
+        } catch (err) {
+          logger.warn({ err: errorText(err), rid: ridOf(wire) }, 'dropped a broadcast event');
+        }
+      }
+      backgroundFlush();
+      return null as Awaited<ReturnType<KoiNetHandlers['broadcastEvents']>>;
+    },
+
+    async pollEvents(body: PollBody) {
+      await ready;
+      const { rid, limit } = body as { rid: string; limit?: number };
+      const events = await node.network.flushPollQueue(rid, limit ?? 0);
+      return { events: events.map((e) => e.toJSON()) } as Awaited<ReturnType<KoiNetHandlers['pollEvents']>>;
+    },
+
+    async fetchRids(body) {
+      await ready;
+      return node.network.responseHandler.fetchRids(body);
+    },
+
+    async fetchManifests(body) {
+      await ready;
+      return node.network.responseHandler.fetchManifests(body);
+    },
+
+    async fetchBundles(body) {
+      await ready;
+      return node.network.responseHandler.fetchBundles(body);
+    },
+
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+export interface StartFullNodeOptions {
+  host: string;
+  /** 0 = any free port; the profile's base_url must then be known some other way. */
+  port: number;
+  /** Default `/koi-net`. */
+  rootPath?: string;
+  /** Largest accepted request body, express notation (`1mb`). */
+  bodyLimit?: string;
+  /** Check our own answers against the contract (tests). */
+  validateResponses?: boolean;
+  logger?: Logger;
+}
+
+export interface RunningFullNode {
+  /** The server's base URL, e.g. `http://127.0.0.1:8000/koi-net`. */
+  url: string;
+  port: number;
+  /** Stops accepting requests and waits for background flushes; does not finalize the node. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `node` and initializes it if needed. The server listens first and requests wait until
+ * initialization ends, so a first contact that answers our handshake at once is not refused.
+ */
+export async function startFullNode(node: NodeInterface, options: StartFullNodeOptions): Promise<RunningFullNode> {
+  const logger = options.logger ?? node.logger.child({ component: 'server' });
+  let markReady!: () => void;
+  let markFailed!: (err: unknown) => void;
+  const ready = new Promise<void>((res, rej) => {
+    markReady = res;
+    markFailed = rej;
+  });
+  // Requests racing a failed start see the error; nobody else awaits `ready` in that case.
+  ready.catch(() => {});
+  const handlers = createNodeHandlers(node, { ready, logger: logger.child({ component: 'endpoints' }) });
+  const { idle, ...endpoints } = handlers;
+  const rootPath = options.rootPath ?? DEFAULT_ROOT_PATH;
+  const app = createKoiNetApp({
+    handlers: endpoints,
+    rootPath,
+    bodyLimit: options.bodyLimit,
+    validateResponses: options.validateResponses,
+    logger,
+  });
+  const server = await startServer(app, { host: options.host, port: options.port });
+  try {
+    if (!node.initialized) await node.initialize();
+    markReady();
+  } catch (err) {
+    markFailed(err);
+    await server.close();
+    throw err;
+  }
+  const url = server.url + (rootPath === '/' ? '' : rootPath.replace(/\/+$/, ''));
+  logger.info({ url }, 'full node listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: server.port,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await idle();
+      })();
+      return closing;
+    },
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+function ridOf(wire: unknown): unknown {
+  return typeof wire === 'object' && wire !== null ? (wire as { rid?: unknown }).rid : undefined;
+}

@@ -1,0 +1,101 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { KoiNetNode, RID } from '../rid/index.ts';
+import { Bundle } from '../knowledge/index.ts';
+import { parseNodeProfile } from '../protocol/index.ts';
+import type { NodeProfile } from '../protocol/index.ts';
+import { KoiNetError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+
+/** The identity file as the reference writes it: `{"rid": ..., "profile": {...}}`. */
+interface IdentityFile {
+  rid: string;
+  profile: NodeProfile;
+}
+
+export interface NodeIdentityOptions {
+  name: string;
+  profile: NodeProfile;
+  /** Default `identity.json` in the working directory, as in the seed. */
+  filePath?: string;
+  logger?: Logger;
+}
+
+/**
+ * This node's RID and profile. The RID is made once, on first start, and never changes afterwards:
+ * peers key their graph and queues on it. The profile is whatever the node is started with now,
+ * saved so that `koi-net status` and a later start can see it.
+ */
+export class NodeIdentity {
+  private cachedBundle: Bundle | undefined;
+
+  private constructor(
+    readonly rid: KoiNetNode,
+    readonly profile: NodeProfile,
+    readonly filePath: string,
+  ) {}
+
+  static async load(options: NodeIdentityOptions): Promise<NodeIdentity> {
+    const filePath = options.filePath ?? 'identity.json';
+    const logger = options.logger ?? silentLogger;
+    const profile = parseNodeProfile(options.profile);
+    const existing = await readIdentityFile(filePath);
+
+    let rid: KoiNetNode;
+    if (existing) {
+      rid = existing.rid;
+      if (rid.name !== options.name) {
+        logger.warn(
+          { rid: String(rid), configuredName: options.name },
+          'configured node name differs from the identity file; keeping the existing RID',
+        );
+      }
+    } else {
+      rid = KoiNetNode.generate(options.name);
+      logger.info({ rid: String(rid), filePath }, 'created node identity');
+    }
+
+    if (!existing || JSON.stringify(existing.profile) !== JSON.stringify(profile)) {
+      await writeIdentityFile(filePath, { rid: String(rid), profile });
+      if (existing) logger.info({ rid: String(rid) }, 'node profile changed; identity file updated');
+    }
+    return new NodeIdentity(rid, profile, filePath);
+  }
+
+  /**
+   * This node's own bundle. Made once per run so that repeated calls agree on the timestamp; the
+   * manifest handler drops it at start-up when the cached copy has the same hash.
+   */
+  get bundle(): Bundle {
+    this.cachedBundle ??= Bundle.generate(this.rid, this.profile as unknown as Record<string, unknown>);
+    return this.cachedBundle;
+  }
+}
+
+async function readIdentityFile(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(filePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let data: Partial<IdentityFile>;
+  try {
+    data = JSON.parse(text) as Partial<IdentityFile>;
+  } catch (err) {
+    throw new KoiNetError('invalid_identity', `identity file ${filePath} is not JSON; fix or remove it`, { cause: err });
+  }
+  const rid = RID.fromString(String(data.rid));
+  if (!(rid instanceof KoiNetNode)) {
+    throw new KoiNetError('invalid_identity', `identity file ${filePath} holds ${String(data.rid)}, not an orn:koi-net.node RID`);
+  }
+  return { rid, profile: parseNodeProfile(data.profile) };
+}
+
+async function writeIdentityFile(filePath: string, data: IdentityFile): Promise<void> {
+  await mkdir(dirname(filePath), { recursive: true });
+  const tmp = `${filePath}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(data, null, 2) + '\n');
+  await rename(tmp, filePath);
+}

@@ -1,0 +1,99 @@
+import { RID } from '../rid/index.ts';
+import { assertSchema } from '../protocol/index.ts';
+import { InvalidContentsError, InvalidEventTypeError } from '../errors.ts';
+import { isJsonObject, type JsonObject } from './json.ts';
+import { manifestFromValidWire, type Manifest, type ManifestWire } from './manifest.ts';
+import { Bundle } from './bundle.ts';
+
+/** What happened to an RID, from the sender's point of view. */
+export const EventType = {
+  NEW: 'NEW',
+  UPDATE: 'UPDATE',
+  FORGET: 'FORGET',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(EventType));
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && EVENT_TYPES.has(value);
+}
+
+/** Exact, case-sensitive, as the reference's StrEnum; anything else throws InvalidEventTypeError. */
+export function parseEventType(value: unknown): EventType {
+  if (!isEventType(value)) throw new InvalidEventTypeError(value);
+  return value;
+}
+
+/**
+ * On the wire `manifest` and `contents` are optional and Python sends them as `null` when unset;
+ * both forms are read, and toJSON omits them.
+ */
+export interface EventWire {
+  rid: string;
+  event_type: EventType;
+  manifest?: ManifestWire | null;
+  contents?: JsonObject | null;
+}
+
+export interface EventInit {
+  rid: RID;
+  eventType: EventType;
+  manifest?: Manifest | undefined;
+  contents?: JsonObject | undefined;
+}
+
+/** A signal about an RID: NEW, UPDATE or FORGET, optionally carrying the manifest and contents. */
+export class Event {
+  readonly rid: RID;
+  readonly eventType: EventType;
+  readonly manifest: Manifest | undefined;
+  readonly contents: JsonObject | undefined;
+
+  constructor(init: EventInit) {
+    if (init.contents !== undefined && !isJsonObject(init.contents)) {
+      throw new InvalidContentsError(init.contents, 'event contents must be a JSON object');
+    }
+    this.rid = init.rid;
+    this.eventType = parseEventType(init.eventType);
+    this.manifest = init.manifest;
+    this.contents = init.contents;
+    Object.freeze(this);
+  }
+
+  static fromRid(rid: RID | string, eventType: EventType): Event {
+    return new Event({ rid: RID.of(rid), eventType });
+  }
+
+  static fromManifest(manifest: Manifest, eventType: EventType): Event {
+    return new Event({ rid: manifest.rid, eventType, manifest });
+  }
+
+  static fromBundle(bundle: Bundle, eventType: EventType): Event {
+    return new Event({ rid: bundle.rid, eventType, manifest: bundle.manifest, contents: bundle.contents });
+  }
+
+  /** The bundle the event carries, when it carries both halves (as the reference's `Event.bundle`). */
+  get bundle(): Bundle | undefined {
+    if (this.manifest === undefined || this.contents === undefined) return undefined;
+    return new Bundle(this.manifest, this.contents);
+  }
+
+  static fromJSON(json: unknown): Event {
+    assertSchema('Event', json);
+    const wire = json as EventWire;
+    return new Event({
+      rid: RID.fromString(wire.rid),
+      eventType: parseEventType(wire.event_type),
+      manifest: wire.manifest == null ? undefined : manifestFromValidWire(wire.manifest),
+      contents: wire.contents == null ? undefined : wire.contents,
+    });
+  }
+
+  toJSON(): EventWire {
+    const out: EventWire = { rid: this.rid.toString(), event_type: this.eventType };
+    if (this.manifest !== undefined) out.manifest = this.manifest.toJSON();
+    if (this.contents !== undefined) out.contents = this.contents;
+    return out;
+  }
+}

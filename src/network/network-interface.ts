@@ -1,0 +1,278 @@
+import { KoiNetNode, RID, RIDType, KOI_NET_NODE_TYPE } from '../rid/index.ts';
+import type { Bundle, Event, Manifest } from '../knowledge/index.ts';
+import type { KnowledgeStore } from '../cache/index.ts';
+import { EdgeType, NodeType } from '../protocol/index.ts';
+import type { NodeProfile } from '../protocol/index.ts';
+import { RemoteHTTPError, UnreachableNodeError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import type { NetworkGraph } from './graph.ts';
+import type { EventQueues } from './queues.ts';
+import { RequestHandler } from './request-handler.ts';
+import { ResponseHandler } from './response-handler.ts';
+
+export interface NetworkInterfaceOptions {
+  cache: KnowledgeStore;
+  identity: { rid: KoiNetNode; profile: NodeProfile };
+  graph: NetworkGraph;
+  queues: EventQueues;
+  /** Default: one on `graph` with default timeout. */
+  requestHandler?: RequestHandler;
+  /** Default: one on `cache`. */
+  responseHandler?: ResponseHandler;
+  /** Base URL (…/koi-net) polled while this node has no neighbor to poll. */
+  firstContact?: string | undefined;
+  logger?: Logger;
+}
+
+/** Which queue an event went to; undefined when the target cannot be served at all. */
+export type QueueKind = 'webhook' | 'poll';
+
+/** A polled event and where it came from: the neighbor's node RID, or the first-contact URL. */
+export interface SourcedEvent {
+  event: Event;
+  source: string;
+}
+
+/**
+ * Statuses that say the request itself is wrong (malformed, refused, too large). Sending the same
+ * batch again gets the same answer, and since flushes keep order, requeueing it would block every
+ * later event to that peer forever; such a batch is dropped (and logged). Everything else (5xx,
+ * 404/405 from a base_url that may still be corrected, 429) is retried on the next flush.
+ */
+const NON_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
+
+/**
+ * High-level network actions of a node (the seed's NetworkInterface): queueing events for peers,
+ * delivering webhook queues, polling neighbors, and fetching state from providers. Remote failures
+ * never escape as exceptions from the delivery and fetch helpers: a peer that is down, answers an
+ * error, or answers garbage is logged and skipped, because one bad peer must not stop the node.
+ */
+export class NetworkInterface {
+  readonly cache: KnowledgeStore;
+  readonly identity: { rid: KoiNetNode; profile: NodeProfile };
+  readonly graph: NetworkGraph;
+  readonly queues: EventQueues;
+  readonly requestHandler: RequestHandler;
+  readonly responseHandler: ResponseHandler;
+  readonly firstContact: string | undefined;
+  private readonly logger: Logger;
+  /** Tail of the flush chain per node: a new flush starts only after the previous one settled. */
+  private readonly flushChains = new Map<string, Promise<void>>();
+
+  constructor(options: NetworkInterfaceOptions) {
+    this.cache = options.cache;
+    this.identity = options.identity;
+    this.graph = options.graph;
+    this.queues = options.queues;
+    this.logger = options.logger ?? silentLogger;
+    this.requestHandler =
+      options.requestHandler ?? new RequestHandler({ graph: options.graph, logger: this.logger.child({ component: 'requests' }) });
+    this.responseHandler = options.responseHandler ?? new ResponseHandler({ cache: options.cache });
+    this.firstContact = options.firstContact;
+  }
+
+  /**
+   * Queues `event` for `node`. An edge from this node to the target decides the queue by its
+   * edge_type; without one, FULL nodes get webhook delivery and PARTIAL nodes poll. A target with
+   * neither edge nor known profile cannot be served: the event is dropped with a warning (the
+   * reference crashes here).
+   */
+  async pushEventTo(event: Event, node: KoiNetNode | string, flush = false): Promise<QueueKind | undefined> {
+    const target = toNodeRid(node);
+    const kind = this.chooseQueue(target);
+    if (kind === undefined) {
+      this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
+      return undefined;
+    }
+    if (kind === 'webhook') await this.queues.pushWebhook(target, event);
+    else await this.queues.pushPoll(target, event);
+    this.logger.debug({ node: String(target), rid: String(event.rid), eventType: event.eventType, queue: kind }, 'queued event');
+    if (flush && kind === 'webhook') await this.flushWebhookQueue(target);
+    return kind;
+  }
+
+  /** Drains `node`'s poll queue (oldest first); limit 0 = everything. */
+  async flushPollQueue(node: KoiNetNode | string, limit = 0): Promise<Event[]> {
+    return await this.queues.drainPoll(toNodeRid(node), limit);
+  }
+
+  /**
+   * Sends `node`'s webhook queue to its base_url. Returns true when the queue was delivered (or
+   * empty). On a failure the batch goes back to the front of the queue in its order, so the next
+   * flush retries it before anything queued meanwhile; flushes of one node run one at a time, so
+   * two concurrent flushes can never deliver out of order.
+   */
+  flushWebhookQueue(node: KoiNetNode | string): Promise<boolean> {
+    const target = toNodeRid(node);
+    const key = target.toString();
+    const previous = this.flushChains.get(key) ?? Promise.resolve();
+    const run = previous.then(() => this.deliverWebhookQueue(target));
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.flushChains.set(key, tail);
+    void tail.then(() => {
+      if (this.flushChains.get(key) === tail) this.flushChains.delete(key);
+    });
+    return run;
+  }
+
+  /** Flushes every non-empty webhook queue; peers are flushed concurrently, each in order. */
+  async flushAllWebhookQueues(): Promise<void> {
+    await Promise.all(
+      this.queues.webhookNodes().map(async (node) => {
+        try {
+          await this.flushWebhookQueue(node);
+        } catch (err) {
+          // One broken queue (e.g. a key that is not a node RID) must not stop the others.
+          this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
+        }
+      }),
+    );
+  }
+
+  /** Known FULL nodes (other than this one) whose profile lists `ridType` in provides.state. */
+  async getStateProviders(ridType: RIDType | string): Promise<KoiNetNode[]> {
+    const wanted = String(ridType);
+    const me = this.identity.rid.toString();
+    const providers: KoiNetNode[] = [];
+    for (const rid of await this.cache.listRids([KOI_NET_NODE_TYPE])) {
+      if (rid.toString() === me) continue;
+      const profile = this.graph.getNodeProfile(rid.toString());
+      if (profile?.node_type !== NodeType.FULL) continue;
+      if (!(profile.provides.state ?? []).some((t) => String(t) === wanted)) continue;
+      providers.push(toNodeRid(rid));
+    }
+    return providers;
+  }
+
+  /** Asks each state provider of the RID's type in turn; undefined when none has it. */
+  async fetchRemoteBundle(rid: RID | string): Promise<Bundle | undefined> {
+    const wanted = RID.of(rid);
+    for (const provider of await this.getStateProviders(wanted.type)) {
+      try {
+        const { bundles } = await this.requestHandler.fetchBundles({ node: provider }, { rids: [wanted] });
+        // Matched by RID rather than taking [0]: a confused peer may answer with something else.
+        const bundle = bundles.find((b) => b.rid.equals(wanted));
+        if (bundle) {
+          this.logger.debug({ rid: String(wanted), provider: String(provider) }, 'fetched remote bundle');
+          return bundle;
+        }
+      } catch (err) {
+        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorMessage(err) }, 'state provider failed to answer a bundle fetch');
+      }
+    }
+    this.logger.warn({ rid: String(wanted) }, 'no state provider has the bundle');
+    return undefined;
+  }
+
+  /** As fetchRemoteBundle, for the manifest only. */
+  async fetchRemoteManifest(rid: RID | string): Promise<Manifest | undefined> {
+    const wanted = RID.of(rid);
+    for (const provider of await this.getStateProviders(wanted.type)) {
+      try {
+        const { manifests } = await this.requestHandler.fetchManifests({ node: provider }, { rids: [wanted] });
+        const manifest = manifests.find((m) => m.rid.equals(wanted));
+        if (manifest) {
+          this.logger.debug({ rid: String(wanted), provider: String(provider) }, 'fetched remote manifest');
+          return manifest;
+        }
+      } catch (err) {
+        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorMessage(err) }, 'state provider failed to answer a manifest fetch');
+      }
+    }
+    this.logger.warn({ rid: String(wanted) }, 'no state provider has the manifest');
+    return undefined;
+  }
+
+  /** The seed's poll_neighbors: the events only. */
+  async pollNeighbors(): Promise<Event[]> {
+    return (await this.pollNeighborsWithSources()).map((s) => s.event);
+  }
+
+  /**
+   * Polls every FULL neighbor that has an edge to this node (it is the event source); while there
+   * is none, polls the first-contact URL instead, so a freshly introduced node hears the answer to
+   * its handshake. Peers are polled concurrently; the result keeps neighbor order. A peer that
+   * fails is logged and skipped.
+   */
+  async pollNeighborsWithSources(): Promise<SourcedEvent[]> {
+    const me = this.identity.rid.toString();
+    const targets: { target: { node: KoiNetNode } | { url: string }; source: string }[] = [];
+    for (const neighbor of this.graph.getNeighbors({ direction: 'in' })) {
+      if (neighbor.toString() === me) continue;
+      const profile = this.graph.getNodeProfile(neighbor);
+      if (profile?.node_type !== NodeType.FULL || !profile.base_url) continue;
+      targets.push({ target: { node: neighbor }, source: neighbor.toString() });
+    }
+    if (targets.length === 0 && this.firstContact) {
+      targets.push({ target: { url: this.firstContact }, source: this.firstContact });
+    }
+    const batches = await Promise.all(
+      targets.map(async ({ target, source }) => {
+        try {
+          const { events } = await this.requestHandler.pollEvents(target, { rid: this.identity.rid });
+          if (events.length > 0) this.logger.debug({ source, count: events.length }, 'polled events');
+          return events.map((event) => ({ event, source }));
+        } catch (err) {
+          this.logger.warn({ source, err: errorMessage(err) }, 'poll failed');
+          return [];
+        }
+      }),
+    );
+    return batches.flat();
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private chooseQueue(target: KoiNetNode): QueueKind | undefined {
+    const edge = this.graph.getEdgeProfile({ source: this.identity.rid, target });
+    if (edge) return edge.edge_type === EdgeType.WEBHOOK ? 'webhook' : 'poll';
+    const profile = this.graph.getNodeProfile(target);
+    if (!profile) return undefined;
+    return profile.node_type === NodeType.FULL ? 'webhook' : 'poll';
+  }
+
+  private async deliverWebhookQueue(target: KoiNetNode): Promise<boolean> {
+    const node = target.toString();
+    try {
+      await this.requestHandler.resolveBaseUrl({ node: target });
+    } catch (err) {
+      // Leave the queue as it is: the node may become reachable when its profile arrives.
+      if (err instanceof UnreachableNodeError) {
+        this.logger.warn({ node, err: err.message }, 'webhook queue not flushed');
+        return false;
+      }
+      throw err;
+    }
+    const events = await this.queues.takeWebhook(target);
+    if (events.length === 0) return true;
+    try {
+      await this.requestHandler.broadcastEvents({ node: target }, { events });
+      await this.queues.ackWebhook(target);
+      this.logger.debug({ node, count: events.length }, 'webhook queue delivered');
+      return true;
+    } catch (err) {
+      if (err instanceof RemoteHTTPError && NON_RETRYABLE_STATUSES.has(err.status)) {
+        await this.queues.ackWebhook(target);
+        this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
+        return false;
+      }
+      await this.queues.requeueWebhookFront(target, events);
+      this.logger.warn({ node, count: events.length, err: errorMessage(err) }, 'webhook delivery failed; events requeued');
+      return false;
+    }
+  }
+}
+
+function toNodeRid(value: KoiNetNode | RID | string): KoiNetNode {
+  if (value instanceof KoiNetNode) return value;
+  const rid = RID.fromString(String(value));
+  if (!(rid instanceof KoiNetNode)) throw new UnreachableNodeError(String(value), 'not an orn:koi-net.node RID');
+  return rid;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

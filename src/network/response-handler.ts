@@ -1,0 +1,132 @@
+import { RID, RIDType } from '../rid/index.ts';
+import type { BundleWire, ManifestWire } from '../knowledge/index.ts';
+import type { KnowledgeStore } from '../cache/index.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+
+/*
+ * Request and response shapes are the wire JSON of the contract (snake_case). They are declared
+ * structurally here, with every list optional on input, so that the server's validated bodies
+ * (with or without schema defaults applied) can be passed in as they are.
+ */
+export interface FetchRidsBody {
+  rid_types?: readonly string[] | undefined;
+}
+export interface FetchManifestsBody {
+  rid_types?: readonly string[] | undefined;
+  rids?: readonly string[] | undefined;
+}
+export interface FetchBundlesBody {
+  rids: readonly string[];
+}
+export interface RidsPayloadBody {
+  rids: string[];
+}
+export interface ManifestsPayloadBody {
+  manifests: ManifestWire[];
+  not_found: string[];
+}
+export interface BundlesPayloadBody {
+  bundles: BundleWire[];
+  /** The same list again, for 1.0.0b6 readers, which read the bundles from this field. */
+  manifests: BundleWire[];
+  not_found: string[];
+  deferred: string[];
+}
+
+/** The cache calls the response handler needs; sync or async, so in-memory stores fit too. */
+export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'>;
+
+export interface ResponseHandlerOptions {
+  cache: ResponseCache;
+  logger?: Logger;
+}
+
+/**
+ * Answers the three fetch requests from the local cache (PROTOCOL.md section 3). Wire JSON in and
+ * out, so the server's operation handlers can call it directly. Event broadcast and poll are not
+ * here: they need the processor and the queues (the node wires them).
+ */
+export class ResponseHandler {
+  private readonly cache: ResponseCache;
+  private readonly logger: Logger;
+
+  constructor(options: ResponseHandlerOptions) {
+    this.cache = options.cache;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async fetchRids(req: FetchRidsBody = {}): Promise<RidsPayloadBody> {
+    const types = parseRidTypes(req.rid_types);
+    if (types === null) return { rids: [] };
+    const rids = await this.cache.listRids(types.length > 0 ? types : undefined);
+    this.logger.debug({ ridTypes: req.rid_types ?? [], count: rids.length }, 'answered fetch rids');
+    return { rids: rids.map(String) };
+  }
+
+  /**
+   * The requested RIDs when any are given (rid_types is then ignored, as in the reference), else
+   * every cached RID of the types. Manifests come from the cache's in-memory index, so no bundle
+   * file is read.
+   */
+  async fetchManifests(req: FetchManifestsBody = {}): Promise<ManifestsPayloadBody> {
+    const manifests: ManifestWire[] = [];
+    const notFound: string[] = [];
+    let candidates: (RID | string)[];
+    if (req.rids && req.rids.length > 0) {
+      candidates = [...req.rids];
+    } else {
+      const types = parseRidTypes(req.rid_types);
+      candidates = types === null ? [] : await this.cache.listRids(types.length > 0 ? types : undefined);
+    }
+    for (const candidate of candidates) {
+      const rid = toRid(candidate);
+      const manifest = rid && (await this.cache.readManifest(rid));
+      if (manifest) manifests.push(manifest.toJSON());
+      else notFound.push(String(candidate));
+    }
+    this.logger.debug({ count: manifests.length, notFound: notFound.length }, 'answered fetch manifests');
+    return { manifests, not_found: notFound };
+  }
+
+  /** Reads only the requested bundle files, so the cost follows the request, not the cache size. */
+  async fetchBundles(req: FetchBundlesBody): Promise<BundlesPayloadBody> {
+    const bundles: BundleWire[] = [];
+    const notFound: string[] = [];
+    for (const requested of req.rids) {
+      const rid = toRid(requested);
+      const bundle = rid && (await this.cache.read(rid));
+      if (bundle) bundles.push(bundle.toJSON());
+      else notFound.push(String(requested));
+    }
+    this.logger.debug({ count: bundles.length, notFound: notFound.length }, 'answered fetch bundles');
+    // One array under both names: JSON serialization writes it twice, which is what b6 readers need.
+    return { bundles, manifests: bundles, not_found: notFound, deferred: [] };
+  }
+}
+
+/** An RID string we cannot parse cannot be cached either; it is simply not found. */
+function toRid(value: RID | string): RID | undefined {
+  if (value instanceof RID) return value;
+  try {
+    return RID.fromString(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parsed type filter: [] = no filter. null = every given type was unparsable, so nothing can
+ * match; dropping them instead would turn the filter into "all", the opposite of what was asked.
+ */
+function parseRidTypes(values: readonly string[] | undefined): RIDType[] | null {
+  if (!values || values.length === 0) return [];
+  const types: RIDType[] = [];
+  for (const value of values) {
+    try {
+      types.push(RIDType.fromString(value));
+    } catch {
+      // skipped: see above
+    }
+  }
+  return types.length > 0 ? types : null;
+}

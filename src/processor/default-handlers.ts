@@ -1,0 +1,152 @@
+import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE } from '../rid/index.ts';
+import { Bundle, Event, EventType, KnowledgeSource, type JsonObject } from '../knowledge/index.ts';
+import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, type EdgeProfile } from '../protocol/index.ts';
+import { HandlerType, STOP_CHAIN, createHandler, type KnowledgeHandler } from './handler.ts';
+
+/**
+ * RID: nobody else tells this node who it is; a FORGET counts only for an RID we hold (a FORGET of
+ * something unknown has nothing to delete and nothing to announce).
+ */
+export const basicRidHandler: KnowledgeHandler = createHandler(HandlerType.RID, { name: 'basicRidHandler' }, async (ctx, kobj) => {
+  if (kobj.source === KnowledgeSource.EXTERNAL && kobj.rid.toString() === ctx.identity.rid.toString()) {
+    ctx.logger.debug({ rid: kobj.rid.toString() }, "external knowledge about this node's own RID ignored");
+    return STOP_CHAIN;
+  }
+  if (kobj.eventType === EventType.FORGET) {
+    if (!(await ctx.cache.exists(kobj.rid))) return STOP_CHAIN;
+    kobj.normalizedEventType = EventType.FORGET;
+    return kobj;
+  }
+  return undefined;
+});
+
+/**
+ * Manifest: only a different and strictly newer state is worth caching. Time is compared in
+ * microseconds since the epoch because peers may write timestamps with any offset.
+ */
+export const basicManifestHandler: KnowledgeHandler = createHandler(
+  HandlerType.Manifest,
+  { name: 'basicManifestHandler' },
+  async (ctx, kobj) => {
+    const incoming = kobj.manifest;
+    if (incoming === undefined) return undefined;
+    const cached = await ctx.cache.read(kobj.rid);
+    if (cached) {
+      if (incoming.sha256Hash === cached.manifest.sha256Hash) return STOP_CHAIN;
+      if (incoming.timeMicros <= cached.manifest.timeMicros) return STOP_CHAIN;
+      kobj.normalizedEventType = EventType.UPDATE;
+    } else {
+      kobj.normalizedEventType = EventType.NEW;
+    }
+    return kobj;
+  },
+);
+
+/**
+ * Bundle (edges, external): a peer proposing to subscribe to this node. Approval is a new internal
+ * bundle of the same edge, which the Network handler then sends to the peer; refusal is a FORGET
+ * of the edge sent straight to the peer, and the proposal is never cached.
+ */
+export const edgeNegotiationHandler: KnowledgeHandler = createHandler(
+  HandlerType.Bundle,
+  { name: 'edgeNegotiationHandler', ridTypes: [KOI_NET_EDGE_TYPE] },
+  async (ctx, kobj) => {
+    if (kobj.source !== KnowledgeSource.EXTERNAL || kobj.contents === undefined) return undefined;
+    let profile: EdgeProfile;
+    try {
+      profile = parseEdgeProfile(kobj.contents);
+    } catch (err) {
+      // A malformed edge from a peer must neither crash the node nor land in the graph.
+      ctx.logger.warn({ rid: kobj.rid.toString(), err: String(err) }, 'external edge bundle has an invalid profile; ignored');
+      return STOP_CHAIN;
+    }
+    const me = ctx.identity.rid.toString();
+    if (profile.source !== me || profile.status !== EdgeStatus.PROPOSED) return undefined;
+
+    const peer = profile.target;
+    const peerProfile = ctx.graph.getNodeProfile(peer);
+    if (!peerProfile) {
+      ctx.logger.warn({ rid: kobj.rid.toString(), peer }, 'edge proposed by an unknown node; ignored');
+      return STOP_CHAIN;
+    }
+
+    const provided = new Set<string>([
+      ...ctx.identity.profile.provides.event.map(String),
+      KOI_NET_NODE_TYPE.toString(),
+      KOI_NET_EDGE_TYPE.toString(),
+    ]);
+    const reasons: string[] = [];
+    if (profile.edge_type === EdgeType.WEBHOOK && peerProfile.node_type === NodeType.PARTIAL) {
+      reasons.push('a partial node cannot receive webhooks');
+    }
+    const unprovided = profile.rid_types.map(String).filter((t) => !provided.has(t));
+    if (unprovided.length > 0) reasons.push(`RID types not provided here: ${unprovided.join(', ')}`);
+
+    if (reasons.length > 0) {
+      ctx.logger.info({ rid: kobj.rid.toString(), peer, reasons }, 'refusing proposed edge');
+      try {
+        await ctx.network.pushEventTo(Event.fromRid(kobj.rid, EventType.FORGET), peer, true);
+      } catch (err) {
+        // The refusal is a courtesy; the proposal is dropped whether or not the peer hears of it.
+        ctx.logger.warn({ rid: kobj.rid.toString(), peer, err: String(err) }, 'could not send edge refusal');
+      }
+      return STOP_CHAIN;
+    }
+
+    ctx.logger.info({ rid: kobj.rid.toString(), peer }, 'approving proposed edge');
+    const approved: EdgeProfile = { ...profile, status: EdgeStatus.APPROVED };
+    // The approval must supersede the proposal in the cache even when the peer's clock runs ahead
+    // of ours, else the Manifest handler would drop it as not newer.
+    const proposedMs = kobj.manifest ? Math.floor(kobj.manifest.timeMicros / 1000) + 1 : 0;
+    const at = new Date(Math.max(Date.now(), proposedMs));
+    await ctx.handle({
+      bundle: Bundle.generate(kobj.rid, approved as unknown as JsonObject, at),
+      eventType: EventType.UPDATE,
+    });
+    return undefined;
+  },
+);
+
+/**
+ * Network: who hears about this change. Our own node and our own edges always go to the other end
+ * ("involves me"); otherwise only RID types this node provides events for are announced, to each
+ * subscriber whose outgoing edge asks for that type.
+ */
+export const basicNetworkOutputFilter: KnowledgeHandler = createHandler(
+  HandlerType.Network,
+  { name: 'basicNetworkOutputFilter' },
+  (ctx, kobj) => {
+    const me = ctx.identity.rid.toString();
+    const type = kobj.rid.type.toString();
+    let involvesMe = false;
+    if (kobj.source === KnowledgeSource.INTERNAL) {
+      if (type === KOI_NET_NODE_TYPE.toString()) {
+        involvesMe = kobj.rid.toString() === me;
+      } else if (type === KOI_NET_EDGE_TYPE.toString() && kobj.contents !== undefined) {
+        const edge = parseEdgeProfile(kobj.contents);
+        if (edge.source === me) {
+          kobj.networkTargets.add(edge.target);
+          involvesMe = true;
+        } else if (edge.target === me) {
+          kobj.networkTargets.add(edge.source);
+          involvesMe = true;
+        }
+      }
+    }
+    const provides = ctx.identity.profile.provides.event.map(String).includes(type);
+    if (provides || involvesMe) {
+      for (const subscriber of ctx.graph.getNeighbors({ direction: 'out', allowedType: kobj.rid.type })) {
+        kobj.networkTargets.add(subscriber.toString());
+      }
+    }
+    return kobj;
+  },
+);
+
+/** The four handlers a node has unless told otherwise, in registration order. */
+export const defaultHandlers: readonly KnowledgeHandler[] = Object.freeze([
+  basicRidHandler,
+  basicManifestHandler,
+  edgeNegotiationHandler,
+  basicNetworkOutputFilter,
+]);

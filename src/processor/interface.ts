@@ -1,0 +1,398 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts';
+import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
+import { KoiNetError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import type { ProcessorComponents } from './components.ts';
+import {
+  HandlerType,
+  STOP_CHAIN,
+  createHandler,
+  handlerMatches,
+  handlerName,
+  type HandleInput,
+  type HandlerContext,
+  type HandlerFunction,
+  type HandlerOptions,
+  type KnowledgeHandler,
+  type KnowledgeProcessor,
+  type StopChain,
+} from './handler.ts';
+
+export interface ProcessorOptions {
+  /** Registered first, in order. Default: none (the node passes the four built-in ones). */
+  defaultHandlers?: readonly KnowledgeHandler[];
+  logger?: Logger;
+  /**
+   * Start processing as soon as something is queued (default true). With false, knowledge waits
+   * for `flushKobjQueue()` or `handle({ flush: true })`, as in the seed.
+   */
+  autoProcess?: boolean;
+}
+
+/** Where a kobj left the pipeline early. */
+export type StopPoint =
+  | HandlerType
+  /** FORGET of an RID that is not cached. */
+  | 'forget_not_cached'
+  | 'no_manifest'
+  | 'no_bundle'
+  /** No handler set a normalized event type: nothing to write, delete or announce. */
+  | 'no_normalized_event_type';
+
+export type ProcessResult =
+  | { status: 'completed'; kobj: KnowledgeObject }
+  | { status: 'stopped'; kobj: KnowledgeObject; at: StopPoint }
+  | { status: 'failed'; kobj: KnowledgeObject; error: unknown };
+
+export interface ProcessorCounters {
+  /** Went through every step. */
+  processed: number;
+  /** Ended early at a stop point (STOP_CHAIN, nothing to fetch, no normalized event type). */
+  stopped: number;
+  /** Ended by an exception (logged). */
+  failed: number;
+}
+
+interface QueueItem {
+  kobj: KnowledgeObject;
+  sourceNode: string | undefined;
+}
+
+/** Marks which handler threw, so the log line can name it. */
+class HandlerFailure extends Error {
+  constructor(
+    readonly handler: string,
+    readonly handlerType: HandlerType,
+    override readonly cause: unknown,
+  ) {
+    super(`${handlerType} handler ${handler} threw: ${String(cause)}`);
+  }
+}
+
+/**
+ * The node's knowledge pipeline (PROTOCOL.md section 4). Knowledge is queued by `handle()` and
+ * processed by one worker in FIFO order; each kobj runs under a promise-chain mutex, so no two kobjs
+ * are ever in flight at once, whoever calls `handle()`, `flushKobjQueue()` or `processKobj()`.
+ */
+export class ProcessorInterface implements KnowledgeProcessor {
+  readonly logger: Logger;
+  private readonly components: ProcessorComponents;
+  private readonly handlers: KnowledgeHandler[] = [];
+  private readonly queue: QueueItem[] = [];
+  private readonly autoProcess: boolean;
+  private readonly counts: ProcessorCounters = { processed: 0, stopped: 0, failed: 0 };
+  /** Tail of the mutex chain: resolves when the last scheduled kobj is done. */
+  private lock: Promise<void> = Promise.resolve();
+  /** The running drain loop, if any; resolves when the queue is empty. */
+  private draining: Promise<void> | undefined;
+  /**
+   * Marks code running inside a handler. There, waiting for the queue would wait for the very
+   * kobj that is waiting, so flushes return at once and processKobj runs nested.
+   */
+  private readonly insideKobj = new AsyncLocalStorage<{ active: boolean }>();
+
+  constructor(components: ProcessorComponents, options: ProcessorOptions = {}) {
+    this.components = components;
+    this.logger = options.logger ?? silentLogger;
+    this.autoProcess = options.autoProcess ?? true;
+    for (const handler of options.defaultHandlers ?? []) this.addHandler(handler);
+  }
+
+  /** Kobjs waiting (not counting the one in flight). */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  get counters(): Readonly<ProcessorCounters> {
+    return { ...this.counts };
+  }
+
+  /** Registered handlers, in call order. */
+  get registeredHandlers(): readonly KnowledgeHandler[] {
+    return [...this.handlers];
+  }
+
+  addHandler(handler: KnowledgeHandler): KnowledgeHandler {
+    // Re-validates through createHandler so hand-built objects get the same checks as registered ones.
+    const normalized = createHandler(handler.handlerType, handler, handler.fn);
+    this.handlers.push(normalized);
+    return normalized;
+  }
+
+  /** The TypeScript form of the reference's `@processor.register_handler(...)` decorator. */
+  registerHandler(handlerType: HandlerType, options: HandlerOptions, fn: HandlerFunction): KnowledgeHandler {
+    return this.addHandler(createHandler(handlerType, options, fn));
+  }
+
+  /** Normalizes knowledge into a kobj and queues it; with `flush`, resolves once it is processed. */
+  async handle(input: HandleInput): Promise<void> {
+    const item = this.normalize(input);
+    this.queue.push(item);
+    this.logger.debug(describe(item.kobj, item.sourceNode), 'queued knowledge object');
+    if (input.flush) {
+      await this.flushKobjQueue();
+    } else if (this.autoProcess) {
+      void this.startDrain();
+    }
+  }
+
+  /**
+   * Resolves when the queue is empty, including kobjs queued while it was being processed. Inside
+   * a handler it returns at once (the running worker will reach the new kobjs after this one).
+   */
+  flushKobjQueue(): Promise<void> {
+    if (this.insideKobj.getStore()?.active) return Promise.resolve();
+    return this.startDrain();
+  }
+
+  /**
+   * Runs one kobj through the pipeline now, bypassing the queue but not the mutex (from a handler
+   * it runs nested, since the mutex is held by the caller's own kobj).
+   */
+  processKobj(kobj: KnowledgeObject, sourceNode?: RID | string): Promise<ProcessResult> {
+    const item: QueueItem = { kobj, sourceNode: sourceNode === undefined ? undefined : String(sourceNode) };
+    if (this.insideKobj.getStore()?.active) return this.run(item);
+    return this.exclusive(() => this.run(item));
+  }
+
+  private normalize(input: HandleInput): QueueItem {
+    const sourceNode = input.sourceNode === undefined ? undefined : String(input.sourceNode);
+    // Knowledge that names the peer it came from is external unless the caller says otherwise.
+    const source = input.source ?? (sourceNode !== undefined ? KnowledgeSource.EXTERNAL : KnowledgeSource.INTERNAL);
+    let kobj: KnowledgeObject;
+    // Precedence as in the reference: the first of rid, manifest, bundle, event, kobj that is given.
+    if (input.rid !== undefined) kobj = KnowledgeObject.fromRid(input.rid, input.eventType, source);
+    else if (input.manifest !== undefined) kobj = KnowledgeObject.fromManifest(input.manifest, input.eventType, source);
+    else if (input.bundle !== undefined) kobj = KnowledgeObject.fromBundle(input.bundle, input.eventType, source);
+    else if (input.event !== undefined) kobj = KnowledgeObject.fromEvent(input.event, input.eventType, source);
+    else if (input.kobj !== undefined) kobj = input.kobj;
+    else {
+      throw new KoiNetError('invalid_handle_input', "handle() needs one of 'rid', 'manifest', 'bundle', 'event' or 'kobj'");
+    }
+    return { kobj, sourceNode };
+  }
+
+  private startDrain(): Promise<void> {
+    this.draining ??= this.drain();
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    // Yield first so `draining` is assigned before the loop can find the queue empty and clear it.
+    await Promise.resolve();
+    for (;;) {
+      const item = this.queue.shift();
+      if (item === undefined) {
+        // Cleared in the same tick as the emptiness check, so a later handle() starts a new drain.
+        this.draining = undefined;
+        return;
+      }
+      await this.exclusive(() => this.run(item));
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.lock.then(fn);
+    this.lock = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** One kobj, never throwing: failures are logged and counted, and the worker moves on. */
+  private async run(item: QueueItem): Promise<ProcessResult> {
+    const marker = { active: true };
+    let result: ProcessResult;
+    try {
+      result = await this.insideKobj.run(marker, () => this.pipeline(item));
+    } catch (err) {
+      result = { status: 'failed', kobj: item.kobj, error: err instanceof HandlerFailure ? err.cause : err };
+      this.logFailure(item, err);
+    } finally {
+      marker.active = false;
+    }
+    if (result.status === 'completed') this.counts.processed++;
+    else if (result.status === 'stopped') this.counts.stopped++;
+    else this.counts.failed++;
+    return result;
+  }
+
+  private logFailure(item: QueueItem, err: unknown): void {
+    // Identify the kobj by RID, source and event types only: contents may be private.
+    const fields: Record<string, unknown> = describe(item.kobj, item.sourceNode);
+    let cause = err;
+    if (err instanceof HandlerFailure) {
+      fields.handler = err.handler;
+      fields.handlerType = err.handlerType;
+      cause = err.cause;
+    }
+    fields.err = cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause);
+    this.logger.error(fields, 'processing knowledge object failed; dropped it and moved on');
+  }
+
+  private context(item: QueueItem): HandlerContext {
+    const components = this.components;
+    const processor: KnowledgeProcessor = this;
+    return {
+      get cache() {
+        return components.cache;
+      },
+      get identity() {
+        return components.identity;
+      },
+      get graph() {
+        return components.graph;
+      },
+      get network() {
+        return components.network;
+      },
+      processor,
+      logger: this.logger,
+      sourceNode: item.sourceNode,
+      handle: (input) => this.handle(input),
+    };
+  }
+
+  private async callHandlerChain(
+    handlerType: HandlerType,
+    kobj: KnowledgeObject,
+    ctx: HandlerContext,
+  ): Promise<KnowledgeObject | StopChain> {
+    // Snapshot: a handler registering another must not change the chain it is running in.
+    for (const handler of [...this.handlers]) {
+      if (handler.handlerType !== handlerType || !handlerMatches(handler, kobj)) continue;
+      const name = handlerName(handler);
+      let result: unknown;
+      try {
+        result = await handler.fn(ctx, kobj);
+      } catch (err) {
+        throw new HandlerFailure(name, handlerType, err);
+      }
+      if (result === STOP_CHAIN) {
+        this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: name }, `${handlerType} chain stopped`);
+        return STOP_CHAIN;
+      }
+      if (result === undefined) continue;
+      if (result instanceof KnowledgeObject) {
+        kobj = result;
+        continue;
+      }
+      throw new HandlerFailure(
+        name,
+        handlerType,
+        new TypeError('a handler must return nothing, a KnowledgeObject or STOP_CHAIN'),
+      );
+    }
+    return kobj;
+  }
+
+  /** PROTOCOL.md section 4, steps 1 to 6. */
+  private async pipeline(item: QueueItem): Promise<ProcessResult> {
+    const ctx = this.context(item);
+    const { cache, graph, network } = this.components;
+    let kobj = item.kobj;
+    const stopped = (at: StopPoint): ProcessResult => {
+      this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
+      return { status: 'stopped', kobj, at };
+    };
+    const chain = async (type: HandlerType): Promise<boolean> => {
+      const next = await this.callHandlerChain(type, kobj, ctx);
+      if (next === STOP_CHAIN) return false;
+      kobj = next;
+      return true;
+    };
+
+    // 1. RID chain; FORGET takes the last known state from the cache and skips to step 4.
+    if (!(await chain(HandlerType.RID))) return stopped(HandlerType.RID);
+
+    if (kobj.eventType === EventType.FORGET) {
+      const cached = await cache.read(kobj.rid);
+      if (!cached) return stopped('forget_not_cached');
+      kobj.manifest = cached.manifest;
+      kobj.contents = cached.contents;
+    } else {
+      // 2. Manifest: from a state provider when external, from the cache when internal.
+      if (kobj.manifest === undefined) {
+        let manifest: Manifest | null | undefined;
+        if (kobj.source === KnowledgeSource.EXTERNAL) manifest = await network.fetchRemoteManifest(kobj.rid);
+        else manifest = (await cache.read(kobj.rid))?.manifest;
+        if (!manifest || manifest.rid.toString() !== kobj.rid.toString()) return stopped('no_manifest');
+        kobj.manifest = manifest;
+      }
+      if (!(await chain(HandlerType.Manifest))) return stopped(HandlerType.Manifest);
+
+      // 3. Bundle, the same way; then the Bundle chain.
+      if (kobj.contents === undefined || kobj.manifest === undefined) {
+        let bundle: Bundle | null | undefined;
+        if (kobj.source === KnowledgeSource.EXTERNAL) bundle = await network.fetchRemoteBundle(kobj.rid);
+        else bundle = await cache.read(kobj.rid);
+        if (!bundle || bundle.rid.toString() !== kobj.rid.toString()) return stopped('no_bundle');
+        if (kobj.manifest !== undefined && kobj.manifest.sha256Hash !== bundle.manifest.sha256Hash) {
+          // As the reference: the bundle wins, but the Manifest chain judged another state.
+          this.logger.warn(describe(kobj, item.sourceNode), 'fetched bundle carries a different manifest than the one handled');
+        }
+        kobj.manifest = bundle.manifest;
+        kobj.contents = bundle.contents;
+      }
+      if (!(await chain(HandlerType.Bundle))) return stopped(HandlerType.Bundle);
+    }
+
+    // 4. Cache write or delete; node and edge RIDs also change the network graph.
+    const type = kobj.rid.type.toString();
+    const isGraphType = type === KOI_NET_NODE_TYPE.toString() || type === KOI_NET_EDGE_TYPE.toString();
+    const normalized = kobj.normalizedEventType;
+    if (normalized === EventType.NEW || normalized === EventType.UPDATE) {
+      const bundle = kobj.bundle;
+      if (bundle === undefined) {
+        throw new KoiNetError('missing_bundle', `cannot cache ${kobj.rid.toString()}: a handler removed its manifest or contents`);
+      }
+      await cache.write(bundle);
+      if (isGraphType) await graph.applyWrite(bundle);
+    } else if (normalized === EventType.FORGET) {
+      await cache.delete(kobj.rid);
+      if (isGraphType) await graph.applyDelete(kobj.rid);
+    } else {
+      return stopped('no_normalized_event_type');
+    }
+
+    // 5. Network chain picks the targets; the node the knowledge came from never gets it back.
+    if (!(await chain(HandlerType.Network))) return stopped(HandlerType.Network);
+    if (item.sourceNode !== undefined && kobj.networkTargets.delete(item.sourceNode)) {
+      this.logger.debug(describe(kobj, item.sourceNode), 'not echoing the event to the node it came from');
+    }
+    if (kobj.networkTargets.size > 0) {
+      const event = kobj.normalizedEvent;
+      for (const target of kobj.networkTargets) {
+        try {
+          await network.pushEventTo(event, target);
+        } catch (err) {
+          // One unreachable or unknown target must not cost the others their event.
+          this.logger.warn({ ...describe(kobj, item.sourceNode), target, err: String(err) }, 'could not queue event for target');
+        }
+      }
+      try {
+        await network.flushAllWebhookQueues();
+      } catch (err) {
+        // The events stay queued; the next flush retries them.
+        this.logger.warn({ ...describe(kobj, item.sourceNode), err: String(err) }, 'webhook flush failed');
+      }
+    }
+
+    // 6. Final chain.
+    if (!(await chain(HandlerType.Final))) return stopped(HandlerType.Final);
+    return { status: 'completed', kobj };
+  }
+}
+
+/** Log fields that identify a kobj without its contents. */
+function describe(kobj: KnowledgeObject, sourceNode: string | undefined): Record<string, unknown> {
+  return {
+    rid: kobj.rid.toString(),
+    source: kobj.source,
+    eventType: kobj.eventType,
+    normalizedEventType: kobj.normalizedEventType,
+    ...(sourceNode === undefined ? {} : { sourceNode }),
+  };
+}

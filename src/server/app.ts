@@ -1,0 +1,304 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import { KoiNetError } from '../errors.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { DEFAULT_ROOT_PATH, loadOpenapiDocument, openapiDocument } from '../protocol/spec.ts';
+import { RID, RIDType } from '../rid/index.ts';
+import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
+import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
+import {
+  HttpProblem,
+  INTERNAL,
+  METHOD_NOT_ALLOWED,
+  NOT_FOUND,
+  TOO_LARGE,
+  badInputDetail,
+  isBadInputError,
+  validatorErrorsToDetail,
+  type FormatExplainer,
+  type ValidatorErrorItem,
+} from './errors.ts';
+
+export interface KoiNetAppOptions {
+  /** One async method per operation; called only with bodies that passed the contract. */
+  handlers: KoiNetHandlers;
+  /** Prefix of the five endpoints (default `/koi-net`); `''` or `'/'` serves them at the mount point. */
+  rootPath?: string;
+  /** Largest accepted request body, bytes or `'1mb'`-style (default `'1mb'`). */
+  bodyLimit?: string | number;
+  /** Also check handler results against the contract (a failure answers 500 and is logged). */
+  validateResponses?: boolean;
+  logger?: Logger;
+  /** Also answer the five paths without the prefix, as 1.0.x reference nodes do. */
+  alsoServeUnprefixed?: boolean;
+  /**
+   * Hand requests for paths this app does not own to the next middleware of a host app instead
+   * of answering 404, so the app can be mounted in front of other routes.
+   */
+  passThroughUnknown?: boolean;
+}
+
+interface RoutedOperation {
+  id: OperationId;
+  method: string;
+  path: string;
+}
+
+/** Per-request state kept on res.locals between pipeline stages. */
+interface KoiLocals {
+  koiOperation?: RoutedOperation;
+}
+
+/**
+ * Paths come from the generated operations table only, so a path changed in the contract cannot
+ * leave a stale route here.
+ */
+const OPERATIONS_BY_PATH: ReadonlyMap<string, RoutedOperation> = new Map(
+  (Object.keys(operations) as OperationId[]).map((id) => {
+    const op = operations[id];
+    return [op.path, { id, method: op.method.toUpperCase(), path: op.path }];
+  }),
+);
+
+const SPEC_PATH = '/openapi.json';
+
+function normalizeRootPath(root: string): string {
+  let r = root.trim();
+  if (r === '' || r === '/') return '';
+  if (!r.startsWith('/')) r = `/${r}`;
+  return r.replace(/\/+$/, '');
+}
+
+/** Gives 422 messages the RID parser's own reason instead of a regex dump. */
+const explainRidFailure: FormatExplainer = (kind, name, input) => {
+  if (typeof input !== 'string') return undefined;
+  const schemas = openapiDocument.components.schemas;
+  const which =
+    kind === 'format'
+      ? name
+      : name === schemas['RID']?.['pattern']
+        ? 'rid'
+        : name === schemas['RIDType']?.['pattern']
+          ? 'rid-type'
+          : undefined;
+  try {
+    if (which === 'rid') RID.fromString(input);
+    else if (which === 'rid-type') RIDType.fromString(input);
+    else return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : undefined;
+  }
+  return undefined;
+};
+
+function parses(parse: (s: string) => unknown): (s: string) => boolean {
+  return (s) => {
+    try {
+      parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+function isValidatorHttpError(err: unknown): err is { status: number; errors?: ValidatorErrorItem[]; message: string } {
+  return (
+    err instanceof Error &&
+    typeof (err as { status?: unknown }).status === 'number' &&
+    (Array.isArray((err as { errors?: unknown }).errors) || (err as { errors?: unknown }).errors === undefined)
+  );
+}
+
+/**
+ * Builds the KOI-net HTTP API as an express application (mountable with `host.use(path, app)`).
+ * Pipeline: route (own table) -> raw body + JSON parse -> express-openapi-validator -> handler
+ * -> one error handler that answers every failure with JSON.
+ */
+export function createKoiNetApp(options: KoiNetAppOptions): Express {
+  const {
+    handlers,
+    bodyLimit = '1mb',
+    validateResponses = false,
+    alsoServeUnprefixed = false,
+    passThroughUnknown = false,
+  } = options;
+  const rootPath = normalizeRootPath(options.rootPath ?? DEFAULT_ROOT_PATH);
+  const limit = parseByteLimit(bodyLimit);
+  const logger = options.logger ?? createLogger({ name: 'koi-net-server' });
+
+  const app = express();
+  // No framework fingerprinting, and no ETag-driven 304s on POST answers.
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  // 1. Route: decide the operation ourselves so 404/405 are JSON and the validator only ever
+  //    sees the canonical operation path, wherever this app is mounted.
+  const route: RequestHandler = (req, res, next) => {
+    const path = req.path;
+    let sub: string | undefined;
+    if (rootPath === '') sub = path;
+    else if (path.startsWith(`${rootPath}/`)) sub = path.slice(rootPath.length);
+    else if (alsoServeUnprefixed) sub = path;
+
+    if (sub === SPEC_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.status(200).json({ ...openapiDocument, servers: [{ url: rootPath || '/' }] });
+      return;
+    }
+    const op = sub === undefined ? undefined : OPERATIONS_BY_PATH.get(sub);
+    if (!op) {
+      // 'router' leaves this app altogether, back to the host app's next route.
+      if (passThroughUnknown) return next('router');
+      return next(NOT_FOUND());
+    }
+    if (req.method !== op.method) return next(METHOD_NOT_ALLOWED(op.method));
+    (res.locals as KoiLocals).koiOperation = op;
+    // express-openapi-validator runs with useRequestUrl, so it matches this canonical path.
+    req.url = op.path;
+    next();
+  };
+
+  // 2. Body: read (bounded), decode, parse.
+  const body: RequestHandler = (req, res, next) => {
+    const contentType = req.headers['content-type'];
+    const kind = classifyContentType(contentType);
+    readRawBody(req, limit).then(
+      (raw) => {
+        if (!raw.ok) {
+          if (raw.reason === 'too-large') return next(TOO_LARGE(limit));
+          req.socket.destroy();
+          return;
+        }
+        const parsed = parseJsonBody(raw.bytes, kind);
+        if (!parsed.ok) return next(HttpProblem.validation(parsed.detail));
+        req.body = parsed.value;
+        // The body is already JSON; say so, so the validator picks the contract's JSON schema
+        // (it would otherwise refuse a missing or `+json` Content-Type with 415).
+        req.headers['content-type'] = 'application/json';
+        next();
+      },
+      (err: unknown) => next(err),
+    );
+  };
+
+  // 3. Contract validation. The validator rewrites the document it gets: give it a copy.
+  const apiSpec = loadOpenapiDocument();
+  apiSpec['servers'] = [{ url: '/' }];
+  const validatorMiddlewares = OpenApiValidator.middleware({
+    apiSpec: apiSpec as unknown as Parameters<typeof OpenApiValidator.middleware>[0]['apiSpec'],
+    validateRequests: { allErrors: true, coerceTypes: false, removeAdditional: false },
+    validateResponses: validateResponses ? { coerceTypes: false, removeAdditional: false, allErrors: true } : false,
+    validateSecurity: false,
+    ignoreUndocumented: false,
+    useRequestUrl: true,
+    formats: {
+      rid: { type: 'string', validate: parses((s) => RID.fromString(s)) },
+      'rid-type': { type: 'string', validate: parses((s) => RIDType.fromString(s)) },
+    },
+  }) as unknown as RequestHandler[];
+
+  // 4. Dispatch to the handler.
+  const dispatch: RequestHandler = (req, res, next) => {
+    const op = (res.locals as KoiLocals).koiOperation;
+    if (!op) return next(INTERNAL());
+    const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown) => Promise<unknown>;
+    Promise.resolve()
+      .then(() => handler.call(handlers, req.body as unknown))
+      .then((result) => {
+        if (result === undefined || result === null) {
+          // Sent as text so the response validator's res.json hook cannot turn `null` into a 204.
+          res.status(200).type('application/json').send('null');
+          return;
+        }
+        res.status(200).json(result);
+      })
+      .catch(next);
+  };
+
+  // 5. Every failure becomes JSON here.
+  const onError = (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const problem = toProblem(err, req.body as unknown, logger, req);
+    if (res.headersSent) {
+      logger.error({ err, path: req.originalUrl }, 'error after the answer started; dropping the connection');
+      req.socket.destroy();
+      return;
+    }
+    res.status(problem.status);
+    for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+    res.json(problem.body);
+  };
+
+  app.use(route, body, ...validatorMiddlewares, dispatch);
+  app.use(onError);
+  return app;
+}
+
+function toProblem(err: unknown, body: unknown, logger: Logger, req: Request): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  if (err instanceof KoiNetError && isBadInputError(err)) return HttpProblem.validation(badInputDetail(err));
+  if (isValidatorHttpError(err)) {
+    switch (err.status) {
+      case 400:
+        return HttpProblem.validation(validatorErrorsToDetail(err.errors ?? [], body, explainRidFailure));
+      case 404:
+        return NOT_FOUND();
+      case 405:
+        return METHOD_NOT_ALLOWED('POST');
+      case 415:
+        return HttpProblem.validation([
+          {
+            type: 'model_attributes_type',
+            loc: ['body'],
+            msg: 'Input should be a valid dictionary or object to extract fields from',
+          },
+        ]);
+      default:
+        break;
+    }
+  }
+  logger.error({ err, method: req.method, path: req.originalUrl }, 'request failed');
+  return INTERNAL();
+}
+
+export interface StartServerOptions {
+  /** Interface to bind; default `127.0.0.1`. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningServer {
+  /** `http://host:port`, no trailing slash. */
+  url: string;
+  port: number;
+  server: Server;
+  /** Stops accepting, drops idle keep-alive connections, resolves when closed. */
+  close(): Promise<void>;
+}
+
+/** Listens with `app`; resolves once the port is bound. */
+export function startServer(app: RequestListener | Express, options: StartServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer(app as RequestListener);
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', onError);
+      const { port } = server.address() as AddressInfo;
+      const hostPart = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        url: `http://${hostPart}:${port}`,
+        port,
+        server,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((err) => (err ? fail(err) : done()));
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { RID } from '../../../src/rid/index.ts';
+import { cacheFileName, MAX_FILE_NAME_BYTES } from '../../../src/cache/index.ts';
+import { createHash } from 'node:crypto';
+
+interface FileNameDetail {
+  input: string;
+  rid_str: string;
+  filename: string;
+  filename_bytes: number;
+  exceeds_NAME_MAX_255: boolean;
+}
+
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/cache_filenames.json', import.meta.url), 'utf8')) as {
+  map: Record<string, string>;
+  details: FileNameDetail[];
+};
+
+describe('cache/cacheFileName', () => {
+  it('the fixture has entries', () => expect(Object.keys(fixture.map).length).to.be.greaterThan(30));
+
+  for (const [input, fileName] of Object.entries(fixture.map)) {
+    const detail = fixture.details.find((d) => d.input === input)!;
+    if (detail.exceeds_NAME_MAX_255) {
+      it(`${JSON.stringify(input.slice(0, 40))}...: too long for rid-lib, stored under ~sha256 instead`, () => {
+        const name = cacheFileName(RID.fromString(input));
+        const hex = createHash('sha256').update(detail.rid_str, 'utf8').digest('hex');
+        expect(name).to.equal(`~${hex}.json`);
+        expect(fileName.length).to.be.greaterThan(MAX_FILE_NAME_BYTES);
+      });
+    } else {
+      it(`${JSON.stringify(input)} -> ${fileName}`, () => {
+        expect(cacheFileName(RID.fromString(input))).to.equal(fileName);
+        expect(cacheFileName(input)).to.equal(fileName);
+        expect(cacheFileName(detail.rid_str)).to.equal(fileName);
+      });
+    }
+  }
+
+  it('never yields a path separator or dot name, whatever the RID', () => {
+    for (const s of ['orn:x.y:../../../etc/passwd', 'https://../..', 'foo:/..\\..', 'urn:a:..', 'orn:a.b:' + '../'.repeat(200)]) {
+      const name = cacheFileName(s);
+      expect(name, s).to.match(/^(~[0-9a-f]{64}|[A-Za-z0-9_-]+)\.json$/);
+      expect(Buffer.byteLength(name)).to.be.at.most(MAX_FILE_NAME_BYTES);
+    }
+  });
+
+  it('switches to the hashed form exactly when the base64 name would pass 255 bytes', () => {
+    // base64 of n bytes is ceil(4n/3) chars; + ".json" = 5.
+    const prefix = 'orn:a.b:';
+    for (let len = 180; len < 200; len++) {
+      const rid = prefix + 'x'.repeat(len - prefix.length);
+      const b64 = Math.ceil((len * 4) / 3);
+      const name = cacheFileName(rid);
+      expect(name.startsWith('~'), String(len)).to.equal(b64 + 5 > 255);
+    }
+  });
+});

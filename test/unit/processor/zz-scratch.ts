@@ -1,0 +1,13 @@
+import { STOP_CHAIN, type HandlerResult } from '../../../src/processor/index.ts';
+import type { KnowledgeObject } from '../../../src/knowledge/index.ts';
+type F1 = (k: KnowledgeObject) => Promise<HandlerResult>;
+type F2 = ((k: KnowledgeObject) => HandlerResult) | ((k: KnowledgeObject) => Promise<HandlerResult>);
+type F3 = (k: KnowledgeObject) => Promise<HandlerResult> | HandlerResult;
+type F4 = (k: KnowledgeObject) => HandlerResult | PromiseLike<HandlerResult>;
+const a1: F1 = async () => STOP_CHAIN;
+const a2: F2 = async () => STOP_CHAIN;
+const a3: F3 = async () => STOP_CHAIN;
+const a4: F4 = async () => STOP_CHAIN;
+const b2: F2 = () => STOP_CHAIN;
+const c2: F2 = async (k) => { if (k) return STOP_CHAIN; return k; };
+void a1, a2, a3, a4, b2, c2;
