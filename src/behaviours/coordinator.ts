@@ -1,11 +1,11 @@
 /**
  * The coordinator's welcome (the seed's `basic_coordinator_node` handshake handler): a node that
  * announces itself to us as NEW gets our own bundle at once, so it can reach us, and an edge offer
- * from us to it for node and edge events, so it learns about the rest of the network from us.
+ * from it to us for node and edge events, so that we hear of every node and edge it learns of.
  */
 import { Event, EventType, KnowledgeSource } from '../knowledge/index.ts';
 import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
-import { EdgeType, NodeType, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
+import { EdgeType, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
 import type { KnowledgeObject } from '../knowledge/index.ts';
 import { EDGE_TYPE, NODE_TYPE, proposedEdgeBundle } from './edge.ts';
 
@@ -17,9 +17,11 @@ export interface CoordinatorHandlersOptions {
 /**
  * Handlers (Network phase, `orn:koi-net.node`, incoming NEW) to add with `processor.addHandler`.
  *
- * Edge direction: source = this node (the provider), target = the new node; WEBHOOK when the new
- * node is FULL (we can call it), POLL when it is PARTIAL (it polls us). The edge is handled as
- * internal knowledge, so the default network handler delivers it to the new node ("involves me").
+ * Edge direction as in the reference's basic_coordinator_node: source = the new node (it provides
+ * the events), target = this coordinator, WEBHOOK (the coordinator is a full node, so even a partial
+ * node can deliver to it). The new node is the source, so its default bundle handler approves the
+ * edge and sends the APPROVED bundle back. The edge is handled here as internal knowledge, so the
+ * default network handler delivers the proposal to the new node ("involves me").
  */
 export function coordinatorHandlers(options: CoordinatorHandlersOptions = {}): KnowledgeHandler[] {
   const ridTypes = options.ridTypes ?? [NODE_TYPE, EDGE_TYPE];
@@ -41,8 +43,7 @@ export function coordinatorHandlers(options: CoordinatorHandlersOptions = {}): K
         ctx.logger.info({ node: peer, nodeType: profile.node_type }, 'welcoming new node: sharing our bundle and offering an edge');
         await ctx.network.pushEventTo(Event.fromBundle(ctx.identity.bundle, EventType.NEW), peer, true);
 
-        const edgeType = profile.node_type === NodeType.FULL ? EdgeType.WEBHOOK : EdgeType.POLL;
-        const edge = proposedEdgeBundle(me, peer, ridTypes, edgeType);
+        const edge = proposedEdgeBundle(peer, me, ridTypes, EdgeType.WEBHOOK);
         // A node that re-introduces itself may have lost our edge while we still cache it, and an
         // identical bundle would stop at the manifest handler; forgetting it first makes it travel.
         if (ctx.graph.getEdgeProfile({ rid: edge.rid })) {

@@ -1,4 +1,4 @@
-import { readFile as readFileCallback } from 'node:fs';
+import { readFile as readFileCallback, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -37,8 +37,13 @@ export interface CacheLogger {
 export interface CacheOptions {
   /** Default: console.warn. */
   logger?: CacheLogger;
-  /** Files read at once while indexing at open; default 64. */
-  concurrency?: number;
+  /**
+   * How open() reads the files it indexes. 0 (default): synchronously, in slices of 256 files
+   * with a yield to the event loop between slices; measured 2-3x faster than 64 concurrent
+   * async reads on a local disk (each async read is several thread-pool hops). n > 0: n async
+   * reads at once, better where every read has latency (network file systems).
+   */
+  scanConcurrency?: number;
 }
 
 interface IndexEntry {
@@ -58,10 +63,13 @@ const TEMP_FILE = /\.tmp-\d+-\d+$/;
 let tempCounter = 0;
 
 /**
- * The callback readFile, promisified: fs/promises' readFile reads in several thread-pool round
- * trips and made indexing 20k files about twice as slow.
+ * The callback readFile, promisified: fs/promises' readFile takes more thread-pool round trips and
+ * indexed 20k files about 1.5x slower.
  */
-const readFileFast = promisify(readFileCallback);
+const readFileAsync = promisify(readFileCallback);
+
+/** Files read synchronously between two yields to the event loop during the start-up scan. */
+const SCAN_SLICE = 256;
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
@@ -99,7 +107,7 @@ export class Cache implements KnowledgeStore {
       throw new CacheError(`cannot create cache directory ${directory}: ${errorMessage(err)}`, { cause: err });
     }
     const cache = new Cache(directory, options.logger ?? consoleLogger);
-    await cache.scan(Math.max(1, options.concurrency ?? 64));
+    await cache.scan(Math.max(0, Math.floor(options.scanConcurrency ?? 0)));
     return cache;
   }
 
@@ -300,14 +308,29 @@ export class Cache implements KnowledgeStore {
     );
 
     const loaded: (IndexEntry | undefined)[] = new Array(names.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < names.length) {
-        const i = next++;
-        loaded[i] = await this.loadEntry(names[i]!);
+    if (concurrency === 0) {
+      for (let start = 0; start < names.length; start += SCAN_SLICE) {
+        const end = Math.min(start + SCAN_SLICE, names.length);
+        for (let i = start; i < end; i++) loaded[i] = this.loadEntry(names[i]!, this.readSyncOrError(names[i]!));
+        // Let timers and sockets run between slices; a slice of small files takes a few ms.
+        if (end < names.length) await new Promise<void>((done) => setImmediate(done));
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+    } else {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < names.length) {
+          const i = next++;
+          let text: string | Error;
+          try {
+            text = await readFileAsync(this.pathOf(names[i]!), 'utf8');
+          } catch (err) {
+            text = err instanceof Error ? err : new Error(String(err));
+          }
+          loaded[i] = this.loadEntry(names[i]!, text);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+    }
 
     // Directory order, so which of two files claiming one RID wins does not depend on timing.
     for (const entry of loaded) {
@@ -330,9 +353,17 @@ export class Cache implements KnowledgeStore {
     }
   }
 
-  private async loadEntry(fileName: string): Promise<IndexEntry | undefined> {
+  private readSyncOrError(fileName: string): string | Error {
     try {
-      const text = await readFileFast(this.pathOf(fileName), 'utf8');
+      return readFileSync(this.pathOf(fileName), 'utf8');
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  private loadEntry(fileName: string, text: string | Error): IndexEntry | undefined {
+    try {
+      if (text instanceof Error) throw text;
       const bundle = Bundle.fromJSON(JSON.parse(text));
       return { rid: bundle.rid, fileName, type: bundle.rid.type.toString(), manifest: bundle.manifest };
     } catch (err) {

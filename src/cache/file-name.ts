@@ -14,8 +14,8 @@ export const HASHED_NAME_PREFIX = '~';
  *
  * RIDs whose name would pass 255 bytes (RID strings past ~187 bytes) cannot be stored by rid-lib
  * at all (OSError). We store them under `~<sha256 hex of the RID string>.json` instead and recover
- * the RID from the manifest inside the file. rid-lib cannot read such files back by name; it never
- * could have written them either.
+ * the RID from the manifest inside the file. rid-lib cannot read such files back by name (and its
+ * list_rids, which decodes every file name, would fail on one); it could never have written them.
  */
 export function cacheFileName(rid: RID | string): string {
   const ridString = RID.of(rid).toString();

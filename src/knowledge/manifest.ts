@@ -1,6 +1,6 @@
 import { RID } from '../rid/index.ts';
 import { assertSchema } from '../protocol/index.ts';
-import { SchemaValidationError } from '../errors.ts';
+import { KoiNetError, SchemaValidationError } from '../errors.ts';
 import { sha256HashJson, type JsonObject } from './json.ts';
 import { formatTimestampMicros, nowMicros, parseTimestampMicros } from './timestamp.ts';
 
@@ -47,6 +47,7 @@ export class Manifest {
   static generate(rid: RID | string, contents: JsonObject, at?: Date): Manifest {
     const sha256Hash = sha256HashJson(contents);
     const micros = at === undefined ? nowMicros() : at.getTime() * 1000;
+    if (!Number.isFinite(micros)) throw new KoiNetError('invalid_timestamp', 'Manifest.generate: `at` is an invalid Date');
     return new Manifest({ rid: RID.of(rid), timestamp: formatTimestampMicros(micros), sha256Hash });
   }
 

@@ -58,6 +58,11 @@ export class NetworkInterface {
   private readonly logger: Logger;
   /** Tail of the flush chain per node: a new flush starts only after the previous one settled. */
   private readonly flushChains = new Map<string, Promise<void>>();
+  /**
+   * Nodes already warned about as unreachable. Every processed kobj flushes all webhook queues,
+   * so without this a queue for, say, a PARTIAL node would log a warning per kobj.
+   */
+  private readonly warnedUnreachable = new Set<string>();
 
   constructor(options: NetworkInterfaceOptions) {
     this.cache = options.cache;
@@ -241,11 +246,17 @@ export class NetworkInterface {
     } catch (err) {
       // Leave the queue as it is: the node may become reachable when its profile arrives.
       if (err instanceof UnreachableNodeError) {
-        this.logger.warn({ node, err: err.message }, 'webhook queue not flushed');
+        const first = !this.warnedUnreachable.has(node);
+        this.warnedUnreachable.add(node);
+        const details = { node, err: err.message };
+        if (first) this.logger.warn(details, 'webhook queue not flushed; events stay queued');
+        else this.logger.debug(details, 'webhook queue not flushed; events stay queued');
         return false;
       }
       throw err;
     }
+    // Reachable again: a later loss of reachability deserves a fresh warning.
+    this.warnedUnreachable.delete(node);
     const events = await this.queues.takeWebhook(target);
     if (events.length === 0) return true;
     try {

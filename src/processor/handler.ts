@@ -66,7 +66,16 @@ export interface HandlerContext {
   handle(input: HandleInput): Promise<void>;
 }
 
-export type HandlerFunction = (ctx: HandlerContext, kobj: KnowledgeObject) => HandlerResult | Promise<HandlerResult>;
+/**
+ * `Promise<StopChain>` is listed on its own because TypeScript widens a unique symbol returned
+ * from an async function to `symbol` unless the contextual type names it outside the union; with
+ * it, `async (ctx, kobj) => { if (x) return STOP_CHAIN; return kobj; }` type-checks. (An async
+ * arrow whose only result is STOP_CHAIN still needs `: Promise<HandlerResult>`.)
+ */
+export type HandlerFunction = (
+  ctx: HandlerContext,
+  kobj: KnowledgeObject,
+) => HandlerResult | Promise<HandlerResult> | Promise<StopChain>;
 
 export interface KnowledgeHandler {
   readonly handlerType: HandlerType;

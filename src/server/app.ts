@@ -104,12 +104,14 @@ function parses(parse: (s: string) => unknown): (s: string) => boolean {
   };
 }
 
+const VALIDATOR_ERRORS = OpenApiValidator.error;
+
+/**
+ * Only the validator's own error classes are trusted for their status; a handler throwing some
+ * other error that happens to carry `status` is still a 500.
+ */
 function isValidatorHttpError(err: unknown): err is { status: number; errors?: ValidatorErrorItem[]; message: string } {
-  return (
-    err instanceof Error &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    (Array.isArray((err as { errors?: unknown }).errors) || (err as { errors?: unknown }).errors === undefined)
-  );
+  return Object.values(VALIDATOR_ERRORS).some((cls) => err instanceof cls);
 }
 
 /**
@@ -155,7 +157,8 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     }
     if (req.method !== op.method) return next(METHOD_NOT_ALLOWED(op.method));
     (res.locals as KoiLocals).koiOperation = op;
-    // express-openapi-validator runs with useRequestUrl, so it matches this canonical path.
+    // express-openapi-validator runs with useRequestUrl, so it matches this canonical path. The
+    // query string goes too: the contract has no query parameters and FastAPI ignores unknown ones.
     req.url = op.path;
     next();
   };

@@ -162,6 +162,7 @@ export function parseJsonBody(bytes: Buffer, kind: BodyKind): JsonBodyResult {
 function jsonErrorOffset(message: string, text: string): number {
   const m = /position (\d+)/.exec(message);
   if (m) return Number(m[1]);
+  if (/end of JSON input/i.test(message)) return text.length;
   let lo = 0; // longest prefix known not to hold the error
   let hi = text.length; // shortest prefix known to hold it
   while (hi - lo > 1) {

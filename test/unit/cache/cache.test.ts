@@ -85,7 +85,8 @@ describe('cache/Cache', () => {
     expect(logger.warnings).to.deep.equal([]);
   });
 
-  it('reads a directory written as the Python reference writes it', async () => {
+  for (const scanConcurrency of [0, 4]) {
+  it(`reads a directory written as the Python reference writes it (scanConcurrency ${scanConcurrency})`, async () => {
     await mkdir(dir, { recursive: true });
     const usable = fileNames.filter((d) => !d.exceeds_NAME_MAX_255);
     const expected = new Map<string, { hash: string; contents: JsonObject; timestamp: string }>();
@@ -96,7 +97,7 @@ describe('cache/Cache', () => {
       await writeFile(join(dir, d.filename), pythonFileText(d.rid_str, timestamp, v.sha256_hash!, v.contents!), 'utf8');
       expected.set(d.rid_str, { hash: v.sha256_hash!, contents: v.contents!, timestamp });
     }
-    const cache = await Cache.open(dir, { logger });
+    const cache = await Cache.open(dir, { logger, scanConcurrency });
     expect(logger.warnings).to.deep.equal([]);
     expect(cache.size).to.equal(expected.size);
     expect(cache.listRids().map(String).sort()).to.deep.equal([...expected.keys()].sort());
@@ -116,7 +117,7 @@ describe('cache/Cache', () => {
     );
   });
 
-  it('skips corrupt and foreign files with a warning, never crashing', async () => {
+  it(`skips corrupt and foreign files with a warning, never crashing (scanConcurrency ${scanConcurrency})`, async () => {
     await mkdir(dir, { recursive: true });
     const good = Bundle.generate(NODE, { ok: true });
     await writeFile(join(dir, cacheFileName(NODE)), JSON.stringify(good), 'utf8');
@@ -132,12 +133,13 @@ describe('cache/Cache', () => {
     };
     for (const [name, text] of Object.entries(bad)) await writeFile(join(dir, name), text, 'utf8');
     await mkdir(join(dir, 'subdir.json'));
-    const cache = await Cache.open(dir, { logger });
+    const cache = await Cache.open(dir, { logger, scanConcurrency });
     expect(cache.size).to.equal(1);
     expect(cache.listRids().map(String)).to.deep.equal([NODE]);
     expect(logger.warnings.length).to.equal(Object.keys(bad).length);
     expect((await cache.read(NODE))?.toJSON()).to.deep.equal(good.toJSON());
   });
+  }
 
   it('removes leftover temp files at open', async () => {
     await mkdir(dir, { recursive: true });

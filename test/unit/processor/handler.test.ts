@@ -115,3 +115,14 @@ describe('processor/handler', () => {
     expect(p.queueDepth).to.equal(1);
   });
 });
+
+describe('processor/handler: typing of handler functions', () => {
+  it('async handlers may return STOP_CHAIN or a kobj without annotations (compile-time check)', () => {
+    const h = createHandler(HandlerType.RID, {}, async (_ctx, k) => {
+      await Promise.resolve();
+      if (k.eventType === EventType.FORGET) return STOP_CHAIN;
+      return k;
+    });
+    expect(h.handlerType).to.equal('RID');
+  });
+});

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { RID } from '../../../src/rid/index.ts';
 import { Bundle, KnowledgeObject } from '../../../src/knowledge/index.ts';
-import { HandlerType, STOP_CHAIN } from '../../../src/processor/index.ts';
+import { HandlerType, STOP_CHAIN, type HandlerResult } from '../../../src/processor/index.ts';
 import { makeHarness, sleep, type Harness } from './fixtures/harness.ts';
 
 const thingBundle = (ref: string): Bundle => Bundle.generate(RID.fromString(`orn:test.thing:${ref}`), { v: ref });
@@ -56,7 +56,7 @@ describe('processor/queue: one worker, FIFO, failures contained', () => {
             let overlap = false;
             const queued: string[] = [];
             const seen: string[] = [];
-            local.processor.registerHandler(HandlerType.RID, {}, async (_c, k) => {
+            local.processor.registerHandler(HandlerType.RID, {}, async (_c, k): Promise<HandlerResult> => {
               if (++inFlight > 1) overlap = true;
               await sleep(Number(k.contents?.['d'] ?? 0));
               seen.push(k.rid.reference);

@@ -447,3 +447,26 @@ describe('server/body helpers', () => {
     if (!r.ok) expect(r.detail[0]!.loc).to.deep.equal(['body', 1]);
   });
 });
+
+describe('server/app: errors that only look like HTTP errors', () => {
+  it('a handler error carrying status 400 is still a 500 (only the validator decides 4xx)', async () => {
+    const node = new InMemoryNode();
+    const handlers: KoiNetHandlers = {
+      broadcastEvents: (b) => node.broadcastEvents(b),
+      pollEvents: (b) => node.pollEvents(b),
+      fetchRids: async () => {
+        throw Object.assign(new Error('upstream said 400'), { status: 400, errors: [] });
+      },
+      fetchManifests: (b) => node.fetchManifests(b),
+      fetchBundles: (b) => node.fetchBundles(b),
+    };
+    const running = await startServer(createKoiNetApp({ handlers, logger: capturingLogger() }), { port: 0 });
+    try {
+      const res = await send(`${running.url}/koi-net/rids/fetch`, { body: '{}' });
+      expect(res.status).to.equal(500);
+      expect(res.json).to.deep.equal({ detail: 'Internal Server Error' });
+    } finally {
+      await running.close();
+    }
+  });
+});

@@ -153,7 +153,8 @@ export async function send(
   if (init.contentType !== null) headers['content-type'] = init.contentType ?? 'application/json';
   // fetch adds text/plain for string bodies; a Uint8Array body goes out without a Content-Type.
   if (init.contentType === null && typeof body === 'string') body = new TextEncoder().encode(body);
-  const res = await fetch(url, { method, headers, body });
+  // A fresh copy types as Uint8Array<ArrayBuffer>, which fetch's BodyInit accepts.
+  const res = await fetch(url, { method, headers, body: typeof body === 'string' ? body : body && new Uint8Array(body) });
   const text = await res.text();
   let json: unknown;
   try {
