@@ -243,13 +243,20 @@ describe('koi-net CLI', function () {
     const status = await run(['status', '--data-dir', partialDir, '--json']);
     const s = JSON.parse(status.stdout) as {
       neighbors: { rid: string; node_type: string }[];
-      edges: { source: string; target: string; edge_type: string; rid_types: string[] }[];
+      edges: { source: string; target: string; edge_type: string; status: string; rid_types: string[] }[];
       cache: { by_type: Record<string, number> };
     };
     expect(s.neighbors.map((n) => n.rid)).to.deep.equal([coordinator.line.rid]);
-    expect(s.edges).to.have.length(1);
-    expect(s.edges[0]).to.include({ source: coordinator.line.rid, target: partial.line.rid, edge_type: 'POLL' });
-    expect(s.edges[0]!.rid_types).to.have.members(['orn:koi-net.node', 'orn:koi-net.edge']);
+    // Two edges, as in the reference's examples: the coordinator subscribes to the partial node
+    // (WEBHOOK, partial -> coordinator) and the partial node subscribes to the coordinator (POLL).
+    expect(s.edges).to.have.length(2);
+    const poll = s.edges.find((e) => e.edge_type === 'POLL');
+    const webhook = s.edges.find((e) => e.edge_type === 'WEBHOOK');
+    expect(poll).to.include({ source: coordinator.line.rid, target: partial.line.rid });
+    expect(webhook).to.include({ source: partial.line.rid, target: coordinator.line.rid });
+    expect(poll!.rid_types).to.have.members(['orn:koi-net.node', 'orn:koi-net.edge']);
+    expect(poll!.status).to.equal('APPROVED');
+    expect(webhook!.status).to.equal('APPROVED');
     expect(s.cache.by_type['orn:koi-net.node']).to.equal(2);
     expect(await stopNode(coordinator)).to.equal(0);
   });
