@@ -57,6 +57,9 @@ Node flags (override the config file, which overrides KOI_NET_* environment vari
   --pretty                    human-readable logs instead of JSON lines
   --body-limit SIZE           largest request body (e.g. 1mb)
   --request-timeout MS        timeout of each request to another node
+  --max-events-per-broadcast N  most events in one broadcast request (default 1000)
+  --max-rids-per-fetch N        most rids / rid_types in one fetch request (default 10000)
+  --max-events-per-poll N       most events in one poll answer (default 1000)
 
 Without --config, start and status use <data-dir>/koi-net.yaml or ./koi-net.yaml if present.
 `;
@@ -85,6 +88,9 @@ const OPTIONS = {
   pretty: { type: 'boolean' },
   'body-limit': { type: 'string' },
   'request-timeout': { type: 'string' },
+  'max-events-per-broadcast': { type: 'string' },
+  'max-rids-per-fetch': { type: 'string' },
+  'max-events-per-poll': { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags>['values'];
@@ -139,6 +145,9 @@ export function flagsToOverrides(flags: Flags): ConfigOverrides {
   }
   if (flags['body-limit'] !== undefined) o.bodyLimit = flags['body-limit'];
   if (flags['request-timeout'] !== undefined) o.requestTimeoutMs = int(flags['request-timeout'], 'request-timeout');
+  if (flags['max-events-per-broadcast'] !== undefined) o.maxEventsPerBroadcast = int(flags['max-events-per-broadcast'], 'max-events-per-broadcast');
+  if (flags['max-rids-per-fetch'] !== undefined) o.maxRidsPerFetch = int(flags['max-rids-per-fetch'], 'max-rids-per-fetch');
+  if (flags['max-events-per-poll'] !== undefined) o.maxEventsPerPoll = int(flags['max-events-per-poll'], 'max-events-per-poll');
   return o;
 }
 

@@ -42,7 +42,10 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
     const task: Promise<void> = Promise.allSettled(running)
       .then(async () => {
         pendingFlush = undefined;
-        await node.processor.flushKobjQueue();
+        // Through the inbox, the flush also moves its checkpoint past what it processed.
+        const inbox = node.inbox;
+        if (inbox) await inbox.settle();
+        else await node.processor.flushKobjQueue();
       })
       .catch((err: unknown) => {
         logger.error({ err: errorText(err) }, 'background flush of broadcast events failed');
@@ -57,14 +60,30 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
   return {
     async broadcastEvents(body: BroadcastBody) {
       await ready;
-      const events = (body as { events: unknown[] }).events;
-      logger.debug({ count: events.length }, 'events broadcast to this node');
-      for (const wire of events) {
+      const wires = (body as { events: unknown[] }).events;
+      logger.debug({ count: wires.length }, 'events broadcast to this node');
+      const events: Event[] = [];
+      const accepted: unknown[] = [];
+      for (const wire of wires) {
         // One bad event must not cost the sender the others; the reference would 500 the lot.
         try {
-          await node.processor.handle({ event: Event.fromJSON(wire), source: KnowledgeSource.EXTERNAL });
+          events.push(Event.fromJSON(wire));
+          accepted.push(wire);
         } catch (err) {
           logger.warn({ err: errorText(err), rid: ridOf(wire) }, 'dropped a broadcast event');
+        }
+      }
+      const inbox = node.inbox;
+      if (inbox) {
+        // The 200 waits for the batch to be in the inbox log: acknowledged means recoverable.
+        await inbox.accept(events, accepted);
+      } else {
+        for (const event of events) {
+          try {
+            await node.processor.handle({ event, source: KnowledgeSource.EXTERNAL });
+          } catch (err) {
+            logger.warn({ err: errorText(err), rid: String(event.rid) }, 'dropped a broadcast event');
+          }
         }
       }
       backgroundFlush();

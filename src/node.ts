@@ -4,11 +4,12 @@ import { NodeIdentity } from './identity/index.ts';
 import { Bundle, Event, EventType } from './knowledge/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './network/queues.ts';
-import { NetworkInterface } from './network/network-interface.ts';
+import { NetworkInterface, type RetryPolicy } from './network/network-interface.ts';
+import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';
 import { ResponseHandler } from './network/response-handler.ts';
 import { ProcessorInterface, defaultHandlers as builtInHandlers, type KnowledgeHandler } from './processor/index.ts';
-import { EdgeStatus, type EdgeType, type EdgeProfile, type NodeProfile } from './protocol/index.ts';
+import { EdgeStatus, NodeType, type EdgeType, type EdgeProfile, type NodeProfile } from './protocol/index.ts';
 import { KoiNetEdge, RIDType, type KoiNetNode, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -37,6 +38,18 @@ export interface NodeInterfaceOptions {
   requestTimeoutMs?: number;
   /** Cap of each per-peer event queue. */
   maxQueuedEventsPerPeer?: number;
+  /**
+   * Durable inbox of accepted broadcasts (docs/RELIABILITY.md): true = `<dataDir>/inbox.log`, a
+   * string = that path, false = none. Default: on for FULL nodes (they are the ones that answer
+   * broadcasts), off for PARTIAL nodes.
+   */
+  inbox?: boolean | string;
+  /** Tuning of the inbox (compaction threshold, checkpoint coalescing, fsync). */
+  inboxOptions?: Omit<InboxOptions, 'logger'>;
+  /** Backoff of failed webhook deliveries. */
+  retry?: Partial<RetryPolicy>;
+  /** How often queues whose backoff has elapsed are flushed again (default 250 ms; 0 = never). */
+  retryTickMs?: number;
   logger?: Logger;
 }
 
@@ -51,6 +64,9 @@ export class NodeInterface {
   readonly logger: Logger;
   private parts: NodeParts | undefined;
   private readonly options: NodeInterfaceOptions;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTick: Promise<void> | undefined;
+  private recovery: RecoveryReport | undefined;
 
   constructor(options: NodeInterfaceOptions) {
     this.options = options;
@@ -80,6 +96,14 @@ export class NodeInterface {
   }
   get initialized(): boolean {
     return this.parts !== undefined;
+  }
+  /** The durable inbox, when enabled; endpoints accept broadcasts through it. */
+  get inbox(): InboxIntake | undefined {
+    return this.requireParts().inbox;
+  }
+  /** What the inbox replayed at the last initialize(); undefined without an inbox. */
+  get lastRecovery(): RecoveryReport | undefined {
+    return this.recovery;
   }
 
   /**
@@ -114,12 +138,32 @@ export class NodeInterface {
       requestHandler,
       responseHandler,
       firstContact: o.firstContact,
+      retry: o.retry,
       logger: logger.child({ component: 'network' }),
     });
-    this.parts = { cache, identity, graph, queues, network };
+    const inboxPath = resolveInboxPath(o.inbox, dataDir, identity.profile.node_type);
+    let inbox: InboxIntake | undefined;
+    if (inboxPath !== undefined) {
+      const inboxLogger = logger.child({ component: 'inbox' });
+      inbox = new InboxIntake({
+        inbox: await Inbox.open(inboxPath, { ...o.inboxOptions, logger: inboxLogger }),
+        processor: this.processor,
+        components: { cache, identity, graph, network },
+        logger: inboxLogger,
+      });
+    }
+    this.parts = { cache, identity, graph, queues, network, inbox };
     logger.info({ rid: String(identity.rid), nodeType: identity.profile.node_type }, 'node initialized');
 
     await this.processor.handle({ bundle: identity.bundle, flush: true });
+    if (inbox) {
+      // Replayed after our own bundle, so handlers see this node's identity and graph first.
+      this.recovery = await inbox.recover();
+      void inbox.settle().catch((err: unknown) => {
+        logger.error({ err: String(err) }, 'processing the replayed inbox failed');
+      });
+    }
+    this.startRetryTimer(o.retryTickMs ?? 250);
 
     if (this.firstContact && graph.getNeighbors({}).length === 0) {
       await this.introduceToFirstContact(this.firstContact);
@@ -129,14 +173,45 @@ export class NodeInterface {
   /** Finishes queued knowledge, tries to deliver queued webhook events, and saves the queues. */
   async finalize(): Promise<void> {
     if (!this.parts) return;
-    await this.processor.flushKobjQueue();
+    this.stopRetryTimer();
+    await this.retryTick;
+    if (this.parts.inbox) await this.parts.inbox.settle();
+    else await this.processor.flushKobjQueue();
     try {
+      // Peers in backoff are skipped: their events stay queued on disk for the next start.
       await this.parts.network.flushAllWebhookQueues();
+      await this.parts.network.deliveriesIdle();
     } catch (err) {
       this.logger.warn({ err: String(err) }, 'webhook flush at shutdown failed; events stay queued');
     }
     await this.parts.queues.persist();
+    if (this.parts.inbox) await this.parts.inbox.inbox.close();
     this.logger.info({ rid: String(this.parts.identity.rid) }, 'node finalized');
+  }
+
+  /**
+   * Re-flushes webhook queues whose backoff has elapsed, so a peer that was down gets its events
+   * when it returns even if nothing new is processed meanwhile. A tick never overlaps the last.
+   */
+  private startRetryTimer(tickMs: number): void {
+    if (tickMs <= 0 || this.retryTimer) return;
+    const network = this.requireParts().network;
+    this.retryTimer = setInterval(() => {
+      if (this.retryTick) return;
+      this.retryTick = network
+        .flushDueWebhookQueues()
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'retry flush failed'))
+        .finally(() => {
+          this.retryTick = undefined;
+        });
+    }, tickMs);
+    // The timer alone must not keep a process alive that has nothing else to do.
+    this.retryTimer.unref();
+  }
+
+  private stopRetryTimer(): void {
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /**
@@ -178,6 +253,13 @@ interface NodeParts {
   graph: NetworkGraph;
   queues: EventQueues;
   network: NetworkInterface;
+  inbox: InboxIntake | undefined;
+}
+
+function resolveInboxPath(option: boolean | string | undefined, dataDir: string, nodeType: string): string | undefined {
+  if (typeof option === 'string') return option;
+  const enabled = option ?? nodeType === NodeType.FULL;
+  return enabled ? join(dataDir, 'inbox.log') : undefined;
 }
 
 /**

@@ -40,6 +40,12 @@ export interface KoiNetConfig {
   /** Largest request body the server accepts (express notation, e.g. `1mb`). */
   bodyLimit: string;
   requestTimeoutMs: number;
+  /** Most events one broadcast request may carry (more: 422). */
+  maxEventsPerBroadcast: number;
+  /** Most RIDs (or RID types) one fetch request may ask for (more: 422). */
+  maxRidsPerFetch: number;
+  /** Most events one poll answer holds, whatever the caller's `limit`. */
+  maxEventsPerPoll: number;
 }
 
 /** A partial config, as given by flags or tests; nested objects are merged field by field. */
@@ -80,6 +86,10 @@ export function defaultConfig(): KoiNetConfig {
     log: { level: 'info', pretty: false },
     bodyLimit: '1mb',
     requestTimeoutMs: 10000,
+    // Same values as the server's DEFAULT_SERVER_LIMITS (docs/SECURITY.md explains the choice).
+    maxEventsPerBroadcast: 1000,
+    maxRidsPerFetch: 10_000,
+    maxEventsPerPoll: 1000,
   };
 }
 
@@ -129,7 +139,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (raw === null || raw === undefined) return {};
   const r = new FieldReader(filePath);
   const top = r.object(raw, '(root)');
-  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms']);
+  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll']);
   const out: ConfigOverrides = {};
   if (top.name !== undefined) out.name = r.string(top.name, 'name');
   if (top.type !== undefined) out.type = r.oneOf(top.type, 'type', ['full', 'partial'] as const, true);
@@ -167,6 +177,9 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   }
   if (top.body_limit !== undefined) out.bodyLimit = r.bodyLimit(top.body_limit, 'body_limit');
   if (top.request_timeout_ms !== undefined) out.requestTimeoutMs = r.int(top.request_timeout_ms, 'request_timeout_ms', 1, 3_600_000);
+  if (top.max_events_per_broadcast !== undefined) out.maxEventsPerBroadcast = r.int(top.max_events_per_broadcast, 'max_events_per_broadcast', 1, MAX_LIST_LIMIT);
+  if (top.max_rids_per_fetch !== undefined) out.maxRidsPerFetch = r.int(top.max_rids_per_fetch, 'max_rids_per_fetch', 1, MAX_LIST_LIMIT);
+  if (top.max_events_per_poll !== undefined) out.maxEventsPerPoll = r.int(top.max_events_per_poll, 'max_events_per_poll', 1, MAX_LIST_LIMIT);
   return out;
 }
 
@@ -197,6 +210,9 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
     pretty: get('LOG_PRETTY'),
     bodyLimit: get('BODY_LIMIT'),
     timeout: get('REQUEST_TIMEOUT_MS'),
+    maxBroadcast: get('MAX_EVENTS_PER_BROADCAST'),
+    maxFetch: get('MAX_RIDS_PER_FETCH'),
+    maxPoll: get('MAX_EVENTS_PER_POLL'),
   };
   if (v.name) out.name = v.name;
   if (v.type) out.type = r.oneOf(v.type, 'KOI_NET_TYPE', ['full', 'partial'] as const, true);
@@ -220,6 +236,9 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
   }
   if (v.bodyLimit) out.bodyLimit = r.bodyLimit(v.bodyLimit, 'KOI_NET_BODY_LIMIT');
   if (v.timeout) out.requestTimeoutMs = r.int(v.timeout, 'KOI_NET_REQUEST_TIMEOUT_MS', 1, 3_600_000);
+  if (v.maxBroadcast) out.maxEventsPerBroadcast = r.int(v.maxBroadcast, 'KOI_NET_MAX_EVENTS_PER_BROADCAST', 1, MAX_LIST_LIMIT);
+  if (v.maxFetch) out.maxRidsPerFetch = r.int(v.maxFetch, 'KOI_NET_MAX_RIDS_PER_FETCH', 1, MAX_LIST_LIMIT);
+  if (v.maxPoll) out.maxEventsPerPoll = r.int(v.maxPoll, 'KOI_NET_MAX_EVENTS_PER_POLL', 1, MAX_LIST_LIMIT);
   return out;
 }
 
@@ -280,6 +299,13 @@ export function validateConfig(c: KoiNetConfig, source?: string): void {
   if (!Number.isInteger(c.pollIntervalMs) || c.pollIntervalMs < 1) fail('poll_interval_ms', `must be a positive integer, got ${JSON.stringify(c.pollIntervalMs)}`);
   if (!(LOG_LEVELS as readonly string[]).includes(c.log.level)) fail('log.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.log.level)}`);
   if (!Number.isInteger(c.requestTimeoutMs) || c.requestTimeoutMs < 1) fail('request_timeout_ms', `must be a positive integer, got ${JSON.stringify(c.requestTimeoutMs)}`);
+  for (const [field, n] of [
+    ['max_events_per_broadcast', c.maxEventsPerBroadcast],
+    ['max_rids_per_fetch', c.maxRidsPerFetch],
+    ['max_events_per_poll', c.maxEventsPerPoll],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) fail(field, `must be an integer 1-${MAX_LIST_LIMIT}, got ${JSON.stringify(n)}`);
+  }
   if (!BODY_LIMIT.test(c.bodyLimit)) fail('body_limit', `must look like 100kb, 1mb or a byte count, got ${JSON.stringify(c.bodyLimit)}`);
 }
 
@@ -291,6 +317,16 @@ function checkUrl(value: string, field: string, fail: (field: string, reason: st
     return fail(field, `not a URL: ${JSON.stringify(value)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(field, `must be an http(s) URL, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The server's request limits, in the shape `createKoiNetApp({ limits })` takes (kept structural so
+ * the config module does not depend on the server).
+ */
+export function serverLimitsFromConfig(
+  c: Pick<KoiNetConfig, 'maxEventsPerBroadcast' | 'maxRidsPerFetch' | 'maxEventsPerPoll'>,
+): { maxEventsPerBroadcast: number; maxRidsPerFetch: number; maxEventsPerPoll: number } {
+  return { maxEventsPerBroadcast: c.maxEventsPerBroadcast, maxRidsPerFetch: c.maxRidsPerFetch, maxEventsPerPoll: c.maxEventsPerPoll };
 }
 
 /** The base URL this node announces in its profile. */
@@ -413,8 +449,19 @@ body_limit: ${y(c.bodyLimit)}
 
 # Timeout of each request to another node, in milliseconds.
 request_timeout_ms: ${c.requestTimeoutMs}
+
+# Request limits of the server (more is answered 422); see docs/SECURITY.md.
+# Most events in one /events/broadcast request.
+max_events_per_broadcast: ${c.maxEventsPerBroadcast}
+# Most rids / rid_types in one fetch request.
+max_rids_per_fetch: ${c.maxRidsPerFetch}
+# Most events in one /events/poll answer, whatever limit the caller asks for (the rest stay queued).
+max_events_per_poll: ${c.maxEventsPerPoll}
 `;
 }
+
+/** A cap above this is no cap: it exceeds what a 1 GB body could hold of the smallest item. */
+const MAX_LIST_LIMIT = 10_000_000;
 
 const BODY_LIMIT = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i;
 

@@ -21,7 +21,62 @@ export interface NetworkInterfaceOptions {
   responseHandler?: ResponseHandler;
   /** Base URL (…/koi-net) polled while this node has no neighbor to poll. */
   firstContact?: string | undefined;
+  /** Backoff of webhook deliveries that failed (see RetryPolicy). */
+  retry?: Partial<RetryPolicy>;
   logger?: Logger;
+}
+
+/**
+ * After a failed webhook delivery (connection error, timeout, 5xx or any other retryable answer)
+ * the peer is left alone for min(maxDelayMs, baseDelayMs * 2^(failures-1)), shortened by a random
+ * fraction up to `jitter` so that peers that failed together do not all retry together.
+ */
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** 0..1; 0.5 = the delay is between 50% and 100% of the exponential value. */
+  jitter: number;
+  /** Source of randomness in [0, 1) (tests pass a fixed one). */
+  random: () => number;
+}
+
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  jitter: 0.5,
+  random: Math.random,
+});
+
+/** Webhook delivery counters of one peer since this process started. */
+export interface PeerDeliveryStats {
+  /** Batches delivered (2xx). */
+  deliveries: number;
+  /** Events in those batches. */
+  deliveredEvents: number;
+  /** Delivery attempts that failed and were requeued. */
+  failures: number;
+  /** Attempts made while the previous one had failed: the retries observed. */
+  retries: number;
+  /** Batches a peer refused for good (400/413/422), dropped. */
+  refusedBatches: number;
+  /** Failures since the last success; 0 when healthy. */
+  consecutiveFailures: number;
+  /** Milliseconds until the backoff ends; 0 = may be flushed now. */
+  retryInMs: number;
+  /** Events waiting in its webhook queue. */
+  queued: number;
+  lastError?: string;
+}
+
+interface PeerState {
+  deliveries: number;
+  deliveredEvents: number;
+  failures: number;
+  retries: number;
+  refusedBatches: number;
+  consecutiveFailures: number;
+  nextAttemptAt: number;
+  lastError: string | undefined;
 }
 
 /** Which queue an event went to; undefined when the target cannot be served at all. */
@@ -63,6 +118,10 @@ export class NetworkInterface {
    * so without this a queue for, say, a PARTIAL node would log a warning per kobj.
    */
   private readonly warnedUnreachable = new Set<string>();
+  private readonly retryPolicy: RetryPolicy;
+  private readonly peers = new Map<string, PeerState>();
+  /** Peers whose queue grew while a flush was running; flushed again when it succeeds. */
+  private readonly followUp = new Set<string>();
 
   constructor(options: NetworkInterfaceOptions) {
     this.cache = options.cache;
@@ -74,6 +133,7 @@ export class NetworkInterface {
       options.requestHandler ?? new RequestHandler({ graph: options.graph, logger: this.logger.child({ component: 'requests' }) });
     this.responseHandler = options.responseHandler ?? new ResponseHandler({ cache: options.cache });
     this.firstContact = options.firstContact;
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   }
 
   /**
@@ -102,10 +162,11 @@ export class NetworkInterface {
   }
 
   /**
-   * Sends `node`'s webhook queue to its base_url. Returns true when the queue was delivered (or
-   * empty). On a failure the batch goes back to the front of the queue in its order, so the next
-   * flush retries it before anything queued meanwhile; flushes of one node run one at a time, so
-   * two concurrent flushes can never deliver out of order.
+   * Sends `node`'s webhook queue to its base_url now, whatever its backoff (an explicit request).
+   * Returns true when the queue was delivered (or empty). On a failure the batch goes back to the
+   * front of the queue in its order and the peer's backoff grows, so the next flush retries it
+   * before anything queued meanwhile; flushes of one node run one at a time, so two concurrent
+   * flushes can never deliver out of order.
    */
   flushWebhookQueue(node: KoiNetNode | string): Promise<boolean> {
     const target = toNodeRid(node);
@@ -118,23 +179,68 @@ export class NetworkInterface {
     );
     this.flushChains.set(key, tail);
     void tail.then(() => {
-      if (this.flushChains.get(key) === tail) this.flushChains.delete(key);
+      if (this.flushChains.get(key) !== tail) return;
+      this.flushChains.delete(key);
+      this.runFollowUp(key);
     });
     return run;
   }
 
-  /** Flushes every non-empty webhook queue; peers are flushed concurrently, each in order. */
+  /**
+   * Flushes every webhook queue that may be flushed now, peers concurrently, each in order. A peer
+   * in backoff is skipped (the retry timer comes back to it), and so is a peer whose delivery is
+   * already running: it is flushed again when that delivery succeeds. So a dead or slow peer never
+   * holds up this call, which the processor makes after every event it fans out.
+   */
   async flushAllWebhookQueues(): Promise<void> {
-    await Promise.all(
-      this.queues.webhookNodes().map(async (node) => {
-        try {
-          await this.flushWebhookQueue(node);
-        } catch (err) {
+    const now = Date.now();
+    const started: Promise<unknown>[] = [];
+    for (const node of this.queues.webhookNodes()) {
+      if (this.flushChains.has(node)) {
+        this.followUp.add(node);
+        continue;
+      }
+      if ((this.peers.get(node)?.nextAttemptAt ?? 0) > now) continue;
+      started.push(
+        this.flushWebhookQueue(node).catch((err: unknown) => {
           // One broken queue (e.g. a key that is not a node RID) must not stop the others.
           this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
-        }
-      }),
-    );
+        }),
+      );
+    }
+    await Promise.all(started);
+  }
+
+  /** The retry timer's tick: the same as flushAllWebhookQueues (due peers only). */
+  flushDueWebhookQueues(): Promise<void> {
+    return this.flushAllWebhookQueues();
+  }
+
+  /** Resolves when no webhook delivery is running (for shutdown). */
+  async deliveriesIdle(): Promise<void> {
+    while (this.flushChains.size > 0) await Promise.allSettled([...this.flushChains.values()]);
+  }
+
+  /** Per-peer delivery counters, keyed by node RID (peers with a queue or any delivery so far). */
+  deliveryStats(): Record<string, PeerDeliveryStats> {
+    const now = Date.now();
+    const out: Record<string, PeerDeliveryStats> = {};
+    const keys = new Set([...this.peers.keys(), ...this.queues.webhookNodes()]);
+    for (const key of keys) {
+      const p = this.peers.get(key) ?? newPeerState();
+      out[key] = {
+        deliveries: p.deliveries,
+        deliveredEvents: p.deliveredEvents,
+        failures: p.failures,
+        retries: p.retries,
+        refusedBatches: p.refusedBatches,
+        consecutiveFailures: p.consecutiveFailures,
+        retryInMs: Math.max(0, p.nextAttemptAt - now),
+        queued: this.queues.peekWebhookLength(key),
+        ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
+      };
+    }
+    return out;
   }
 
   /** Known FULL nodes (other than this one) whose profile lists `ridType` in provides.state. */
@@ -259,22 +365,82 @@ export class NetworkInterface {
     this.warnedUnreachable.delete(node);
     const events = await this.queues.takeWebhook(target);
     if (events.length === 0) return true;
+    const peer = this.peerState(node);
+    const retry = peer.consecutiveFailures > 0;
+    if (retry) peer.retries++;
     try {
       await this.requestHandler.broadcastEvents({ node: target }, { events });
       await this.queues.ackWebhook(target);
-      this.logger.debug({ node, count: events.length }, 'webhook queue delivered');
+      peer.deliveries++;
+      peer.deliveredEvents += events.length;
+      if (retry) {
+        this.logger.info({ node, count: events.length, afterFailures: peer.consecutiveFailures, retries: peer.retries }, 'webhook delivery recovered');
+      } else {
+        this.logger.debug({ node, count: events.length }, 'webhook queue delivered');
+      }
+      peer.consecutiveFailures = 0;
+      peer.nextAttemptAt = 0;
+      peer.lastError = undefined;
       return true;
     } catch (err) {
       if (err instanceof RemoteHTTPError && NON_RETRYABLE_STATUSES.has(err.status)) {
         await this.queues.ackWebhook(target);
+        peer.refusedBatches++;
         this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
         return false;
       }
       await this.queues.requeueWebhookFront(target, events);
-      this.logger.warn({ node, count: events.length, err: errorMessage(err) }, 'webhook delivery failed; events requeued');
+      peer.failures++;
+      peer.consecutiveFailures++;
+      peer.lastError = errorMessage(err);
+      const delayMs = this.backoffMs(peer.consecutiveFailures);
+      peer.nextAttemptAt = Date.now() + delayMs;
+      this.logger.warn(
+        { node, count: events.length, err: peer.lastError, attempt: peer.consecutiveFailures, retryInMs: delayMs, retries: peer.retries },
+        'webhook delivery failed; events requeued, retrying after backoff',
+      );
       return false;
     }
   }
+
+  private backoffMs(failures: number): number {
+    const { baseDelayMs, maxDelayMs, jitter, random } = this.retryPolicy;
+    // 2^(failures-1) overflows to Infinity long after the cap applies; min() keeps it finite.
+    const exponential = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(failures - 1, 52));
+    return Math.round(exponential * (1 - jitter * random()));
+  }
+
+  private peerState(node: string): PeerState {
+    let state = this.peers.get(node);
+    if (!state) {
+      state = newPeerState();
+      this.peers.set(node, state);
+    }
+    return state;
+  }
+
+  /** A flush ended: events queued while it ran go out now, unless the peer is backing off. */
+  private runFollowUp(node: string): void {
+    if (!this.followUp.delete(node)) return;
+    if ((this.peers.get(node)?.nextAttemptAt ?? 0) > Date.now()) return;
+    if (this.queues.peekWebhookLength(node) === 0) return;
+    this.flushWebhookQueue(node).catch((err: unknown) => {
+      this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
+    });
+  }
+}
+
+function newPeerState(): PeerState {
+  return {
+    deliveries: 0,
+    deliveredEvents: 0,
+    failures: 0,
+    retries: 0,
+    refusedBatches: 0,
+    consecutiveFailures: 0,
+    nextAttemptAt: 0,
+    lastError: undefined,
+  };
 }
 
 function toNodeRid(value: KoiNetNode | RID | string): KoiNetNode {

@@ -209,6 +209,11 @@ export class EventQueues {
     return (this.db.data.webhook[String(node)] ?? []).map((json) => Event.fromJSON(json));
   }
 
+  /** How many events wait in the webhook queue of `node` (without copying them). */
+  peekWebhookLength(node: NodeKey): number {
+    return this.db.data.webhook[String(node)]?.length ?? 0;
+  }
+
   /** A copy of the poll queue of `node`, without removing anything. */
   peekPoll(node: NodeKey): Event[] {
     return (this.db.data.poll[String(node)] ?? []).map((json) => Event.fromJSON(json));

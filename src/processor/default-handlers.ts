@@ -42,10 +42,21 @@ export const basicManifestHandler: KnowledgeHandler = createHandler(
   },
 );
 
+/** Same edge terms (status aside); RID type order carries no meaning. */
+function sameEdgeTerms(a: EdgeProfile, b: EdgeProfile): boolean {
+  const types = (p: EdgeProfile): string => [...new Set(p.rid_types.map(String))].sort().join('\n');
+  return a.source === b.source && a.target === b.target && a.edge_type === b.edge_type && types(a) === types(b);
+}
+
 /**
  * Bundle (edges, external): a peer proposing to subscribe to this node. Approval is a new internal
  * bundle of the same edge, which the Network handler then sends to the peer; refusal is a FORGET
  * of the edge sent straight to the peer, and the proposal is never cached.
+ *
+ * Trust: an edge is approved only by its source. So an external APPROVED edge whose source is this
+ * node is a forgery (only we approve our edges) and is dropped; one whose target is this node is
+ * accepted only as the answer to an edge we proposed with the same terms, else any peer could
+ * subscribe us to whatever it likes, or widen an edge we asked for.
  */
 export const edgeNegotiationHandler: KnowledgeHandler = createHandler(
   HandlerType.Bundle,
@@ -61,6 +72,32 @@ export const edgeNegotiationHandler: KnowledgeHandler = createHandler(
       return STOP_CHAIN;
     }
     const me = ctx.identity.rid.toString();
+    if (profile.status === EdgeStatus.APPROVED) {
+      if (profile.source === me) {
+        ctx.logger.warn({ rid: kobj.rid.toString(), target: profile.target }, 'external approval of an edge from this node ignored; only this node approves its edges');
+        return STOP_CHAIN;
+      }
+      if (profile.target === me) {
+        const cached = await ctx.cache.read(kobj.rid);
+        let ours: EdgeProfile | undefined;
+        try {
+          ours = cached ? parseEdgeProfile(cached.contents) : undefined;
+        } catch {
+          ours = undefined;
+        }
+        // An APPROVED copy of terms we already hold approved is a harmless re-send (e.g. after a
+        // restart of the source); anything else did not answer a proposal of ours.
+        const proposedByUs = ours !== undefined && sameEdgeTerms(ours, profile);
+        if (!proposedByUs) {
+          ctx.logger.warn(
+            { rid: kobj.rid.toString(), source: profile.source, cached: ours?.status ?? null },
+            'approved edge to this node does not match an edge this node proposed; ignored',
+          );
+          return STOP_CHAIN;
+        }
+      }
+      return undefined;
+    }
     if (profile.source !== me || profile.status !== EdgeStatus.PROPOSED) return undefined;
 
     const peer = profile.target;

@@ -5,7 +5,7 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import { KoiNetError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { DEFAULT_ROOT_PATH, loadOpenapiDocument, openapiDocument } from '../protocol/spec.ts';
-import { RID, RIDType } from '../rid/index.ts';
+import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
 import {
@@ -18,6 +18,7 @@ import {
   isBadInputError,
   validatorErrorsToDetail,
   type FormatExplainer,
+  type ValidationDetailItem,
   type ValidatorErrorItem,
 } from './errors.ts';
 
@@ -33,11 +34,80 @@ export interface KoiNetAppOptions {
   logger?: Logger;
   /** Also answer the five paths without the prefix, as 1.0.x reference nodes do. */
   alsoServeUnprefixed?: boolean;
+  /** Caps on list sizes in requests and answers; each field defaults to {@link DEFAULT_SERVER_LIMITS}. */
+  limits?: Partial<ServerLimits>;
   /**
    * Hand requests for paths this app does not own to the next middleware of a host app instead
    * of answering 404, so the app can be mounted in front of other routes.
    */
   passThroughUnknown?: boolean;
+}
+
+/**
+ * Request-shape limits. The body limit alone bounds bytes, not work: a 1 MB broadcast holds ~20k
+ * bare events, each one a cache read and a possible remote fetch, and a poll with `limit: 0` would
+ * drain a 10k-event queue into one answer.
+ */
+export interface ServerLimits {
+  /** Most events one `/events/broadcast` may carry; more is a 422 naming `events`. */
+  maxEventsPerBroadcast: number;
+  /** Most entries of `rids` (bundles/manifests fetch) and of `rid_types` (rids/manifests fetch). */
+  maxRidsPerFetch: number;
+  /** Most events one `/events/poll` answer holds, whatever `limit` asks (0 = "all" means this many). */
+  maxEventsPerPoll: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxEventsPerBroadcast: 1000,
+  maxRidsPerFetch: 10_000,
+  maxEventsPerPoll: 1000,
+});
+
+/** Fills in defaults and refuses nonsense early, at app creation rather than on the first request. */
+export function resolveServerLimits(limits: Partial<ServerLimits> = {}): ServerLimits {
+  const out: ServerLimits = { ...DEFAULT_SERVER_LIMITS };
+  for (const key of Object.keys(DEFAULT_SERVER_LIMITS) as (keyof ServerLimits)[]) {
+    const v = limits[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`server limit ${key} must be a positive integer, got ${String(v)}`);
+    out[key] = v;
+  }
+  return out;
+}
+
+/** Which body lists each operation caps, and by which limit. */
+const CAPPED_LISTS: Partial<Record<OperationId, readonly { field: string; limit: keyof ServerLimits }[]>> = {
+  broadcastEvents: [{ field: 'events', limit: 'maxEventsPerBroadcast' }],
+  fetchRids: [{ field: 'rid_types', limit: 'maxRidsPerFetch' }],
+  fetchManifests: [
+    { field: 'rid_types', limit: 'maxRidsPerFetch' },
+    { field: 'rids', limit: 'maxRidsPerFetch' },
+  ],
+  fetchBundles: [{ field: 'rids', limit: 'maxRidsPerFetch' }],
+};
+
+/** pydantic's answer to a `Field(max_length=n)` list that is too long, so Python peers parse it. */
+function tooLongDetail(field: string, max: number, actual: number): ValidationDetailItem {
+  return {
+    type: 'too_long',
+    loc: ['body', field],
+    msg: `List should have at most ${max} items after validation, not ${actual}`,
+    input: `<${actual} items elided>`,
+    ctx: { field_type: 'List', max_length: max, actual_length: actual },
+  };
+}
+
+function isNodeRid(rid: string): boolean {
+  try {
+    return RID.fromString(rid).type.toString() === KOI_NET_NODE_TYPE.toString();
+  } catch {
+    return false;
+  }
+}
+
+function ownValue(obj: unknown, key: string): unknown {
+  if (obj === null || typeof obj !== 'object' || !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
+  return Object.getOwnPropertyDescriptor(obj, key)?.value;
 }
 
 interface RoutedOperation {
@@ -129,6 +199,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   } = options;
   const rootPath = normalizeRootPath(options.rootPath ?? DEFAULT_ROOT_PATH);
   const limit = parseByteLimit(bodyLimit);
+  const limits = resolveServerLimits(options.limits);
   const logger = options.logger ?? createLogger({ name: 'koi-net-server' });
 
   const app = express();
@@ -186,6 +257,40 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     );
   };
 
+  // 2b. List caps, before the contract check so an oversized list costs no per-item validation.
+  const capLists: RequestHandler = (req, res, next) => {
+    const op = (res.locals as KoiLocals).koiOperation;
+    const caps = op ? CAPPED_LISTS[op.id] : undefined;
+    if (!caps) return next();
+    const detail: ValidationDetailItem[] = [];
+    for (const { field, limit: which } of caps) {
+      const list = ownValue(req.body, field);
+      if (Array.isArray(list) && list.length > limits[which]) detail.push(tooLongDetail(field, limits[which], list.length));
+    }
+    next(detail.length > 0 ? HttpProblem.validation(detail) : undefined);
+  };
+
+  // 3b. Poll answers are capped by rewriting the request's `limit`: the handler and the queue then
+  //     leave the rest queued for the next poll, exactly as if the caller had asked for fewer.
+  const capPoll: RequestHandler = (req, res, next) => {
+    const op = (res.locals as KoiLocals).koiOperation;
+    if (op?.id === 'pollEvents' && req.body !== null && typeof req.body === 'object') {
+      // Only node RIDs have poll queues. The contract takes any RID (as the reference does, which
+      // answers an empty list), but the node's queue lookup refuses non-node RIDs with an error
+      // that would surface as a 500.
+      const rid = ownValue(req.body, 'rid');
+      if (typeof rid === 'string' && !isNodeRid(rid)) {
+        res.status(200).json({ events: [] });
+        return;
+      }
+      const asked = ownValue(req.body, 'limit');
+      const max = limits.maxEventsPerPoll;
+      const wanted = typeof asked === 'number' && asked > 0 ? Math.min(asked, max) : max;
+      (req.body as Record<string, unknown>)['limit'] = wanted;
+    }
+    next();
+  };
+
   // 3. Contract validation. The validator rewrites the document it gets: give it a copy.
   const apiSpec = loadOpenapiDocument();
   apiSpec['servers'] = [{ url: '/' }];
@@ -233,7 +338,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     res.json(problem.body);
   };
 
-  app.use(route, body, ...validatorMiddlewares, dispatch);
+  app.use(route, body, capLists, ...validatorMiddlewares, capPoll, dispatch);
   app.use(onError);
   return app;
 }

@@ -1,6 +1,9 @@
 export {
   createKoiNetApp,
+  DEFAULT_SERVER_LIMITS,
+  resolveServerLimits,
   startServer,
+  type ServerLimits,
   type KoiNetAppOptions,
   type RunningServer,
   type StartServerOptions,

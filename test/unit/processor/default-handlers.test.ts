@@ -157,8 +157,8 @@ describe('processor/default-handlers', () => {
       expect(await call(edgeNegotiationHandler, h, external(b))).to.equal(undefined);
     });
 
-    it('ignores edges that are not PROPOSED', async () => {
-      expect(await call(edgeNegotiationHandler, h, external(proposal(peer, { status: EdgeStatus.APPROVED })))).to.equal(undefined);
+    it('drops an external APPROVED edge from this node: only this node approves its edges', async () => {
+      expect(await call(edgeNegotiationHandler, h, external(proposal(peer, { status: EdgeStatus.APPROVED })))).to.equal(STOP_CHAIN);
       expect(h.network.pushed).to.deep.equal([]);
     });
 

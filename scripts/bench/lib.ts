@@ -1,0 +1,176 @@
+/** Shared helpers of the benchmark: statistics, child nodes, HTTP, cache files. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bundle, type BundleWire } from '../../src/knowledge/index.ts';
+import { cacheFileName } from '../../src/cache/file-name.ts';
+import type { WorkerConfig, WorkerReply, WorkerRequest } from './protocol.ts';
+
+export const BENCH_RID_TYPE = 'orn:bench.doc';
+
+export interface LatencyStats {
+  n: number;
+  medianMs: number;
+  p99Ms: number;
+}
+
+export function latencyStats(samples: number[]): LatencyStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  return { n: sorted.length, medianMs: round(at(0.5)), p99Ms: round(at(0.99)) };
+}
+
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** A free port on 127.0.0.1; the start-up scenario must know it before the child binds it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** ~`bytes` of JSON contents, different per index so every bundle hashes differently. */
+export function benchContents(i: number, bytes = 1000): Record<string, unknown> {
+  const filler = 'x'.repeat(Math.max(0, bytes - 120));
+  return { title: `bench document ${i}`, index: i, body: filler, tags: ['bench', `g${i % 17}`] };
+}
+
+export function benchBundle(i: number, prefix = 'doc', bytes = 1000): Bundle {
+  return Bundle.generate(`${BENCH_RID_TYPE}:${prefix}-${i}`, benchContents(i, bytes) as Bundle['contents']);
+}
+
+/**
+ * Writes `count` bundle files straight into `<dataDir>/cache`, in the cache's own file layout,
+ * skipping the network and the atomic-rename path: building a 100k cache through the node would
+ * take minutes and measure something else.
+ */
+export function writeCacheFiles(dataDir: string, count: number, bytes = 1000): void {
+  const dir = join(dataDir, 'cache');
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const bundle = benchBundle(i, 'state', bytes);
+    writeFileSync(join(dir, cacheFileName(bundle.rid)), JSON.stringify(bundle.toJSON(), null, 2));
+  }
+}
+
+export function writeBundleFiles(dataDir: string, bundles: readonly Bundle[]): void {
+  const dir = join(dataDir, 'cache');
+  mkdirSync(dir, { recursive: true });
+  for (const bundle of bundles) writeFileSync(join(dir, cacheFileName(bundle.rid)), JSON.stringify(bundle.toJSON(), null, 2));
+}
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+/** A full node running worker.ts in a child process. */
+export class ChildNode {
+  url = '';
+  rid = '';
+  readonly spawnedAt: number;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: WorkerReply) => void>();
+  readonly ready: Promise<void>;
+  private exited = false;
+
+  private constructor(readonly child: ChildProcess) {
+    this.spawnedAt = performance.now();
+    this.ready = new Promise((resolve, reject) => {
+      child.once('exit', (code) => {
+        this.exited = true;
+        reject(new Error(`bench node exited with ${code}`));
+      });
+      child.on('message', (raw: unknown) => {
+        const msg = raw as WorkerReply;
+        if (msg.op === 'ready') {
+          this.url = msg.url;
+          this.rid = msg.rid;
+          resolve();
+          return;
+        }
+        const done = this.waiting.get(msg.id);
+        this.waiting.delete(msg.id);
+        done?.(msg);
+      });
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  static spawn(config: WorkerConfig): ChildNode {
+    // tsx as a loader of a plain node, so `--cpu-prof` etc. can be added through BENCH_NODE_FLAGS.
+    const extra = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+    const child = fork(WORKER, [JSON.stringify(config)], {
+      execArgv: ['--import', 'tsx', ...extra],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new ChildNode(child);
+  }
+
+  request(req: Omit<WorkerRequest, 'id'>): Promise<WorkerReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (r) => (r.op === 'error' ? reject(new Error(r.message)) : resolve(r)));
+      this.child.send({ ...req, id } as WorkerRequest);
+    });
+  }
+
+  async stats(): Promise<Extract<WorkerReply, { op: 'stats' }>> {
+    const r = await this.request({ op: 'stats' });
+    if (r.op !== 'stats') throw new Error(`unexpected reply ${r.op}`);
+    return r;
+  }
+
+  async handle(bundles: BundleWire[]): Promise<void> {
+    await this.request({ op: 'handle', bundles } as Omit<WorkerRequest, 'id'>);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((res) => this.child.once('exit', () => res()));
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    try {
+      await this.request({ op: 'stop' });
+    } catch {
+      // The child may exit before answering; the exit is what we wait for.
+    }
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** POST JSON to `<base>/<path>`; throws on a non-2xx answer. */
+export async function postJson<T>(base: string, path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${path} -> ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Runs `fn` `iterations` times after `warmup` untimed runs; latencies in ms. */
+export async function timeIt(warmup: number, iterations: number, fn: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return samples;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

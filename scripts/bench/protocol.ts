@@ -1,0 +1,22 @@
+/** IPC messages between run.ts and worker.ts. */
+import type { BundleWire } from '../../src/knowledge/index.ts';
+
+export interface WorkerConfig {
+  name: string;
+  dataDir: string;
+  port: number;
+  providesEvent: string[];
+  providesState: string[];
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'handle'; bundles: BundleWire[] }
+  | { id: number; op: 'stop' };
+
+export type WorkerReply =
+  | { id: 0; op: 'ready'; url: string; rid: string }
+  | { id: number; op: 'stats'; cacheSize: number; rss: number; peakRss: number; heapUsed: number; counters: { processed: number; stopped: number; failed: number } }
+  | { id: number; op: 'handled'; ms: number }
+  | { id: number; op: 'stopped' }
+  | { id: number; op: 'error'; message: string };

@@ -1,0 +1,93 @@
+/**
+ * `npm run bench [-- --quick] [-- --only NAME[,NAME]] [-- --out DIR]`: runs the scenarios of
+ * scenarios.ts against real nodes on 127.0.0.1, prints a table and writes
+ * `<out>/<timestamp>.json` and `<out>/latest.json` (out defaults to bench-results).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SCENARIOS, type Row, type ScenarioContext } from './scenarios.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    out: { type: 'string', default: 'bench-results' },
+    'keep-data': { type: 'boolean', default: false },
+  },
+});
+
+const names = (values.only ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+for (const n of names) {
+  if (!(n in SCENARIOS)) {
+    console.error(`unknown scenario ${n}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    process.exit(2);
+  }
+}
+const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
+const workDir = mkdtempSync(join(tmpdir(), 'koi-bench-'));
+const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+const ctx: ScenarioContext = { quick: values.quick ?? false, workDir, log };
+
+const startedAt = new Date();
+const results: Record<string, { rows: Row[]; ms: number } | { error: string; ms: number }> = {};
+let failed = false;
+try {
+  for (const name of selected) {
+    log(`[bench] ${name}${ctx.quick ? ' (quick)' : ''}`);
+    const t0 = performance.now();
+    try {
+      results[name] = { rows: await SCENARIOS[name]!(ctx), ms: Math.round(performance.now() - t0) };
+    } catch (err) {
+      failed = true;
+      log(`[bench] ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      results[name] = { error: String(err), ms: Math.round(performance.now() - t0) };
+    }
+  }
+} finally {
+  if (!values['keep-data']) rmSync(workDir, { recursive: true, force: true });
+  else log(`[bench] data kept in ${workDir}`);
+}
+
+const report = {
+  startedAt: startedAt.toISOString(),
+  quick: ctx.quick,
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemMb: Math.round(totalmem() / 2 ** 20), node: process.version },
+  scenarios: results,
+};
+
+const outDir = resolve(values.out ?? 'bench-results');
+mkdirSync(outDir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const json = `${JSON.stringify(report, null, 2)}\n`;
+writeFileSync(join(outDir, `${stamp}.json`), json);
+writeFileSync(join(outDir, 'latest.json'), json);
+
+const header = ['scenario', 'case', 'p50 ms', 'p99 ms', 'throughput', 'peak RSS MB', 'target', 'met'];
+const table: string[][] = [];
+for (const [name, r] of Object.entries(results)) {
+  if ('error' in r) {
+    table.push([name, `FAILED: ${r.error}`, '', '', '', '', '', '']);
+    continue;
+  }
+  for (const row of r.rows) {
+    table.push([
+      row.scenario,
+      row.case,
+      row.latency ? String(row.latency.medianMs) : row.value !== undefined ? `${row.value} ${row.valueUnit ?? ''}`.trim() : '',
+      row.latency ? String(row.latency.p99Ms) : '',
+      row.throughput !== undefined ? `${row.throughput} ${row.throughputUnit ?? ''}`.trim() : '',
+      row.peakRssMb !== undefined ? String(row.peakRssMb) : '',
+      row.target ?? '',
+      row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+    ]);
+  }
+}
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of table) console.log(line(r));
+console.log(`\nresults: ${join(outDir, `${stamp}.json`)}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,178 @@
+import { Event, EventType, KnowledgeObject, KnowledgeSource } from '../knowledge/index.ts';
+import { HandlerType, STOP_CHAIN, handlerMatches, handlerName, type HandlerContext } from '../processor/handler.ts';
+import type { ProcessorInterface } from '../processor/interface.ts';
+import type { ProcessorComponents } from '../processor/components.ts';
+import type { KnowledgeStore } from '../cache/index.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import type { Inbox } from './inbox.ts';
+
+/** The processor's components; the cache must also answer manifests from memory. */
+export type IntakeComponents = ProcessorComponents & { readonly cache: Pick<KnowledgeStore, 'readManifest'> };
+
+export interface InboxIntakeOptions {
+  inbox: Inbox;
+  processor: ProcessorInterface;
+  /** What re-announcing a replayed event needs: the processor's components. */
+  components: IntakeComponents;
+  logger?: Logger;
+}
+
+export interface RecoveryReport {
+  /** Log entries replayed (accepted broadcasts not known processed at the crash). */
+  entries: number;
+  /** Events re-queued for processing. */
+  requeued: number;
+  /** Events already cached with the same hash, whose fan-out was redone (see index.ts). */
+  reannounced: number;
+  /** Wire events that no longer parse (skipped). */
+  invalid: number;
+}
+
+/**
+ * Couples the inbox to the processor: accept() makes a broadcast durable and queues it, settle()
+ * moves the checkpoint once the processor has finished what was queued, recover() replays.
+ */
+export class InboxIntake {
+  readonly inbox: Inbox;
+  private readonly processor: ProcessorInterface;
+  private readonly components: IntakeComponents;
+  private readonly logger: Logger;
+  /** Every seq <= this has all its events in the processor queue (or had nothing to queue). */
+  private enqueuedUpTo: number;
+  /** Seqs above `enqueuedUpTo` already queued: concurrent requests may finish out of order. */
+  private readonly enqueuedAhead = new Set<number>();
+
+  constructor(options: InboxIntakeOptions) {
+    this.inbox = options.inbox;
+    this.processor = options.processor;
+    this.components = options.components;
+    this.logger = options.logger ?? silentLogger;
+    this.enqueuedUpTo = this.inbox.processedSeq;
+  }
+
+  /**
+   * Appends the batch to the log and, once it is there, queues its events for processing. The
+   * caller answers 200 only after this resolves; if it rejects, nothing was acknowledged.
+   * `events[i]` must be the parsed form of `wires[i]`.
+   */
+  async accept(events: readonly Event[], wires: readonly unknown[]): Promise<void> {
+    if (events.length === 0) return;
+    const { seq, done } = this.inbox.append(wires);
+    try {
+      await done;
+    } catch (err) {
+      this.noteEnqueued(seq);
+      throw err;
+    }
+    this.enqueueAll(events);
+    this.noteEnqueued(seq);
+  }
+
+  /**
+   * Waits until the processor has drained everything queued so far, then checkpoints. The mark is
+   * taken before waiting: the processor is FIFO and a flush ends only on an empty queue, so what
+   * was queued before the flush started is processed when it resolves.
+   */
+  async settle(): Promise<void> {
+    const mark = this.enqueuedUpTo;
+    await this.processor.flushKobjQueue();
+    this.inbox.markProcessed(mark);
+  }
+
+  /**
+   * Replays the entries after the checkpoint, in order. An event whose exact state is already
+   * cached was processed before the crash, but its fan-out to subscribers may not have been
+   * queued yet (the crash may have hit between the cache write and the queue write), and the
+   * pipeline would now stop it as a duplicate; so its event is pushed to the Network chain's
+   * targets again. Subscribers may get it twice; that is the at-least-once price.
+   */
+  async recover(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { entries: 0, requeued: 0, reannounced: 0, invalid: 0 };
+    for (const entry of this.inbox.recovered) {
+      report.entries++;
+      const events: Event[] = [];
+      for (const wire of entry.events) {
+        try {
+          events.push(Event.fromJSON(wire));
+        } catch {
+          report.invalid++;
+        }
+      }
+      for (const event of events) {
+        const cached = this.components.cache.readManifest(event.rid);
+        if (cached !== undefined && event.manifest !== undefined && event.manifest.sha256Hash === cached.sha256Hash) {
+          if (await this.reannounce(event)) report.reannounced++;
+        }
+      }
+      this.enqueueAll(events);
+      report.requeued += events.length;
+      this.noteEnqueued(entry.seq);
+    }
+    if (report.entries > 0) this.logger.info({ ...report }, 'inbox replayed after an unclean stop');
+    return report;
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  /** Queues synchronously, so one batch's events stay together and in order in the queue. */
+  private enqueueAll(events: readonly Event[]): void {
+    for (const event of events) {
+      this.processor.handle({ event, source: KnowledgeSource.EXTERNAL }).catch((err: unknown) => {
+        this.logger.warn({ rid: String(event.rid), err: errorMessage(err) }, 'dropped a broadcast event');
+      });
+    }
+  }
+
+  private noteEnqueued(seq: number): void {
+    this.enqueuedAhead.add(seq);
+    while (this.enqueuedAhead.delete(this.enqueuedUpTo + 1)) this.enqueuedUpTo++;
+  }
+
+  /** Pipeline step 5 alone, for a replayed event: Network chain, then queue to its targets. */
+  private async reannounce(event: Event): Promise<boolean> {
+    if (event.eventType === EventType.FORGET) return false;
+    let kobj = KnowledgeObject.fromEvent(event, KnowledgeSource.EXTERNAL);
+    kobj.normalizedEventType = event.eventType;
+    const ctx = this.context();
+    for (const handler of this.processor.registeredHandlers) {
+      if (handler.handlerType !== HandlerType.Network || !handlerMatches(handler, kobj)) continue;
+      let result: unknown;
+      try {
+        result = await handler.fn(ctx, kobj);
+      } catch (err) {
+        this.logger.warn({ rid: String(event.rid), handler: handlerName(handler), err: errorMessage(err) }, 'network handler failed while re-announcing');
+        return false;
+      }
+      if (result === STOP_CHAIN) return false;
+      if (result instanceof KnowledgeObject) kobj = result;
+    }
+    if (kobj.networkTargets.size === 0) return false;
+    const normalized = kobj.normalizedEvent;
+    for (const target of kobj.networkTargets) {
+      try {
+        await this.components.network.pushEventTo(normalized, target);
+      } catch (err) {
+        this.logger.warn({ rid: String(event.rid), target, err: errorMessage(err) }, 'could not queue a re-announced event');
+      }
+    }
+    return true;
+  }
+
+  private context(): HandlerContext {
+    const c = this.components;
+    return {
+      cache: c.cache,
+      identity: c.identity,
+      graph: c.graph,
+      network: c.network,
+      processor: this.processor,
+      logger: this.logger,
+      sourceNode: undefined,
+      handle: (input) => this.processor.handle(input),
+    };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
