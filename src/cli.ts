@@ -16,6 +16,7 @@ import {
   findConfigFile,
   loadConfig,
   resolveBaseUrl,
+  serverLimitsFromConfig,
   writeConfigTemplate,
   type ConfigOverrides,
   type KoiNetConfig,
@@ -214,7 +215,7 @@ async function cmdStart(flags: Flags): Promise<number> {
   let stopRunning: () => Promise<void>;
   let url: string | undefined;
   if (config.type === 'full') {
-    const running = await startFullNode(node, { host: config.host, port, bodyLimit: config.bodyLimit, logger: logger.child({ component: 'server' }) });
+    const running = await startFullNode(node, { host: config.host, port, bodyLimit: config.bodyLimit, limits: serverLimitsFromConfig(config), logger: logger.child({ component: 'server' }) });
     url = running.url;
     stopRunning = () => running.close();
   } else {

@@ -5,7 +5,7 @@
  */
 import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
 import { Event, KnowledgeSource } from './knowledge/index.ts';
-import { createKoiNetApp, startServer } from './server/app.ts';
+import { createKoiNetApp, startServer, type ServerLimits } from './server/app.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
 import type { NodeInterface } from './node.ts';
 import type { Logger } from './logger.ts';
@@ -128,6 +128,8 @@ export interface StartFullNodeOptions {
   bodyLimit?: string;
   /** Check our own answers against the contract (tests). */
   validateResponses?: boolean;
+  /** Events per broadcast, RIDs per fetch, events per poll answer (docs/SECURITY.md). */
+  limits?: Partial<ServerLimits>;
   logger?: Logger;
 }
 
@@ -161,6 +163,7 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     rootPath,
     bodyLimit: options.bodyLimit,
     validateResponses: options.validateResponses,
+    limits: options.limits,
     logger,
   });
   const server = await startServer(app, { host: options.host, port: options.port });

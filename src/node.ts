@@ -5,7 +5,7 @@ import { Bundle, Event, EventType } from './knowledge/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './network/queues.ts';
 import { NetworkInterface, type RetryPolicy } from './network/network-interface.ts';
-import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
+import { Inbox, InboxIntake, createInboxMarkHandler, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';
 import { ResponseHandler } from './network/response-handler.ts';
 import { ProcessorInterface, defaultHandlers as builtInHandlers, type KnowledgeHandler } from './processor/index.ts';
@@ -76,6 +76,8 @@ export class NodeInterface {
       defaultHandlers: options.defaultHandlers ?? builtInHandlers,
       logger: this.logger.child({ component: 'processor' }),
     });
+    // Before application handlers, so they never see the inbox's progress markers.
+    this.processor.addHandler(createInboxMarkHandler((seq) => this.parts?.inbox?.markDone(seq)));
     for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
   }
 

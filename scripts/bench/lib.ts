@@ -171,6 +171,21 @@ export async function timeIt(warmup: number, iterations: number, fn: () => Promi
   return samples;
 }
 
+/**
+ * A seeded 32-bit generator (mulberry32), so every run picks the same RIDs and edges. Plain
+ * float LCG arithmetic loses precision past 2^53 and fell into a short cycle.
+ */
+export function seededRandom(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) % n);
+  };
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

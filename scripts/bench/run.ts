@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only NAME[,NAME]] [-- --out DIR]`: runs the scenarios of
+ * `npm run bench -- [--quick] [--only NAME[,NAME]] [--out DIR] [--keep-data | --data DIR]`: runs the scenarios of
  * scenarios.ts against real nodes on 127.0.0.1, prints a table and writes
  * `<out>/<timestamp>.json` and `<out>/latest.json` (out defaults to bench-results).
  */
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     only: { type: 'string', multiple: true },
     out: { type: 'string', default: 'bench-results' },
     'keep-data': { type: 'boolean', default: false },
+    /** Reuse (and keep) the caches of an earlier `--keep-data` run: building 100k files takes ~40 s. */
+    data: { type: 'string' },
   },
 });
 
@@ -26,7 +28,8 @@ for (const n of names) {
   }
 }
 const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
-const workDir = mkdtempSync(join(tmpdir(), 'koi-bench-'));
+const reuse = values.data !== undefined;
+const workDir = reuse ? resolve(values.data!) : mkdtempSync(join(tmpdir(), 'koi-bench-'));
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 const ctx: ScenarioContext = { quick: values.quick ?? false, workDir, log };
 
@@ -46,7 +49,7 @@ try {
     }
   }
 } finally {
-  if (!values['keep-data']) rmSync(workDir, { recursive: true, force: true });
+  if (!values['keep-data'] && !reuse) rmSync(workDir, { recursive: true, force: true });
   else log(`[bench] data kept in ${workDir}`);
 }
 

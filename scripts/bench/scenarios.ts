@@ -15,6 +15,7 @@ import {
   latencyStats,
   postJson,
   round,
+  seededRandom,
   sleep,
   timeIt,
   writeBundleFiles,
@@ -148,12 +149,8 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
       const rids = await timeIt(3, big ? 20 : 50, () => postJson(base, '/rids/fetch', {}));
       const typed = { rid_types: [BENCH_RID_TYPE] };
       const manifests = await timeIt(2, big ? 10 : 30, () => postJson(base, '/manifests/fetch', typed));
-      let seed = 1;
-      const pick = (): string[] =>
-        Array.from({ length: 100 }, () => {
-          seed = (seed * 1103515245 + 12345) % 2147483648;
-          return `${BENCH_RID_TYPE}:state-${seed % size}`;
-        });
+      const rnd = seededRandom(1);
+      const pick = (): string[] => Array.from({ length: 100 }, () => `${BENCH_RID_TYPE}:state-${rnd(size)}`);
       const bundles = await timeIt(20, 200, () => postJson(base, '/bundles/fetch', { rids: pick() }));
       const peak = mb((await node.stats()).peakRss);
       const r = latencyStats(rids);
@@ -366,11 +363,7 @@ export async function graph(ctx: ScenarioContext): Promise<Row[]> {
       edges.push([me, nodes[i]!], [nodes[i + 10]!, me]);
       pairs.add(`0>${i}`).add(`${i + 10}>0`);
     }
-    let seed = 7;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rnd = seededRandom(7);
     while (edges.length < nEdges) {
       const a = 1 + rnd(nNodes - 1);
       const b = 1 + rnd(nNodes - 1);

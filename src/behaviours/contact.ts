@@ -1,7 +1,9 @@
 /**
  * The seed's `basic_partial_node` contact behaviour: when this node learns of a node that
  * provides node events (a coordinator, typically), it asks to subscribe by proposing an edge from
- * that node to itself, then catches up on the nodes that one already knows.
+ * that node to itself, then catches up on the nodes that one already knows. Extra RID types
+ * (`extraRidTypes`) are requested only from nodes that provide events of them, so that asking a
+ * coordinator for a type it does not provide never gets the whole edge refused.
  */
 import { EventType, KnowledgeSource, type KnowledgeObject } from '../knowledge/index.ts';
 import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
@@ -28,7 +30,7 @@ export interface ContactHandlersOptions {
 }
 
 export function contactHandlers(options: ContactHandlersOptions = {}): KnowledgeHandler[] {
-  const ridTypes = [...new Set([NODE_TYPE, EDGE_TYPE, ...(options.extraRidTypes ?? [])])];
+  const extraRidTypes = [...new Set(options.extraRidTypes ?? [])];
   return [
     createHandler(
       HandlerType.Network,
@@ -39,7 +41,14 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
         const peer = kobj.rid.toString();
         if (peer === me) return;
         const profile = nodeProfileOf(kobj);
-        if (!profile || !profile.provides.event.map(String).includes(NODE_TYPE)) return;
+        if (!profile) return;
+        const peerEvents = new Set(profile.provides.event.map(String));
+        const providesNodeEvents = peerEvents.has(NODE_TYPE);
+        const ridTypes = [
+          ...(providesNodeEvents ? [NODE_TYPE, EDGE_TYPE] : []),
+          ...extraRidTypes.filter((t) => peerEvents.has(t) && t !== NODE_TYPE && t !== EDGE_TYPE),
+        ];
+        if (ridTypes.length === 0) return;
 
         const iAmFull = ctx.identity.profile.node_type === NodeType.FULL;
         const peerIsFull = profile.node_type === NodeType.FULL;
@@ -53,7 +62,7 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
         if (edgeCovers(existing, ridTypes)) {
           ctx.logger.debug({ node: peer }, 'already subscribed to node events of this node');
         } else {
-          ctx.logger.info({ node: peer, ridTypes }, 'found a provider of node events; proposing an edge');
+          ctx.logger.info({ node: peer, ridTypes }, 'found an event provider; proposing an edge');
           const edgeType = iAmFull ? EdgeType.WEBHOOK : EdgeType.POLL;
           await ctx.handle({ bundle: proposedEdgeBundle(peer, me, ridTypes, edgeType) });
         }
@@ -61,11 +70,16 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
         if (options.catchUp === false || !peerIsFull || !profile.base_url) return;
         const fetcher = resolveFetcher(options.fetcher, ctx);
         if (!fetcher) return;
+        // Catch up on what the peer serves state for among the subscribed types; node RIDs always,
+        // as in the reference, when the peer provides node events.
+        const peerState = new Set(profile.provides.state.map(String));
+        const catchUpTypes = ridTypes.filter((t) => t !== EDGE_TYPE && (peerState.has(t) || (t === NODE_TYPE && providesNodeEvents)));
+        if (catchUpTypes.length === 0) return;
         let rids: readonly (RID | string)[];
         try {
-          ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: [NODE_TYPE] }));
+          ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: catchUpTypes }));
         } catch (err) {
-          ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of node RIDs failed');
+          ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of RIDs failed');
           return;
         }
         let queued = 0;

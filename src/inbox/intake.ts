@@ -1,10 +1,29 @@
 import { Event, EventType, KnowledgeObject, KnowledgeSource } from '../knowledge/index.ts';
-import { HandlerType, STOP_CHAIN, handlerMatches, handlerName, type HandlerContext } from '../processor/handler.ts';
+import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, handlerName, type HandlerContext, type KnowledgeHandler } from '../processor/handler.ts';
 import type { ProcessorInterface } from '../processor/interface.ts';
 import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { Inbox } from './inbox.ts';
+
+/**
+ * RID type of the progress markers the intake queues after each batch. The processor is FIFO, so
+ * when a batch's marker comes out of the queue, the batch's events before it are done; this moves
+ * the checkpoint even under a load that never lets the queue empty.
+ */
+export const INBOX_MARK_TYPE = 'orn:koi-net.inbox-mark';
+
+/**
+ * The RID handler that swallows markers. The node registers it right after the default handlers,
+ * so handlers added by applications never see a marker.
+ */
+export function createInboxMarkHandler(onMark: (seq: number) => void): KnowledgeHandler {
+  return createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
+    const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
+    if (Number.isSafeInteger(seq)) onMark(seq);
+    return STOP_CHAIN;
+  });
+}
 
 /** The processor's components; the cache must also answer manifests from memory. */
 export type IntakeComponents = ProcessorComponents & { readonly cache: Pick<KnowledgeStore, 'readManifest'> };
@@ -41,6 +60,9 @@ export class InboxIntake {
   private enqueuedUpTo: number;
   /** Seqs above `enqueuedUpTo` already queued: concurrent requests may finish out of order. */
   private readonly enqueuedAhead = new Set<number>();
+  /** Every seq <= this is processed (its marker came out of the queue, or a flush covered it). */
+  private doneUpTo: number;
+  private readonly doneAhead = new Set<number>();
 
   constructor(options: InboxIntakeOptions) {
     this.inbox = options.inbox;
@@ -48,6 +70,7 @@ export class InboxIntake {
     this.components = options.components;
     this.logger = options.logger ?? silentLogger;
     this.enqueuedUpTo = this.inbox.processedSeq;
+    this.doneUpTo = this.inbox.processedSeq;
   }
 
   /**
@@ -61,11 +84,24 @@ export class InboxIntake {
     try {
       await done;
     } catch (err) {
+      // Nothing of it will be processed or replayed: as far as progress goes, it is done.
       this.noteEnqueued(seq);
+      this.markDone(seq);
       throw err;
     }
-    this.enqueueAll(events);
-    this.noteEnqueued(seq);
+    this.enqueueBatch(seq, events);
+  }
+
+  /** A batch's marker came out of the processor queue (called by the marker handler). */
+  markDone(seq: number): void {
+    if (seq <= this.doneUpTo) return;
+    this.doneAhead.add(seq);
+    let advanced = false;
+    while (this.doneAhead.delete(this.doneUpTo + 1)) {
+      this.doneUpTo++;
+      advanced = true;
+    }
+    if (advanced) this.inbox.markProcessed(this.doneUpTo);
   }
 
   /**
@@ -76,7 +112,8 @@ export class InboxIntake {
   async settle(): Promise<void> {
     const mark = this.enqueuedUpTo;
     await this.processor.flushKobjQueue();
-    this.inbox.markProcessed(mark);
+    // Also covers markers a replaced default RID handler may have stopped before ours saw them.
+    for (let seq = this.doneUpTo + 1; seq <= mark; seq++) this.markDone(seq);
   }
 
   /**
@@ -88,6 +125,7 @@ export class InboxIntake {
    */
   async recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { entries: 0, requeued: 0, reannounced: 0, invalid: 0 };
+    const pushes: Promise<unknown>[] = [];
     for (const entry of this.inbox.recovered) {
       report.entries++;
       const events: Event[] = [];
@@ -101,26 +139,34 @@ export class InboxIntake {
       for (const event of events) {
         const cached = this.components.cache.readManifest(event.rid);
         if (cached !== undefined && event.manifest !== undefined && event.manifest.sha256Hash === cached.sha256Hash) {
-          if (await this.reannounce(event)) report.reannounced++;
+          if (await this.reannounce(event, pushes)) report.reannounced++;
         }
       }
-      this.enqueueAll(events);
+      this.enqueueBatch(entry.seq, events);
       report.requeued += events.length;
-      this.noteEnqueued(entry.seq);
     }
+    // Queue pushes change memory at once and share file writes; wait for them all together.
+    await Promise.all(pushes);
     if (report.entries > 0) this.logger.info({ ...report }, 'inbox replayed after an unclean stop');
     return report;
   }
 
   // --- internals -------------------------------------------------------------------------------
 
-  /** Queues synchronously, so one batch's events stay together and in order in the queue. */
-  private enqueueAll(events: readonly Event[]): void {
+  /**
+   * Queues the events and then the batch's marker, synchronously, so one batch stays together and
+   * in order in the processor queue with its marker last.
+   */
+  private enqueueBatch(seq: number, events: readonly Event[]): void {
     for (const event of events) {
       this.processor.handle({ event, source: KnowledgeSource.EXTERNAL }).catch((err: unknown) => {
         this.logger.warn({ rid: String(event.rid), err: errorMessage(err) }, 'dropped a broadcast event');
       });
     }
+    this.processor.handle({ rid: `${INBOX_MARK_TYPE}:${seq}` }).catch(() => {
+      // settle() still covers this batch.
+    });
+    this.noteEnqueued(seq);
   }
 
   private noteEnqueued(seq: number): void {
@@ -129,7 +175,7 @@ export class InboxIntake {
   }
 
   /** Pipeline step 5 alone, for a replayed event: Network chain, then queue to its targets. */
-  private async reannounce(event: Event): Promise<boolean> {
+  private async reannounce(event: Event, pushes: Promise<unknown>[]): Promise<boolean> {
     if (event.eventType === EventType.FORGET) return false;
     let kobj = KnowledgeObject.fromEvent(event, KnowledgeSource.EXTERNAL);
     kobj.normalizedEventType = event.eventType;
@@ -149,11 +195,12 @@ export class InboxIntake {
     if (kobj.networkTargets.size === 0) return false;
     const normalized = kobj.normalizedEvent;
     for (const target of kobj.networkTargets) {
-      try {
-        await this.components.network.pushEventTo(normalized, target);
-      } catch (err) {
-        this.logger.warn({ rid: String(event.rid), target, err: errorMessage(err) }, 'could not queue a re-announced event');
-      }
+      // Not awaited one by one: the queue takes the event synchronously, the file write is shared.
+      pushes.push(
+        Promise.resolve(this.components.network.pushEventTo(normalized, target)).catch((err: unknown) => {
+          this.logger.warn({ rid: String(event.rid), target, err: errorMessage(err) }, 'could not queue a re-announced event');
+        }),
+      );
     }
     return true;
   }

@@ -96,6 +96,9 @@ export interface SourcedEvent {
  */
 const NON_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 
+/** Events per webhook request: a long queue goes out in several requests, in order. */
+export const MAX_EVENTS_PER_DELIVERY = 500;
+
 /**
  * High-level network actions of a node (the seed's NetworkInterface): queueing events for peers,
  * delivering webhook queues, polling neighbors, and fetching state from providers. Remote failures
@@ -363,8 +366,15 @@ export class NetworkInterface {
     }
     // Reachable again: a later loss of reachability deserves a fresh warning.
     this.warnedUnreachable.delete(node);
-    const events = await this.queues.takeWebhook(target);
-    if (events.length === 0) return true;
+    for (;;) {
+      const events = await this.queues.takeWebhook(target, MAX_EVENTS_PER_DELIVERY);
+      if (events.length === 0) return true;
+      if (!(await this.deliverBatch(target, node, events))) return false;
+    }
+  }
+
+  /** One POST of `events`; false (and the batch requeued or dropped) when it failed. */
+  private async deliverBatch(target: KoiNetNode, node: string, events: Event[]): Promise<boolean> {
     const peer = this.peerState(node);
     const retry = peer.consecutiveFailures > 0;
     if (retry) peer.retries++;

@@ -150,14 +150,17 @@ export class EventQueues {
   }
 
   /**
-   * Takes the whole webhook queue of `node` for a flush. The batch stays on disk as in flight
+   * Takes the webhook queue of `node` (at most `limit` oldest events; 0 = all) for a flush. The batch stays on disk as in flight
    * until `ackWebhook`, `requeueWebhookFront`, or the next `takeWebhook` of this node (flushes of
    * one node are expected to run one at a time, so the next take means the last one finished).
    */
-  async takeWebhook(node: NodeKey): Promise<Event[]> {
+  async takeWebhook(node: NodeKey, limit = 0): Promise<Event[]> {
     const key = String(node);
-    const queue = this.db.data.webhook[key] ?? [];
-    delete this.db.data.webhook[key];
+    const all = this.db.data.webhook[key] ?? [];
+    // A bounded batch keeps one request small enough to finish within a request timeout even
+    // after a long outage; the caller loops for the rest.
+    const queue = limit > 0 && limit < all.length ? all.splice(0, limit) : all;
+    if (queue === all) delete this.db.data.webhook[key];
     if (queue.length === 0) {
       if (this.db.data.webhook_inflight[key]) {
         delete this.db.data.webhook_inflight[key];

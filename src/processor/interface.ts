@@ -95,6 +95,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
   private webhookFlushing: Promise<void> | undefined;
   /** Set when a kobj queued webhook events after the running flush took its snapshot. */
   private webhookFlushWanted = false;
+  /** Queue pushes whose file write has not ended yet. */
+  private readonly pendingPushes = new Set<Promise<void>>();
 
   constructor(components: ProcessorComponents, options: ProcessorOptions = {}) {
     this.components = components;
@@ -158,7 +160,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const item: QueueItem = { kobj, sourceNode: sourceNode === undefined ? undefined : String(sourceNode) };
     if (this.insideKobj.getStore()?.active) return this.run(item);
     return this.exclusive(() => this.run(item)).then(async (result) => {
-      await this.webhookFlushing;
+      await Promise.all([this.webhookFlushing, ...this.pendingPushes]);
       return result;
     });
   }
@@ -193,8 +195,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
       if (item === undefined) {
         // A drain ends only once the webhook deliveries its kobjs started have ended, as when
         // each kobj awaited its own; kobjs queued meanwhile are picked up by the loop.
-        if (this.webhookFlushing !== undefined) {
-          await this.webhookFlushing;
+        if (this.webhookFlushing !== undefined || this.pendingPushes.size > 0) {
+          await Promise.all([this.webhookFlushing, ...this.pendingPushes]);
           continue;
         }
         // Cleared in the same tick as the emptiness check, so a later handle() starts a new drain.
@@ -405,8 +407,9 @@ export class ProcessorInterface implements KnowledgeProcessor {
       const event = kobj.normalizedEvent;
       // All at once: each push resolves when a queue-file write that includes it ends, and
       // concurrent pushes share one write, where pushing in turn cost one write per target.
-      // Each push changes its queue synchronously, so per-peer order is still kobj order.
-      await Promise.all(
+      // Each push changes its queue synchronously, so per-peer order is still kobj order, and the
+      // next kobj need not wait for the file: the drain waits for it (see requestWebhookFlush).
+      const pushed = Promise.all(
         [...kobj.networkTargets].map(async (target) => {
           try {
             await network.pushEventTo(event, target);
@@ -415,7 +418,9 @@ export class ProcessorInterface implements KnowledgeProcessor {
             this.logger.warn({ ...describe(kobj, item.sourceNode), target, err: String(err) }, 'could not queue event for target');
           }
         }),
-      );
+      ).then(() => undefined);
+      this.pendingPushes.add(pushed);
+      void pushed.then(() => this.pendingPushes.delete(pushed));
       void this.requestWebhookFlush(kobj, item.sourceNode);
     }
 

@@ -50,12 +50,8 @@ describe('integration: a network of node processes', function () {
     for (const e of [aToC, cToA, fToC, cToF]) expect(e.rid_types).to.include.members([NODE_TYPE, 'orn:koi-net.edge']);
 
     // Both ends agree: the full node serves its copies, the partial node has them on disk.
-    const fEdges = await waitFor('f to hold both its edges APPROVED', async () => {
-      const edges = (await fetchEdges(f.url)).filter((e) => e.status === 'APPROVED');
-      return edges.length >= 2 ? edges : undefined;
-    });
-    expect(fEdges.find((e) => e.source === coord.rid && e.target === f.rid)?.edge_type).to.equal('WEBHOOK');
-    expect(fEdges.find((e) => e.source === f.rid && e.target === coord.rid)?.edge_type).to.equal('WEBHOOK');
+    expect((await waitApprovedEdgeAtFull(f, coord, f)).edge_type).to.equal('WEBHOOK');
+    expect((await waitApprovedEdgeAtFull(f, f, coord)).edge_type).to.equal('WEBHOOK');
     expect((await waitApprovedEdgeOnDisk(a, coord, a)).edge_type).to.equal('POLL');
     expect((await waitApprovedEdgeOnDisk(a, a, coord)).edge_type).to.equal('WEBHOOK');
 
@@ -68,6 +64,8 @@ describe('integration: a network of node processes', function () {
     expect(bToC.edge_type).to.equal('WEBHOOK');
     expect(cToB.edge_type).to.equal('POLL');
     await Promise.all([waitKnowsNodes(coord, [a, b, f]), waitKnowsNodes(f, [a, b]), waitKnowsNodes(a, [b]), waitKnowsNodes(b, [a, f, coord])]);
+    // b hears of the approval of coord -> b on its next poll; wait for that before stopping it.
+    await Promise.all([waitApprovedEdgeOnDisk(b, coord, b), waitApprovedEdgeOnDisk(b, b, coord)]);
 
     // The same picture from `koi-net status` once the partial nodes have stopped cleanly.
     await Promise.all([a.stop(), b.stop()]);
@@ -85,15 +83,10 @@ describe('integration: a network of node processes', function () {
 
   it("a custom RID type's NEW, UPDATE and FORGET reach its subscriber and only it", async () => {
     const coord = await startCoordinator();
-    const sensor = await cluster.start({
-      name: 'sensor',
-      type: 'full',
-      fixture: true,
-      firstContact: coord.url,
-      providesEvent: [ITEM_TYPE],
-      providesState: [ITEM_TYPE],
-    });
-    const [a, b] = await Promise.all([
+    // Started together: a may hear of the sensor before the sensor hears of a, which is why the
+    // fixture introduces itself before proposing.
+    const [sensor, a, b] = await Promise.all([
+      cluster.start({ name: 'sensor', type: 'full', fixture: true, firstContact: coord.url, providesEvent: [ITEM_TYPE], providesState: [ITEM_TYPE] }),
       cluster.start({ name: 'a', type: 'partial', fixture: true, firstContact: coord.url, propose: [`sensor:POLL:${ITEM_TYPE}`] }),
       cluster.start({ name: 'b', type: 'partial', firstContact: coord.url }),
     ]);
@@ -129,14 +122,14 @@ describe('integration: a network of node processes', function () {
     await b.stop();
     const sb = await cliStatus(b.spec.dataDir);
     expect(sb.cache.by_type[ITEM_TYPE] ?? 0).to.equal(0);
-    expect(b.output(4_000)).to.not.include(ITEM_TYPE);
+    expect(b.output(4_000)).to.not.include(item);
     expect(statusEdge(sb, sensor.rid, b.rid)).to.equal(undefined);
   });
 
   it('refuses a WEBHOOK edge to a partial node and an edge for an RID type not provided, answering FORGET', async () => {
     const coord = await startCoordinator();
-    const f = await cluster.start({ name: 'f', type: 'full', firstContact: coord.url });
-    const [p1, p2] = await Promise.all([
+    const [f, p1, p2] = await Promise.all([
+      cluster.start({ name: 'f', type: 'full', firstContact: coord.url }),
       // A partial node has no server, so it cannot take webhooks.
       cluster.start({ name: 'p1', type: 'partial', fixture: true, firstContact: coord.url, propose: [`f:WEBHOOK:${NODE_TYPE}`] }),
       // f provides no events of this type.

@@ -53,7 +53,9 @@ describe('integration: restarting node processes', function () {
     expect(await fetchRids(coord2.url, [NODE_TYPE, EDGE_TYPE])).to.include.members(coordCache);
 
     // --- a comes back: same RID, its cache as it left it, and it drains what was queued for it.
-    const a2 = await cluster.start(a.spec);
+    // Meanwhile (in parallel, to save time) the full node goes down and comes back.
+    const fState = await fetchRids(f.url, [NODE_TYPE, EDGE_TYPE]);
+    const [a2, f2] = await Promise.all([cluster.start(a.spec), f.stop().then(() => cluster.start(f.spec))]);
     expect(a2.rid).to.equal(a.rid);
     expect(await cachedRids(a2.spec.dataDir)).to.include.members(aCache);
     await waitKnowsNodes(a2, [n]);
@@ -61,10 +63,7 @@ describe('integration: restarting node processes', function () {
     // It knew its neighbors, so it polled them instead of introducing itself again.
     expect(a2.findRecord((r) => r.msg === 'introduced this node to its first contact')).to.equal(undefined);
 
-    // --- the full node restarts at the same address with the same RID and state.
-    const fState = await fetchRids(f.url, [NODE_TYPE, EDGE_TYPE]);
-    await f.stop();
-    const f2 = await cluster.start(f.spec);
+    // --- the full node came back at the same address with the same RID and state.
     expect(f2.rid).to.equal(f.rid);
     expect(f2.url).to.equal(f.url);
     expect(await fetchRids(f2.url, [NODE_TYPE, EDGE_TYPE])).to.include.members(fState);

@@ -74,7 +74,7 @@ const badEventText: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(validRid, badEventType).map(([rid, et]) => j({ rid, event_type: et })),
   eventType.map((et) => j({ event_type: et })),
   validRid.map((rid) => j({ rid })),
-  fc.tuple(validRid, eventType, fc.oneof(nonObject, fc.constant({}), fc.constant({ rid: 'x', timestamp: 'yesterday', sha256_hash: 'x' }))).map(([rid, et, m]) =>
+  fc.tuple(validRid, eventType, fc.oneof(nonObject.filter((v) => v !== null), fc.constant({}), fc.constant({ rid: 'x', timestamp: 'yesterday', sha256_hash: 'x' }))).map(([rid, et, m]) =>
     j({ rid, event_type: et, manifest: m }),
   ),
   fc.tuple(validRid, eventType, nonObject.filter((v) => v !== null)).map(([rid, et, c]) => j({ rid, event_type: et, manifest: JSON.parse(manifestText(rid)), contents: c })),

@@ -47,6 +47,15 @@ export interface NodeSpec {
 
 type ResolvedSpec = NodeSpec & { dataDir: string };
 
+/**
+ * Children still running. If the test runner dies without running afterEach hooks (a crash, a
+ * Ctrl-C), they are killed on its way out, so no node outlives the run holding a port.
+ */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export class NodeProcess {
   readonly records: OutputRecord[] = [];
   private readonly lines: string[] = [];
@@ -82,6 +91,8 @@ export class NodeProcess {
       stdio: [spec.fixture ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     const node = new NodeProcess(spec, child);
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     try {
       await NodeProcess.awaitStarted(node);
     } catch (err) {

@@ -249,6 +249,7 @@ describe('node: the retry timer delivers to a peer that comes back', () => {
     for (let i = 1; i <= 3; i++) await node.network.pushEventTo(ev(i), target);
     await node.network.flushAllWebhookQueues();
     await until(() => peer.flat().length === 3);
+    await node.network.deliveriesIdle();
     expect(peer.flat()).to.deep.equal(rids(1, 3));
     expect(node.network.deliveryStats()[String(target)]).to.include({ retries: 3, failures: 3, consecutiveFailures: 0 });
   });

@@ -44,7 +44,7 @@ describe('server/app', () => {
       expect(server.node.received.map((e) => e.rid)).to.deep.equal([body.events[0]!.rid, OTHER_NODE]);
     });
 
-    it('pollEvents: drains the caller queue, honours limit, defaults limit to 0', async () => {
+    it('pollEvents: drains the caller queue, honours limit; no limit (0) becomes the server cap', async () => {
       const ev = (n: number) => ({ rid: `orn:slack.channel:T1/C${n}`, event_type: 'NEW' as const });
       server.node.queues.set(OTHER_NODE, [ev(1), ev(2), ev(3)]);
       let res = await send(url('/events/poll'), { body: JSON.stringify({ rid: OTHER_NODE, limit: 2 }) });
@@ -52,7 +52,8 @@ describe('server/app', () => {
       expect(res.json).to.deep.equal({ events: [ev(1), ev(2)] });
       res = await send(url('/events/poll'), { body: JSON.stringify({ rid: OTHER_NODE }) });
       expect(res.json).to.deep.equal({ events: [ev(3)] });
-      expect(server.node.calls[1]!.body).to.deep.equal({ rid: OTHER_NODE, limit: 0 });
+      // The handler sees the server-side cap (maxEventsPerPoll), never "unlimited".
+      expect(server.node.calls[1]!.body).to.deep.equal({ rid: OTHER_NODE, limit: 1000 });
     });
 
     it('fetchRids: all, or only the given types; rid_types defaults to []', async () => {
