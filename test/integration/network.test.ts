@@ -13,7 +13,7 @@ import { sleep, waitFor } from './helpers/wait.ts';
 const ITEM_TYPE = 'orn:test.item';
 
 describe('integration: a network of node processes', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let cluster: Cluster;
 
   beforeEach(async () => {

@@ -9,7 +9,7 @@ import { Cluster, type NodeProcess } from './helpers/processes.ts';
 import { waitFor } from './helpers/wait.ts';
 
 describe('integration: restarting node processes', function () {
-  this.timeout(90_000);
+  this.timeout(180_000);
   let cluster: Cluster;
 
   beforeEach(async () => {

@@ -8,7 +8,7 @@ import type { NodeProcess } from './processes.ts';
 import { waitFor } from './wait.ts';
 
 /** The APPROVED edge source -> target as a running FULL node `at` holds it. */
-export function waitApprovedEdgeAtFull(at: NodeProcess, source: NodeProcess, target: NodeProcess, timeoutMs = 15_000): Promise<EdgeProfile> {
+export function waitApprovedEdgeAtFull(at: NodeProcess, source: NodeProcess, target: NodeProcess, timeoutMs = 30_000): Promise<EdgeProfile> {
   return waitFor(
     `${at.name} to hold an APPROVED edge ${source.name} -> ${target.name}`,
     async () => (await fetchEdges(at.url)).find((e) => e.source === source.rid && e.target === target.rid && e.status === 'APPROVED'),
@@ -17,7 +17,7 @@ export function waitApprovedEdgeAtFull(at: NodeProcess, source: NodeProcess, tar
 }
 
 /** The APPROVED edge source -> target in a running node's directory (partial nodes have no API). */
-export function waitApprovedEdgeOnDisk(at: NodeProcess, source: NodeProcess, target: NodeProcess, timeoutMs = 15_000): Promise<EdgeProfile> {
+export function waitApprovedEdgeOnDisk(at: NodeProcess, source: NodeProcess, target: NodeProcess, timeoutMs = 30_000): Promise<EdgeProfile> {
   return waitFor(
     `${at.name}'s directory to hold an APPROVED edge ${source.name} -> ${target.name}`,
     async () => {
@@ -29,7 +29,7 @@ export function waitApprovedEdgeOnDisk(at: NodeProcess, source: NodeProcess, tar
 }
 
 /** Waits until `at` has cached the node bundles of every one of `others`. */
-export async function waitKnowsNodes(at: NodeProcess, others: NodeProcess[], timeoutMs = 15_000): Promise<void> {
+export async function waitKnowsNodes(at: NodeProcess, others: NodeProcess[], timeoutMs = 30_000): Promise<void> {
   const wanted = others.map((o) => o.rid);
   await waitFor(
     `${at.name} to know ${others.map((o) => o.name).join(', ')}`,

@@ -144,7 +144,7 @@ export class NodeProcess {
     return this.records.find(pred);
   }
 
-  waitForRecord(what: string, pred: (r: OutputRecord) => boolean, timeoutMs = 15_000): Promise<OutputRecord> {
+  waitForRecord(what: string, pred: (r: OutputRecord) => boolean, timeoutMs = 30_000): Promise<OutputRecord> {
     return waitFor(`${this.name}: ${what}`, () => this.findRecord(pred), { timeoutMs, intervalMs: 50 });
   }
 
