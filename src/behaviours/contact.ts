@@ -106,7 +106,5 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
 function resolveFetcher(option: ContactHandlersOptions['fetcher'], ctx: HandlerContext): RidFetcher | undefined {
   if (typeof option === 'function') return option();
   if (option) return option;
-  // The context types the network narrowly; a NodeInterface hands the full NetworkInterface.
-  const rh = (ctx.network as { requestHandler?: Partial<RidFetcher> }).requestHandler;
-  return typeof rh?.fetchRids === 'function' ? (rh as RidFetcher) : undefined;
+  return ctx.network.requestHandler;
 }

@@ -1,6 +1,7 @@
 import type { RID, RIDType } from '../rid/index.ts';
 import type { Bundle, Event, Manifest } from '../knowledge/index.ts';
 import type { EdgeProfile, EdgeStatus, NodeProfile } from '../protocol/index.ts';
+import type { RequestHandler } from '../network/request-handler.ts';
 
 /**
  * The parts of a node the processor needs, declared narrowly here (libp2p style) so the pipeline
@@ -49,6 +50,11 @@ export interface ProcessorNetwork {
   /** Undefined/null when no state provider has it; must not throw for `not_found`. */
   fetchRemoteManifest(rid: RID): MaybePromise<Manifest | null | undefined>;
   fetchRemoteBundle(rid: RID): MaybePromise<Bundle | null | undefined>;
+  /**
+   * Raw protocol requests for handlers that talk to peers themselves (catch-up, custom fetches).
+   * A NodeInterface always provides it; narrow test networks may leave it out.
+   */
+  readonly requestHandler?: RequestHandler;
 }
 
 /**
