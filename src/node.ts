@@ -67,6 +67,7 @@ export class NodeInterface {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryTick: Promise<void> | undefined;
   private recovery: RecoveryReport | undefined;
+  private ownsCache = false;
 
   constructor(options: NodeInterfaceOptions) {
     this.options = options;
@@ -117,6 +118,7 @@ export class NodeInterface {
     const o = this.options;
     const dataDir = o.dataDir ?? '.';
     const logger = this.logger;
+    this.ownsCache = o.cache === undefined;
     const cache = o.cache ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
     const identity = await NodeIdentity.load({
       name: o.name,
@@ -148,7 +150,12 @@ export class NodeInterface {
     if (inboxPath !== undefined) {
       const inboxLogger = logger.child({ component: 'inbox' });
       inbox = new InboxIntake({
-        inbox: await Inbox.open(inboxPath, { ...o.inboxOptions, logger: inboxLogger }),
+        inbox: await Inbox.open(inboxPath, {
+          ...o.inboxOptions,
+          logger: inboxLogger,
+          // The checkpoint may pass a batch only once its cache files are on disk (write-behind).
+          ...(cache.sync ? { beforeCheckpoint: () => cache.sync!() } : {}),
+        }),
         processor: this.processor,
         components: { cache, identity, graph, network },
         logger: inboxLogger,
@@ -188,6 +195,10 @@ export class NodeInterface {
     }
     await this.parts.queues.persist();
     if (this.parts.inbox) await this.parts.inbox.inbox.close();
+    // A cache the node opened is closed (files synced, index snapshot saved for a fast start);
+    // one handed in by the application is only synced, since the application owns it.
+    if (this.ownsCache) await this.parts.cache.close?.();
+    else await this.parts.cache.sync?.();
     this.logger.info({ rid: String(this.parts.identity.rid) }, 'node finalized');
   }
 

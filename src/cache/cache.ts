@@ -1,7 +1,18 @@
-import { mkdirSync, readFile as readFileCallback, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFile as readFileCallback,
+  readFileSync,
+  readdirSync,
+  rename as renameCallback,
+  unlink as unlinkCallback,
+  unlinkSync,
+  writeFile as writeFileCallback,
+  writeFileSync,
+  renameSync,
+} from 'node:fs';
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RID, RIDType } from '../rid/index.ts';
 import { Bundle, Manifest, isJsonObject } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
@@ -15,35 +26,57 @@ import { cacheFileName, MAX_FILE_NAME_BYTES } from './file-name.ts';
 export interface KnowledgeStore {
   /** Number of cached bundles. */
   readonly size: number;
-  /** Stores (replaces) the bundle of `bundle.rid`. */
+  /**
+   * True when write() and delete() change what read/exists/readManifest/listRids answer before
+   * they return, so their promises only report persistence. The processor then does not wait
+   * for each file and relies on sync() for durability.
+   */
+  readonly writesVisibleAtOnce?: boolean;
+  /** Stores (replaces) the bundle of `bundle.rid`; resolves once it is persisted. */
   write(bundle: Bundle): Promise<Bundle>;
   /** The cached bundle, or undefined when there is none (or it can no longer be read). */
   read(rid: RID | string): Promise<Bundle | undefined>;
   readManifest(rid: RID | string): Manifest | undefined;
   exists(rid: RID | string): boolean;
-  /** True when something was deleted. */
+  /** True when something was deleted; resolves once the deletion is persisted. */
   delete(rid: RID | string): Promise<boolean>;
   /** RIDs of the given types; every RID when `ridTypes` is absent or empty. */
   listRids(ridTypes?: Iterable<RIDType | string>): RID[];
   /** Removes every bundle. */
   drop(): Promise<void>;
+  /**
+   * Resolves when every write and delete called before it is persisted; rejects (CacheError) if
+   * one of them failed and no later write or delete of the same RID has succeeded since.
+   */
+  sync?(): Promise<void>;
+  /** sync(), then release resources (the file cache also saves its index snapshot). */
+  close?(): Promise<void>;
 }
 
-/** The one logging call the cache makes; the project's Logger (pino) satisfies it. */
+/** The logging calls the cache makes; the project's Logger (pino) satisfies it. */
 export interface CacheLogger {
   warn(obj: object, msg?: string): void;
+  /** Background write failures; falls back to warn when absent. */
+  error?(obj: object, msg?: string): void;
 }
 
 export interface CacheOptions {
   /** Default: console.warn. */
   logger?: CacheLogger;
   /**
-   * How open() reads the files it indexes. 0 (default): synchronously, in slices of 256 files
-   * with a yield to the event loop between slices; measured 2-3x faster than 64 concurrent
-   * async reads on a local disk (each async read is several thread-pool hops). n > 0: n async
-   * reads at once, better where every read has latency (network file systems).
+   * How open() reads the files it indexes when it has to (no valid snapshot). 0 (default):
+   * synchronously, in slices of 256 files with a yield to the event loop between slices;
+   * measured 2-3x faster than 64 concurrent async reads on a local disk (each async read is
+   * several thread-pool hops). n > 0: n async reads at once, better where every read has
+   * latency (network file systems).
    */
   scanConcurrency?: number;
+  /**
+   * Use (and, on close(), write) the index snapshot (default true). See `snapshotPathFor`.
+   */
+  snapshot?: boolean;
+  /** Files written at once by the background writer (default 8; the libuv pool has 4 threads). */
+  writeConcurrency?: number;
 }
 
 interface IndexEntry {
@@ -51,6 +84,25 @@ interface IndexEntry {
   fileName: string;
   type: string;
   manifest: Manifest;
+}
+
+/**
+ * A mutation the index already shows but the disk does not yet. `diskEntry` is what the disk held
+ * before the first unpersisted mutation of the RID, so a failure can put the index back to it.
+ */
+type PendingOp =
+  | { kind: 'write'; seq: number; key: string; entry: IndexEntry; text: string; unlink: string[]; diskEntry: IndexEntry | undefined }
+  | { kind: 'delete'; seq: number; key: string; unlink: string[]; diskEntry: IndexEntry | undefined };
+// diskEntry is reassigned when an earlier op of the RID fails (the disk then kept the older state).
+
+interface Settlers {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface SyncWaiter extends Settlers {
+  /** Every op with seq <= upTo must be settled. */
+  upTo: number;
 }
 
 const consoleLogger: CacheLogger = {
@@ -71,6 +123,11 @@ const readFileAsync = promisify(readFileCallback);
 /** Files read synchronously between two yields to the event loop during the start-up scan. */
 const SCAN_SLICE = 256;
 
+const SNAPSHOT_VERSION = 1;
+
+/** [fileName, rid, timestamp, sha256_hash]: arrays, because 100k objects with keys parse slower. */
+type SnapshotRow = [string, string, string, string];
+
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
@@ -80,23 +137,73 @@ function errorMessage(err: unknown): string {
 }
 
 /**
+ * Where the index snapshot of a cache directory lives: beside the directory, never in it, because
+ * rid-lib (and the start-up scan) read every `*.json` in the cache directory as a bundle.
+ * `<dataDir>/cache` -> `<dataDir>/cache.index-snapshot.json`.
+ */
+export function snapshotPathFor(directory: string): string {
+  const dir = resolve(directory);
+  return join(dirname(dir), `${basename(dir)}.index-snapshot.json`);
+}
+
+/**
  * rid-lib compatible file cache: one `<base64url(rid)>.json` file per bundle holding
  * `{"manifest": ..., "contents": ...}` (see `cacheFileName` for long RIDs).
  *
- * The directory is scanned once at open into an in-memory index, so exists/readManifest/listRids
- * never touch the disk; only read() loads contents. The index assumes this process owns the
- * directory: files another process adds later are not seen until the next open.
+ * The directory is indexed once at open, so exists/readManifest/listRids never touch the disk;
+ * only read() loads contents. The index assumes this process owns the directory: files another
+ * process adds later are not seen until the next open.
+ *
+ * Writes are write-behind: write() and delete() update the index (and, for writes, a map of
+ * pending file texts that read() serves) synchronously, and a background writer persists them
+ * with temp file + rename on the libuv thread pool, several at a time, so the disk work overlaps
+ * with the processing of the next knowledge. Mutations of one RID reach the disk in call order;
+ * repeated writes of an RID not yet started are coalesced into the last one. The promise of each
+ * write()/delete() resolves when that mutation is on disk (or superseded by a later one of the same
+ * RID that is); sync() waits for everything so far.
+ *
+ * Start-up snapshot: close() writes every index entry to `snapshotPathFor(directory)`, and the
+ * first mutation after open (or after close) deletes it before any file changes. open() trusts a
+ * snapshot whose set of file names equals the directory's (one readdir, no file reads), reads only
+ * the files that differ otherwise, and scans everything without one (e.g. after a crash).
+ * Limitation: a file that another process rewrote in place while no node had the cache open is
+ * not detected (same name, so the snapshot's manifest is served until the next write of that RID).
  */
 export class Cache implements KnowledgeStore {
+  readonly writesVisibleAtOnce = true;
+  readonly snapshotPath: string;
   private readonly index = new Map<string, IndexEntry>();
   private readonly byType = new Map<string, Set<string>>();
-  /** Per-RID tail of pending mutations, so the index follows the order renames happened in. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Mutations not yet started, at most one per RID (coalesced). */
+  private readonly queued = new Map<string, PendingOp>();
+  /** Mutations being written, by RID; a queued op of the same RID waits for it. */
+  private readonly inflight = new Map<string, PendingOp>();
+  /** Seqs of ops not yet settled; a Set iterates in insertion (= seq) order, so the first is the oldest. */
+  private readonly outstanding = new Set<number>();
+  /** Promise settlers of each op, including the ops coalesced into it. */
+  private readonly settlers = new Map<number, Settlers[]>();
+  private syncWaiters: SyncWaiter[] = [];
+  /** RIDs whose last persisted attempt failed, with the seq of that attempt. */
+  private readonly failed = new Map<string, { seq: number; error: CacheError }>();
+  private opSeq = 0;
+  private writing = 0;
+  private pumpScheduled = false;
+  /** A snapshot file may exist and describe the disk; the next mutation must delete it first. */
+  private snapshotLive: boolean;
+  private readonly useSnapshot: boolean;
+  private readonly writeConcurrency: number;
 
   private constructor(
     readonly directory: string,
     private readonly logger: CacheLogger,
-  ) {}
+    options: CacheOptions,
+  ) {
+    this.snapshotPath = snapshotPathFor(directory);
+    this.useSnapshot = options.snapshot ?? true;
+    // Assume one may exist until open() knows; deleting a missing file is cheap.
+    this.snapshotLive = this.useSnapshot;
+    this.writeConcurrency = Math.max(1, Math.floor(options.writeConcurrency ?? 8));
+  }
 
   /** Creates the directory if needed, removes leftover temp files and indexes every bundle file. */
   static async open(dir: string, options: CacheOptions = {}): Promise<Cache> {
@@ -106,7 +213,7 @@ export class Cache implements KnowledgeStore {
     } catch (err) {
       throw new CacheError(`cannot create cache directory ${directory}: ${errorMessage(err)}`, { cause: err });
     }
-    const cache = new Cache(directory, options.logger ?? consoleLogger);
+    const cache = new Cache(directory, options.logger ?? consoleLogger, options);
     await cache.scan(Math.max(0, Math.floor(options.scanConcurrency ?? 0)));
     return cache;
   }
@@ -115,29 +222,51 @@ export class Cache implements KnowledgeStore {
     return this.index.size;
   }
 
-  async write(bundle: Bundle): Promise<Bundle> {
+  /** Mutations not yet on disk (queued or being written). */
+  get pendingWrites(): number {
+    return this.outstanding.size;
+  }
+
+  write(bundle: Bundle): Promise<Bundle> {
+    // The snapshot must be gone before any file changes, or a crash would leave it describing
+    // a directory it no longer matches (with the same file names, undetectably).
+    if (this.snapshotLive) this.invalidateSnapshot();
     const key = bundle.rid.toString();
-    return this.exclusive(key, async () => {
-      const fileName = cacheFileName(bundle.rid);
-      // Two-space indent, manifest before contents: the layout rid-lib's model_dump_json(indent=2) writes.
-      await this.atomicWrite(fileName, JSON.stringify(bundle.toJSON(), null, 2));
-      const previous = this.index.get(key);
-      this.indexPut({ rid: bundle.rid, fileName, type: bundle.rid.type.toString(), manifest: bundle.manifest });
-      // A file indexed under a name that is not the canonical one (written by another
-      // implementation or an older normalization) would otherwise shadow-survive a delete.
-      if (previous !== undefined && previous.fileName !== fileName) await this.unlinkQuiet(previous.fileName);
-      return bundle;
-    });
+    const fileName = cacheFileName(bundle.rid);
+    // Serialized now, as the synchronous cache did: a handler mutating the contents afterwards
+    // must not change what gets written. Two-space indent, manifest before contents: the layout
+    // rid-lib's model_dump_json(indent=2) writes.
+    const text = JSON.stringify(bundle.toJSON(), null, 2);
+    const entry: IndexEntry = { rid: bundle.rid, fileName, type: bundle.rid.type.toString(), manifest: bundle.manifest };
+    const previous = this.index.get(key);
+    // A file indexed under a name that is not the canonical one (written by another
+    // implementation or an older normalization) would otherwise shadow-survive a delete.
+    const unlinkNames = previous !== undefined && previous.fileName !== fileName ? [previous.fileName] : [];
+    this.indexPut(entry);
+    return this.enqueue(key, previous, (seq, diskEntry, carried) => ({
+      kind: 'write',
+      seq,
+      key,
+      entry,
+      text,
+      unlink: mergeNames(carried, unlinkNames),
+      diskEntry,
+    })).then(() => bundle);
   }
 
   async read(rid: RID | string): Promise<Bundle | undefined> {
     const key = ridKey(rid);
     const entry = this.index.get(key);
     if (entry === undefined) return undefined;
+    const pending = this.queued.get(key) ?? this.inflight.get(key);
+    if (pending !== undefined && pending.kind === 'write' && pending.entry === entry) {
+      // Parsed from the serialized text, as from disk: callers get their own copy of the contents.
+      return parseBundleFile(pending.text);
+    }
     let text: string;
     try {
-      // Synchronous, as atomicWrite: a ~1 KB read costs less than the thread-pool hops of the
-      // async one, and fetch_bundles of 100 RIDs went from ~25 ms to a few.
+      // Synchronous: a ~1 KB read costs less than the thread-pool hops of the async one, and
+      // fetch_bundles of 100 RIDs went from ~25 ms to a few.
       text = readFileSync(this.pathOf(entry.fileName), 'utf8');
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') {
@@ -171,15 +300,19 @@ export class Cache implements KnowledgeStore {
     return this.index.has(ridKey(rid));
   }
 
-  async delete(rid: RID | string): Promise<boolean> {
+  delete(rid: RID | string): Promise<boolean> {
     const key = ridKey(rid);
-    return this.exclusive(key, async () => {
-      const entry = this.index.get(key);
-      if (entry === undefined) return false;
-      await this.unlinkQuiet(entry.fileName);
-      this.indexRemove(key);
-      return true;
-    });
+    const entry = this.index.get(key);
+    if (entry === undefined) return Promise.resolve(false);
+    if (this.snapshotLive) this.invalidateSnapshot();
+    this.indexRemove(key);
+    return this.enqueue(key, entry, (seq, diskEntry, carried) => ({
+      kind: 'delete',
+      seq,
+      key,
+      unlink: mergeNames(carried, [entry.fileName]),
+      diskEntry,
+    })).then(() => true);
   }
 
   listRids(ridTypes?: Iterable<RIDType | string>): RID[] {
@@ -197,6 +330,12 @@ export class Cache implements KnowledgeStore {
 
   /** Removes the directory, as rid-lib does; the next write creates it again. */
   async drop(): Promise<void> {
+    // Pending files would land in (or recreate) the directory after the rm; drop them instead.
+    for (const op of this.queued.values()) this.settle(op, undefined);
+    this.queued.clear();
+    this.failed.clear();
+    await this.sync().catch(() => undefined);
+    this.invalidateSnapshot();
     try {
       await rm(this.directory, { recursive: true, force: true });
     } catch (err) {
@@ -206,7 +345,230 @@ export class Cache implements KnowledgeStore {
     this.byType.clear();
   }
 
-  // --- internals ---
+  sync(): Promise<void> {
+    const upTo = this.opSeq;
+    const oldest = this.oldestOutstanding();
+    if (oldest === undefined || oldest > upTo) return this.failureUpTo(upTo);
+    return new Promise((res, rej) => this.syncWaiters.push({ upTo, resolve: res, reject: rej }));
+  }
+
+  /**
+   * sync(), then writes the index snapshot so the next open() need not read every file. Without
+   * a clean close (a crash) there is no valid snapshot and the next open scans. The cache stays
+   * usable: a later mutation deletes the snapshot again first.
+   */
+  async close(): Promise<void> {
+    await this.sync();
+    if (!this.useSnapshot) return;
+    const rows: SnapshotRow[] = [];
+    const indexed = new Set<string>();
+    for (const e of this.index.values()) {
+      rows.push([e.fileName, e.rid.toString(), e.manifest.timestamp, e.manifest.sha256Hash]);
+      indexed.add(e.fileName);
+    }
+    const temp = `${this.snapshotPath}.tmp-${process.pid}-${++tempCounter}`;
+    try {
+      // Bundle files the index does not use (invalid, or the losing copy of a duplicated RID) are
+      // listed too, so that next time the name sets match and the scan would skip them anyway.
+      const ignored = readdirSync(this.directory, { withFileTypes: true })
+        .filter((d) => d.isFile() && d.name.endsWith('.json') && !TEMP_FILE.test(d.name) && !indexed.has(d.name))
+        .map((d) => d.name);
+      const text = JSON.stringify({ version: SNAPSHOT_VERSION, directory: this.directory, entries: rows, ignored });
+      writeFileSync(temp, text, 'utf8');
+      renameSync(temp, this.snapshotPath);
+      this.snapshotLive = true;
+    } catch (err) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Nothing to clean up.
+      }
+      // Only a slower next start: it scans.
+      this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cannot write the cache index snapshot');
+    }
+  }
+
+  // --- write-behind internals ---
+
+  /**
+   * Queues the mutation of `key`, coalescing it with a queued (not yet started) one: the disk
+   * state before that one stays the revert point, and its file-name cleanups are carried over.
+   */
+  private enqueue(
+    key: string,
+    /** The index entry before this mutation: with nothing pending for the RID, the disk state. */
+    indexBefore: IndexEntry | undefined,
+    make: (seq: number, diskEntry: IndexEntry | undefined, carried: readonly string[]) => PendingOp,
+  ): Promise<void> {
+    const seq = ++this.opSeq;
+    const waiting = this.queued.get(key);
+    const running = this.inflight.get(key);
+    let diskEntry: IndexEntry | undefined;
+    let carried: readonly string[] = [];
+    let settlers: Settlers[] = [];
+    if (waiting !== undefined) {
+      diskEntry = waiting.diskEntry;
+      carried = waiting.unlink;
+      this.outstanding.delete(waiting.seq);
+      settlers = this.settlers.get(waiting.seq) ?? [];
+      this.settlers.delete(waiting.seq);
+    } else if (running !== undefined) {
+      // What the disk holds once the running op is done (the revert point if ours fails).
+      diskEntry = running.kind === 'write' ? running.entry : undefined;
+    } else {
+      diskEntry = indexBefore;
+    }
+    const op = make(seq, diskEntry, carried);
+    // A write whose name equals one to unlink must not delete its own file after the rename.
+    if (op.kind === 'write') op.unlink = op.unlink.filter((n) => n !== op.entry.fileName);
+    this.queued.delete(key);
+    this.queued.set(key, op);
+    this.outstanding.add(seq);
+    const done = new Promise<void>((res, rej) => settlers.push({ resolve: res, reject: rej }));
+    this.settlers.set(seq, settlers);
+    this.schedulePump();
+    return done;
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // After the current task: mutations made in one go (a batch of kobjs) coalesce first.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.queued.size === 0 || this.writing >= this.writeConcurrency) return;
+    for (const [key, op] of this.queued) {
+      if (this.writing >= this.writeConcurrency) break;
+      if (this.inflight.has(key)) continue;
+      this.queued.delete(key);
+      this.inflight.set(key, op);
+      this.writing++;
+      this.persist(op, (err) => {
+        this.writing--;
+        this.inflight.delete(key);
+        this.finish(op, err);
+        this.pump();
+      });
+    }
+  }
+
+  /** Runs one op on the thread pool: temp file + rename, or unlink; then its stale names. */
+  private persist(op: PendingOp, done: (err: CacheError | undefined) => void): void {
+    const unlinkRest = (names: readonly string[], i: number): void => {
+      if (i >= names.length) return done(undefined);
+      let path: string;
+      try {
+        path = this.pathOf(names[i]!);
+      } catch (err) {
+        return done(err instanceof CacheError ? err : new CacheError(errorMessage(err)));
+      }
+      unlinkCallback(path, (err) => {
+        if (err && err.code !== 'ENOENT') return done(new CacheError(`cannot delete cache file ${names[i]!}: ${err.message}`, { cause: err }));
+        unlinkRest(names, i + 1);
+      });
+    };
+    if (op.kind === 'delete') return unlinkRest(op.unlink, 0);
+
+    const fileName = op.entry.fileName;
+    const suffix = `.tmp-${process.pid}-${++tempCounter}`;
+    let tempPath: string;
+    let finalPath: string;
+    try {
+      tempPath = this.pathOf(fileName.slice(0, MAX_FILE_NAME_BYTES - suffix.length) + suffix);
+      finalPath = this.pathOf(fileName);
+    } catch (err) {
+      return done(err instanceof CacheError ? err : new CacheError(errorMessage(err)));
+    }
+    const fail = (err: NodeJS.ErrnoException): void => {
+      // The scan at the next open removes a temp file this cannot.
+      unlinkCallback(tempPath, () => done(new CacheError(`cannot write cache file ${fileName}: ${err.message}`, { cause: err })));
+    };
+    const rename = (): void =>
+      renameCallback(tempPath, finalPath, (err) => {
+        if (err) return fail(err);
+        unlinkRest(op.unlink, 0);
+      });
+    writeFileCallback(tempPath, op.text, 'utf8', (err) => {
+      if (!err) return rename();
+      if (err.code !== 'ENOENT') return fail(err);
+      // The directory went away (drop(), or removed by hand); rid-lib recreates it too.
+      try {
+        mkdirSync(this.directory, { recursive: true });
+      } catch (mkErr) {
+        return fail(mkErr as NodeJS.ErrnoException);
+      }
+      writeFileCallback(tempPath, op.text, 'utf8', (again) => (again ? fail(again) : rename()));
+    });
+  }
+
+  private finish(op: PendingOp, err: CacheError | undefined): void {
+    if (err === undefined) {
+      this.failed.delete(op.key);
+    } else {
+      this.failed.set(op.key, { seq: op.seq, error: err });
+      const next = this.queued.get(op.key);
+      if (next !== undefined) next.diskEntry = op.diskEntry;
+      const current = this.index.get(op.key);
+      const ours = op.kind === 'write' ? current === op.entry : current === undefined;
+      // Put the index back to what the disk holds, unless a later mutation replaced it already
+      // (that one is queued and will be attempted on its own).
+      if (ours && !this.queued.has(op.key)) {
+        if (op.diskEntry === undefined) this.indexRemove(op.key);
+        else this.indexPut(op.diskEntry);
+      }
+      (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; index reverted to the disk state');
+    }
+    this.settle(op, err);
+  }
+
+  private settle(op: PendingOp, err: CacheError | undefined): void {
+    this.outstanding.delete(op.seq);
+    const settlers = this.settlers.get(op.seq) ?? [];
+    this.settlers.delete(op.seq);
+    for (const s of settlers) {
+      if (err === undefined) s.resolve();
+      else s.reject(err);
+    }
+    if (this.syncWaiters.length === 0) return;
+    const oldest = this.oldestOutstanding() ?? Infinity;
+    const still: SyncWaiter[] = [];
+    for (const w of this.syncWaiters) {
+      if (w.upTo >= oldest) still.push(w);
+      else this.failureUpTo(w.upTo).then(w.resolve, w.reject);
+    }
+    this.syncWaiters = still;
+  }
+
+  private oldestOutstanding(): number | undefined {
+    for (const seq of this.outstanding) return seq;
+    return undefined;
+  }
+
+  private failureUpTo(upTo: number): Promise<void> {
+    for (const f of this.failed.values()) if (f.seq <= upTo) return Promise.reject(f.error);
+    return Promise.resolve();
+  }
+
+  private invalidateSnapshot(): void {
+    this.snapshotLive = false;
+    if (!this.useSnapshot) return;
+    try {
+      unlinkSync(this.snapshotPath);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') {
+        // A snapshot that cannot be removed would be trusted at the next open after this
+        // mutation; stop rather than risk serving a stale index.
+        throw new CacheError(`cannot remove the cache index snapshot ${this.snapshotPath}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+  }
+
+  // --- index and scan ---
 
   private pathOf(fileName: string): string {
     // cacheFileName never yields these; the check keeps that promise independent of it.
@@ -214,50 +576,6 @@ export class Cache implements KnowledgeStore {
       throw new CacheError(`refusing cache file name outside the cache directory: ${fileName}`);
     }
     return join(this.directory, fileName);
-  }
-
-  private async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    }
-  }
-
-  /**
-   * Same directory, then rename: readers (and Python nodes) see the old file or the new, never half.
-   *
-   * Synchronous on purpose: the processor writes one kobj at a time, so each write's latency is
-   * paid in series. The async calls cost four thread-pool round trips (open, write, close, rename)
-   * and capped ingest at ~2,300 events/s; the sync calls for a ~1 KB file take tens of
-   * microseconds, less than those hops, and ingest runs at well over 5,000 events/s.
-   */
-  private async atomicWrite(fileName: string, text: string): Promise<void> {
-    const suffix = `.tmp-${process.pid}-${++tempCounter}`;
-    const tempName = fileName.slice(0, MAX_FILE_NAME_BYTES - suffix.length) + suffix;
-    const tempPath = this.pathOf(tempName);
-    try {
-      try {
-        writeFileSync(tempPath, text, 'utf8');
-      } catch (err) {
-        if (errorCode(err) !== 'ENOENT') throw err;
-        // The directory went away (drop(), or removed by hand); rid-lib recreates it too.
-        mkdirSync(this.directory, { recursive: true });
-        writeFileSync(tempPath, text, 'utf8');
-      }
-      renameSync(tempPath, this.pathOf(fileName));
-    } catch (err) {
-      try {
-        unlinkSync(tempPath);
-      } catch {
-        // Nothing to clean up, or cannot: the scan at the next open removes temp files.
-      }
-      throw new CacheError(`cannot write cache file ${fileName}: ${errorMessage(err)}`, { cause: err });
-    }
   }
 
   private async unlinkQuiet(fileName: string): Promise<void> {
@@ -320,6 +638,8 @@ export class Cache implements KnowledgeStore {
       ),
     );
 
+    if (this.useSnapshot && this.loadSnapshot(names)) return;
+
     const loaded: (IndexEntry | undefined)[] = new Array(names.length);
     if (concurrency === 0) {
       for (let start = 0; start < names.length; start += SCAN_SLICE) {
@@ -366,6 +686,47 @@ export class Cache implements KnowledgeStore {
     }
   }
 
+  /**
+   * Fills the index from the snapshot if it exists, is well formed, belongs to this directory and
+   * names exactly the bundle files `names` lists. Anything else (a crash, files added or removed
+   * by another process, a corrupt snapshot) returns false and the caller scans every file: a
+   * different name set means someone else changed the directory, so none of it is trusted.
+   */
+  private loadSnapshot(names: readonly string[]): boolean {
+    let text: string;
+    try {
+      text = readFileSync(this.snapshotPath, 'utf8');
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cannot read the cache index snapshot; scanning');
+      return false;
+    }
+    try {
+      const json: unknown = JSON.parse(text);
+      if (!isJsonObject(json) || json['version'] !== SNAPSHOT_VERSION || json['directory'] !== this.directory) return false;
+      const rows = json['entries'];
+      const ignored = json['ignored'];
+      if (!Array.isArray(rows) || !Array.isArray(ignored) || rows.length + ignored.length !== names.length) return false;
+      const expected = new Set<unknown>(ignored);
+      for (const row of rows) expected.add(Array.isArray(row) ? row[0] : undefined);
+      if (expected.size !== names.length) return false;
+      for (const name of names) if (!expected.has(name)) return false;
+      const entries: IndexEntry[] = [];
+      for (const row of rows as unknown[]) {
+        if (!Array.isArray(row) || row.length !== 4 || !row.every((c) => typeof c === 'string')) return false;
+        const [fileName, ridString, timestamp, sha256Hash] = row as SnapshotRow;
+        const rid = RID.fromString(ridString);
+        entries.push({ rid, fileName, type: rid.type.toString(), manifest: new Manifest({ rid, timestamp, sha256Hash }) });
+      }
+      for (const entry of entries) this.indexPut(entry);
+      return true;
+    } catch (err) {
+      this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cache index snapshot is invalid; scanning');
+      this.index.clear();
+      this.byType.clear();
+      return false;
+    }
+  }
+
   private readSyncOrError(fileName: string): string | Error {
     try {
       return readFileSync(this.pathOf(fileName), 'utf8');
@@ -401,4 +762,8 @@ function parseBundleFile(text: string): Bundle {
 
 function ridKey(rid: RID | string): string {
   return RID.of(rid).toString();
+}
+
+function mergeNames(a: readonly string[], b: readonly string[]): string[] {
+  return b.length === 0 ? [...a] : [...new Set([...a, ...b])];
 }

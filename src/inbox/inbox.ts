@@ -22,6 +22,12 @@ export interface InboxOptions {
    * and only power loss or a kernel crash needs the (costly) sync.
    */
   fsync?: boolean;
+  /**
+   * Awaited before each checkpoint write; the checkpoint is written only if it resolves. The
+   * node passes the cache's sync(): processed means "in the cache" only once the write-behind
+   * cache has the files on disk, so the checkpoint must not pass a batch before that.
+   */
+  beforeCheckpoint?: () => Promise<void>;
   logger?: Logger;
 }
 
@@ -75,6 +81,7 @@ export class Inbox {
   private readonly compactBytes: number;
   private readonly checkpointDelayMs: number;
   private readonly fsync: boolean;
+  private readonly beforeCheckpoint: (() => Promise<void>) | undefined;
   private seq: number;
   private processed: number;
   private checkpointed: number;
@@ -102,6 +109,7 @@ export class Inbox {
     this.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
     this.checkpointDelayMs = options.checkpointDelayMs ?? DEFAULT_CHECKPOINT_DELAY_MS;
     this.fsync = options.fsync ?? false;
+    this.beforeCheckpoint = options.beforeCheckpoint;
     this.seq = init.seq;
     this.processed = init.checkpoint;
     this.checkpointed = init.checkpoint;
@@ -285,8 +293,11 @@ export class Inbox {
 
   private async checkpointAndCompact(): Promise<void> {
     if (this.closed) return;
+    // Taken before the sync: everything processed up to it was handed to the cache before now.
     const target = this.processed;
     if (target > this.checkpointed) {
+      // A failure throws: the checkpoint stays behind, so the batch is replayed after a restart.
+      if (this.beforeCheckpoint) await this.beforeCheckpoint();
       await atomicWrite(this.checkpointPath, `${JSON.stringify({ seq: target })}\n`);
       this.checkpointed = target;
       this.counts.checkpoints++;

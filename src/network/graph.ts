@@ -87,6 +87,14 @@ export class NetworkGraph {
     this.graph = new DirectedGraph<GraphNodeAttributes, GraphEdgeAttributes>({ allowSelfLoops: true });
   }
 
+  /**
+   * The underlying graphology graph (the seed's `dg`), for analyses the query methods do not cover
+   * (paths, centrality, ...). Read it; do not mutate it: the graph follows the cache incrementally.
+   */
+  get dg(): Readonly<DirectedGraphType<GraphNodeAttributes, GraphEdgeAttributes>> {
+    return this.graph;
+  }
+
   get nodeCount(): number {
     return this.graph.order;
   }

@@ -17,6 +17,16 @@ export interface ProcessorCache {
   write(bundle: Bundle): MaybePromise<unknown>;
   delete(rid: RID): MaybePromise<unknown>;
   exists(rid: RID): MaybePromise<boolean>;
+  /** The cached manifest without reading the bundle, where the store keeps manifests in memory. */
+  readManifest?(rid: RID): Manifest | undefined;
+  /**
+   * True when write() and delete() take effect for reads before they return and their promises
+   * only report persistence (the file cache's write-behind): the pipeline then does not wait for
+   * each file, and callers that need durability call sync().
+   */
+  readonly writesVisibleAtOnce?: boolean;
+  /** Resolves when every mutation so far is persisted (see KnowledgeStore.sync). */
+  sync?(): Promise<void>;
 }
 
 /** This node: who it is and what it provides. */

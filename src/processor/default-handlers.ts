@@ -30,10 +30,11 @@ export const basicManifestHandler: KnowledgeHandler = createHandler(
   async (ctx, kobj) => {
     const incoming = kobj.manifest;
     if (incoming === undefined) return undefined;
-    const cached = await ctx.cache.read(kobj.rid);
+    // The manifest alone decides; a store that keeps manifests in memory spares the file read.
+    const cached = ctx.cache.readManifest ? ctx.cache.readManifest(kobj.rid) : (await ctx.cache.read(kobj.rid))?.manifest;
     if (cached) {
-      if (incoming.sha256Hash === cached.manifest.sha256Hash) return STOP_CHAIN;
-      if (incoming.timeMicros <= cached.manifest.timeMicros) return STOP_CHAIN;
+      if (incoming.sha256Hash === cached.sha256Hash) return STOP_CHAIN;
+      if (incoming.timeMicros <= cached.timeMicros) return STOP_CHAIN;
       kobj.normalizedEventType = EventType.UPDATE;
     } else {
       kobj.normalizedEventType = EventType.NEW;

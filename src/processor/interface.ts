@@ -3,7 +3,7 @@ import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts'
 import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import type { ProcessorComponents } from './components.ts';
+import type { MaybePromise, ProcessorComponents } from './components.ts';
 import {
   HandlerType,
   STOP_CHAIN,
@@ -97,6 +97,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
   private webhookFlushWanted = false;
   /** Queue pushes whose file write has not ended yet. */
   private readonly pendingPushes = new Set<Promise<void>>();
+  /** Write-behind cache mutations not yet on disk (see persistInBackground). */
+  private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(components: ProcessorComponents, options: ProcessorOptions = {}) {
     this.components = components;
@@ -160,7 +162,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const item: QueueItem = { kobj, sourceNode: sourceNode === undefined ? undefined : String(sourceNode) };
     if (this.insideKobj.getStore()?.active) return this.run(item);
     return this.exclusive(() => this.run(item)).then(async (result) => {
-      await Promise.all([this.webhookFlushing, ...this.pendingPushes]);
+      await Promise.all([this.webhookFlushing, ...this.pendingPushes, ...this.pendingWrites]);
       return result;
     });
   }
@@ -193,10 +195,10 @@ export class ProcessorInterface implements KnowledgeProcessor {
     for (;;) {
       const item = this.queue.shift();
       if (item === undefined) {
-        // A drain ends only once the webhook deliveries its kobjs started have ended, as when
-        // each kobj awaited its own; kobjs queued meanwhile are picked up by the loop.
-        if (this.webhookFlushing !== undefined || this.pendingPushes.size > 0) {
-          await Promise.all([this.webhookFlushing, ...this.pendingPushes]);
+        // A drain ends only once the webhook deliveries and cache files its kobjs started have
+        // ended, as when each kobj awaited its own; kobjs queued meanwhile are picked up by the loop.
+        if (this.webhookFlushing !== undefined || this.pendingPushes.size > 0 || this.pendingWrites.size > 0) {
+          await Promise.all([this.webhookFlushing, ...this.pendingPushes, ...this.pendingWrites]);
           continue;
         }
         // Cleared in the same tick as the emptiness check, so a later handle() starts a new drain.
@@ -231,6 +233,24 @@ export class ProcessorInterface implements KnowledgeProcessor {
       }
     })();
     return this.webhookFlushing;
+  }
+
+  /**
+   * A write-behind store shows the change at once and persists it on the thread pool, so the next
+   * kobj need not wait for the file: that wait was over half of the per-event cost of ingest.
+   * Durability is the callers' business through cache.sync() (the inbox syncs before it moves its
+   * checkpoint, so an acknowledged event is never lost). The price: a failed file write is found
+   * after this kobj went on (fan-out included); it is logged, and the store puts its index back.
+   */
+  private persistInBackground(mutation: MaybePromise<unknown>, kobj: KnowledgeObject, sourceNode: string | undefined): void {
+    const tracked: Promise<void> = Promise.resolve(mutation).then(
+      () => undefined,
+      (err: unknown) => {
+        this.logger.error({ ...describe(kobj, sourceNode), err: String(err) }, 'cache write failed after the knowledge object was processed');
+      },
+    );
+    this.pendingWrites.add(tracked);
+    void tracked.then(() => this.pendingWrites.delete(tracked));
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -389,10 +409,14 @@ export class ProcessorInterface implements KnowledgeProcessor {
       if (bundle === undefined) {
         throw new KoiNetError('missing_bundle', `cannot cache ${kobj.rid.toString()}: a handler removed its manifest or contents`);
       }
-      await cache.write(bundle);
+      const written = cache.write(bundle);
+      if (cache.writesVisibleAtOnce === true) this.persistInBackground(written, kobj, item.sourceNode);
+      else await written;
       if (isGraphType) await graph.applyWrite(bundle);
     } else if (normalized === EventType.FORGET) {
-      await cache.delete(kobj.rid);
+      const deleted = cache.delete(kobj.rid);
+      if (cache.writesVisibleAtOnce === true) this.persistInBackground(deleted, kobj, item.sourceNode);
+      else await deleted;
       if (isGraphType) await graph.applyDelete(kobj.rid);
     } else {
       return stopped('no_normalized_event_type');
