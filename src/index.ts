@@ -32,3 +32,4 @@ export {
   type NodeKind,
   type NodeRole,
 } from './config/index.ts';
+export * from './secure/index.ts';

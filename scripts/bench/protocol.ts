@@ -16,7 +16,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: 0; op: 'ready'; url: string; rid: string }
-  | { id: number; op: 'stats'; cacheSize: number; rss: number; peakRss: number; heapUsed: number; counters: { processed: number; stopped: number; failed: number } }
+  | { id: number; op: 'stats'; cacheSize: number; cachePendingWrites: number; rss: number; peakRss: number; heapUsed: number; counters: { processed: number; stopped: number; failed: number } }
   | { id: number; op: 'handled'; ms: number }
   | { id: number; op: 'stopped' }
   | { id: number; op: 'error'; message: string };

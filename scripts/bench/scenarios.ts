@@ -98,12 +98,23 @@ export async function ingest(ctx: ScenarioContext): Promise<Row[]> {
     };
     const before = (await node.stats()).cacheSize;
     await send(warmEvents);
-    await waitFor(async () => (await node.stats()).cacheSize >= before + warm, 120_000, 'warm-up events cached');
+    await waitFor(async () => {
+      const s = await node.stats();
+      return s.cacheSize >= before + warm && s.cachePendingWrites === 0;
+    }, 120_000, 'warm-up events cached');
     const baseline = (await node.stats()).cacheSize;
     const t0 = performance.now();
     const latencies = await send(timedEvents);
     const postedMs = performance.now() - t0;
-    await waitFor(async () => (await node.stats()).cacheSize >= baseline + total, 600_000, 'ingested events cached', 5);
+    await waitFor(
+      async () => {
+        const s = await node.stats();
+        return s.cacheSize >= baseline + total && s.cachePendingWrites === 0;
+      },
+      600_000,
+      'ingested events cached and on disk',
+      5,
+    );
     const elapsed = performance.now() - t0;
     const stats = await node.stats();
     const rate = round(total / (elapsed / 1000), 0);

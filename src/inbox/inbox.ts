@@ -215,7 +215,7 @@ export class Inbox {
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
     this.checkpointScheduled = false;
-    return this.enqueue(() => this.checkpointAndCompact());
+    return this.checkpoint();
   }
 
   /** Finishes pending writes, writes the checkpoint, closes the file. */
@@ -283,7 +283,7 @@ export class Inbox {
     this.checkpointTimer = setTimeout(() => {
       this.checkpointTimer = undefined;
       this.checkpointScheduled = false;
-      this.enqueue(() => this.checkpointAndCompact()).catch((err: unknown) => {
+      this.checkpoint().catch((err: unknown) => {
         this.logger.error({ filePath: this.checkpointPath, err: errorMessage(err) }, 'cannot write the inbox checkpoint');
       });
     }, this.checkpointDelayMs);
@@ -291,13 +291,21 @@ export class Inbox {
     this.checkpointTimer.unref();
   }
 
-  private async checkpointAndCompact(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * The wait for beforeCheckpoint runs outside the op chain: appends share that chain, and holding
+   * it while the cache catches up would hold every broadcast's 200 too.
+   */
+  private async checkpoint(): Promise<void> {
     // Taken before the sync: everything processed up to it was handed to the cache before now.
     const target = this.processed;
+    // A failure throws: the checkpoint stays behind, so the batch is replayed after a restart.
+    if (target > this.checkpointed && this.beforeCheckpoint) await this.beforeCheckpoint();
+    await this.enqueue(() => this.checkpointAndCompact(target));
+  }
+
+  private async checkpointAndCompact(target: number): Promise<void> {
+    if (this.closed) return;
     if (target > this.checkpointed) {
-      // A failure throws: the checkpoint stays behind, so the batch is replayed after a restart.
-      if (this.beforeCheckpoint) await this.beforeCheckpoint();
       await atomicWrite(this.checkpointPath, `${JSON.stringify({ seq: target })}\n`);
       this.checkpointed = target;
       this.counts.checkpoints++;

@@ -110,4 +110,31 @@ describe('inbox/Inbox: append-only log with checkpoint', () => {
     await writeFile(`${path}.checkpoint`, 'garbage');
     expect(seqsOf(await Inbox.open(path))).to.deep.equal([1]);
   });
+  it('the checkpoint waits for beforeCheckpoint (the cache sync) and is not written when it fails', async () => {
+    let release!: () => void;
+    let fail = false;
+    const gate = new Promise<void>((r) => (release = r));
+    const inbox = await Inbox.open(path, {
+      checkpointDelayMs: 1,
+      beforeCheckpoint: async () => {
+        await gate;
+        if (fail) throw new Error('cache write failed');
+      },
+    });
+    await inbox.append([{ n: 1 }]).done;
+    inbox.markProcessed(1);
+    const flushed = inbox.flushCheckpoint();
+    // Appends are not held up while the checkpoint waits for the cache.
+    await inbox.append([{ n: 2 }]).done;
+    expect(inbox.stats().checkpointSeq).to.equal(0);
+    release();
+    await flushed;
+    expect(inbox.stats().checkpointSeq).to.equal(1);
+    fail = true;
+    inbox.markProcessed(2);
+    let thrown: unknown;
+    await inbox.flushCheckpoint().catch((err: unknown) => (thrown = err));
+    expect(thrown).to.be.instanceOf(Error);
+    expect(inbox.stats().checkpointSeq).to.equal(1);
+  });
 });
