@@ -32,4 +32,5 @@ export {
   type NodeKind,
   type NodeRole,
 } from './config/index.ts';
-export * from './secure/index.ts';
+/** The signed protocol (1.1+): keys, pydantic-exact envelopes, signing and verification. Also `koi-net/secure`. */
+export * as secure from './secure/index.ts';
