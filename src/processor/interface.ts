@@ -28,6 +28,11 @@ export interface ProcessorOptions {
    * for `flushKobjQueue()` or `handle({ flush: true })`, as in the seed.
    */
   autoProcess?: boolean;
+  /**
+   * Most cache writes a write-behind store may hold unwritten before the worker waits for the disk
+   * (default 4096). Bounds the memory of a backlog when events arrive faster than files are made.
+   */
+  maxPendingWrites?: number;
 }
 
 /** Where a kobj left the pipeline early. */
@@ -99,11 +104,13 @@ export class ProcessorInterface implements KnowledgeProcessor {
   private readonly pendingPushes = new Set<Promise<void>>();
   /** Write-behind cache mutations not yet on disk (see persistInBackground). */
   private readonly pendingWrites = new Set<Promise<void>>();
+  private readonly maxPendingWrites: number;
 
   constructor(components: ProcessorComponents, options: ProcessorOptions = {}) {
     this.components = components;
     this.logger = options.logger ?? silentLogger;
     this.autoProcess = options.autoProcess ?? true;
+    this.maxPendingWrites = Math.max(1, options.maxPendingWrites ?? 4096);
     for (const handler of options.defaultHandlers ?? []) this.addHandler(handler);
   }
 
@@ -251,6 +258,11 @@ export class ProcessorInterface implements KnowledgeProcessor {
     );
     this.pendingWrites.add(tracked);
     void tracked.then(() => this.pendingWrites.delete(tracked));
+  }
+
+  /** Backpressure: the worker (and so every queue behind it) waits while the disk is far behind. */
+  private async waitForWriteBacklog(): Promise<void> {
+    while (this.pendingWrites.size >= this.maxPendingWrites) await Promise.race(this.pendingWrites);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -410,13 +422,17 @@ export class ProcessorInterface implements KnowledgeProcessor {
         throw new KoiNetError('missing_bundle', `cannot cache ${kobj.rid.toString()}: a handler removed its manifest or contents`);
       }
       const written = cache.write(bundle);
-      if (cache.writesVisibleAtOnce === true) this.persistInBackground(written, kobj, item.sourceNode);
-      else await written;
+      if (cache.writesVisibleAtOnce === true) {
+        this.persistInBackground(written, kobj, item.sourceNode);
+        await this.waitForWriteBacklog();
+      } else await written;
       if (isGraphType) await graph.applyWrite(bundle);
     } else if (normalized === EventType.FORGET) {
       const deleted = cache.delete(kobj.rid);
-      if (cache.writesVisibleAtOnce === true) this.persistInBackground(deleted, kobj, item.sourceNode);
-      else await deleted;
+      if (cache.writesVisibleAtOnce === true) {
+        this.persistInBackground(deleted, kobj, item.sourceNode);
+        await this.waitForWriteBacklog();
+      } else await deleted;
       if (isGraphType) await graph.applyDelete(kobj.rid);
     } else {
       return stopped('no_normalized_event_type');

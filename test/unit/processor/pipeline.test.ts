@@ -404,4 +404,20 @@ describe('processor/pipeline', () => {
       expect((err as KoiNetError).code).to.equal('invalid_handle_input');
     });
   });
+
+  describe('write-behind backpressure', () => {
+    it('never lets more than maxPendingWrites cache writes wait for the disk', async () => {
+      const seen: number[] = [];
+      h = await makeHarness({
+        maxPendingWrites: 3,
+        handlers: [createHandler(HandlerType.Final, { name: 'backlogProbe' }, () => void seen.push(h.cache.pendingWrites))],
+      });
+      for (let i = 0; i < 200; i++) void h.processor.handle({ bundle: thingBundle(`b${i}`) });
+      await h.processor.flushKobjQueue();
+      expect(seen).to.have.length(200);
+      expect(Math.max(...seen)).to.be.at.most(3);
+      await h.cache.sync();
+      expect(h.cache.listRids([RIDType.fromString('orn:test.thing')])).to.have.length(200);
+    });
+  });
 });
