@@ -63,6 +63,7 @@ export class NodeInterface {
   readonly firstContact: string | undefined;
   readonly logger: Logger;
   private parts: NodeParts | undefined;
+  private finalizing: Promise<void> | undefined;
   private readonly options: NodeInterfaceOptions;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryTick: Promise<void> | undefined;
@@ -180,7 +181,14 @@ export class NodeInterface {
   }
 
   /** Finishes queued knowledge, tries to deliver queued webhook events, and saves the queues. */
-  async finalize(): Promise<void> {
+  finalize(): Promise<void> {
+    // Idempotent: a signal handler and an application may both call it.
+    if (!this.parts) return Promise.resolve();
+    this.finalizing ??= this.doFinalize();
+    return this.finalizing;
+  }
+
+  private async doFinalize(): Promise<void> {
     if (!this.parts) return;
     this.stopRetryTimer();
     await this.retryTick;
@@ -193,7 +201,8 @@ export class NodeInterface {
     } catch (err) {
       this.logger.warn({ err: String(err) }, 'webhook flush at shutdown failed; events stay queued');
     }
-    await this.parts.queues.persist();
+    // close(): a last compact snapshot, and the idle-compaction timer stops.
+    await this.parts.queues.close();
     if (this.parts.inbox) await this.parts.inbox.inbox.close();
     // A cache the node opened is closed (files synced, index snapshot saved for a fast start);
     // one handed in by the application is only synced, since the application owns it.
