@@ -7,7 +7,7 @@
  */
 import { EventType, KnowledgeSource, type KnowledgeObject } from '../knowledge/index.ts';
 import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
-import { EdgeType, NodeType } from '../protocol/index.ts';
+import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { RID } from '../rid/index.ts';
 import { nodeProfileOf } from './coordinator.ts';
 import { EDGE_TYPE, NODE_TYPE, edgeCovers, proposedEdgeBundle } from './edge.ts';
@@ -67,40 +67,77 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
           await ctx.handle({ bundle: proposedEdgeBundle(peer, me, ridTypes, edgeType) });
         }
 
-        if (options.catchUp === false || !peerIsFull || !profile.base_url) return;
-        const fetcher = resolveFetcher(options.fetcher, ctx);
-        if (!fetcher) return;
-        // Catch up on what the peer serves state for among the subscribed types; node RIDs always,
-        // as in the reference, when the peer provides node events.
-        const peerState = new Set(profile.provides.state.map(String));
-        const catchUpTypes = ridTypes.filter((t) => t !== EDGE_TYPE && (peerState.has(t) || (t === NODE_TYPE && providesNodeEvents)));
-        if (catchUpTypes.length === 0) return;
-        let rids: readonly (RID | string)[];
+        if (options.catchUp === false) return;
+        await catchUp(ctx, peer, profile, ridTypes, options.fetcher);
+      },
+    ),
+    createHandler(
+      HandlerType.Final,
+      { ridTypes: [EDGE_TYPE], name: 'contactSubscriptionApproved' },
+      // Node events reach us only once our edge is approved; whatever the provider learned between
+      // our first catch-up and the approval would otherwise never reach us. A second catch-up when
+      // the approval arrives closes that gap (the reference lacks it: nodes that join then are lost).
+      async function contactSubscriptionApproved(ctx: HandlerContext, kobj: KnowledgeObject) {
+        if (options.catchUp === false || kobj.source !== KnowledgeSource.EXTERNAL || kobj.contents === undefined) return;
+        if (kobj.normalizedEventType !== EventType.NEW && kobj.normalizedEventType !== EventType.UPDATE) return;
+        let edge: EdgeProfile;
         try {
-          ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: catchUpTypes }));
-        } catch (err) {
-          ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of RIDs failed');
+          edge = parseEdgeProfile(kobj.contents);
+        } catch {
           return;
         }
-        let queued = 0;
-        for (const rid of rids) {
-          const s = String(rid);
-          if (s === me || s === peer) continue;
-          let parsed: RID;
-          try {
-            parsed = RID.of(rid);
-          } catch {
-            continue; // a peer's garbage must not end the catch-up
-          }
-          if (await ctx.cache.exists(parsed)) continue;
-          // External: the pipeline fetches manifest and bundle from a state provider, not our cache.
-          await ctx.handle({ rid: parsed, source: KnowledgeSource.EXTERNAL, sourceNode: peer });
-          queued++;
-        }
-        ctx.logger.info({ node: peer, known: rids.length, queued }, 'caught up on network state');
+        if (edge.target !== ctx.identity.rid.toString() || edge.status !== EdgeStatus.APPROVED) return;
+        const profile = ctx.graph.getNodeProfile(edge.source);
+        if (!profile) return;
+        await catchUp(ctx, edge.source, profile, edge.rid_types.map(String), options.fetcher);
       },
     ),
   ];
+}
+
+/**
+ * Fetches the RIDs the peer serves state for among the subscribed types (node RIDs always, as in
+ * the reference, when the peer provides node events) and handles each unknown one as external
+ * knowledge, so the pipeline fetches its bundle from a state provider.
+ */
+async function catchUp(
+  ctx: HandlerContext,
+  peer: string,
+  profile: NodeProfile,
+  ridTypes: readonly string[],
+  fetcherOption: ContactHandlersOptions['fetcher'],
+): Promise<void> {
+  if (profile.node_type !== NodeType.FULL || !profile.base_url) return;
+  const fetcher = resolveFetcher(fetcherOption, ctx);
+  if (!fetcher) return;
+  const me = ctx.identity.rid.toString();
+  const providesNodeEvents = profile.provides.event.map(String).includes(NODE_TYPE);
+  const peerState = new Set(profile.provides.state.map(String));
+  const catchUpTypes = ridTypes.filter((t) => t !== EDGE_TYPE && (peerState.has(t) || (t === NODE_TYPE && providesNodeEvents)));
+  if (catchUpTypes.length === 0) return;
+  let rids: readonly (RID | string)[];
+  try {
+    ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: catchUpTypes }));
+  } catch (err) {
+    ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of RIDs failed');
+    return;
+  }
+  let queued = 0;
+  for (const rid of rids) {
+    const s = String(rid);
+    if (s === me || s === peer) continue;
+    let parsed: RID;
+    try {
+      parsed = RID.of(rid);
+    } catch {
+      continue; // a peer's garbage must not end the catch-up
+    }
+    if (await ctx.cache.exists(parsed)) continue;
+    // External: the pipeline fetches manifest and bundle from a state provider, not our cache.
+    await ctx.handle({ rid: parsed, source: KnowledgeSource.EXTERNAL, sourceNode: peer });
+    queued++;
+  }
+  ctx.logger.info({ node: peer, known: rids.length, queued }, 'caught up on network state');
 }
 
 function resolveFetcher(option: ContactHandlersOptions['fetcher'], ctx: HandlerContext): RidFetcher | undefined {
