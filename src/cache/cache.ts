@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { RID, RIDType } from '../rid/index.ts';
 import { Bundle, Manifest, isJsonObject } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
-import { cacheFileName, MAX_FILE_NAME_BYTES } from './file-name.ts';
+import { cacheFileName, ridFromCacheFileName, MAX_FILE_NAME_BYTES } from './file-name.ts';
 
 /**
  * What the rest of the node needs from a bundle store. The lookups are synchronous because they
@@ -86,13 +86,37 @@ export interface CacheOptions {
   writer?: 'worker' | 'threadpool';
   /** 'threadpool' writer: files written at once (default 8). */
   writeConcurrency?: number;
+  /**
+   * Without a valid snapshot and with more bundle files than this (default 1000), open() indexes
+   * the directory from the file names alone and returns; the files are read and checked in the
+   * background (see `verified()`). Up to this many, open() reads every file first, as it costs
+   * only tens of milliseconds. 0 always defers; Infinity never does.
+   */
+  deferVerificationAbove?: number;
+  /**
+   * Who reads the files of a deferred verification. 'worker' (default): a thread reads and parses
+   * them, this thread only validates the manifests. 'main': synchronous slices on this thread.
+   */
+  verifier?: 'worker' | 'main';
 }
 
 interface IndexEntry {
   rid: RID;
   fileName: string;
   type: string;
-  manifest: Manifest;
+  /**
+   * undefined: unverified, indexed from its file name only; the file has not been read yet and
+   * may not hold a valid bundle (of this RID). Set in place once it has been read.
+   */
+  manifest: Manifest | undefined;
+}
+
+/** What the verifier thread reports per file: the raw manifest, or why the file is unusable. */
+type VerifierResult = { manifest: unknown } | { error: string };
+
+interface VerifierAnswer {
+  id: number;
+  results: VerifierResult[];
 }
 
 /**
@@ -190,6 +214,35 @@ parentPort.on('message', ({ id, directory, ops }) => {
 });
 `;
 
+/** Files per message to the verifier thread, and messages out at once. */
+const VERIFY_BATCH_SIZE = 256;
+const VERIFY_BATCHES_IN_FLIGHT = 2;
+
+/**
+ * The verifier thread: read + JSON.parse are most of the cost of checking a file, and here they
+ * run beside the main thread. The checks mirror parseBundleFile's; Manifest.fromJSON stays on the
+ * main thread, so both paths validate manifests with the same code.
+ */
+const VERIFIER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+parentPort.on('message', ({ id, paths }) => {
+  const results = [];
+  for (const path of paths) {
+    try {
+      const json = JSON.parse(fs.readFileSync(path, 'utf8'));
+      if (!isObject(json)) throw new Error('not a JSON object');
+      if (!isObject(json.contents)) throw new Error('contents is missing or not a JSON object');
+      results.push({ manifest: json.manifest });
+    } catch (err) {
+      results.push({ error: err && err.message ? err.message : String(err) });
+    }
+  }
+  parentPort.postMessage({ id, results });
+});
+`;
+
 /** [fileName, rid, timestamp, sha256_hash]: arrays, because 100k objects with keys parse slower. */
 type SnapshotRow = [string, string, string, string];
 
@@ -233,6 +286,18 @@ export function snapshotPathFor(directory: string): string {
  * the files that differ otherwise, and scans everything without one (e.g. after a crash).
  * Limitation: a file that another process rewrote in place while no node had the cache open is
  * not detected (same name, so the snapshot's manifest is served until the next write of that RID).
+ *
+ * Start-up without a snapshot (after a crash), large directory: reading 100k files took seconds,
+ * so open() instead indexes each canonically named file under the RID its name encodes, marked
+ * unverified, and returns (files with any other name, e.g. `~<sha256>` long-RID files, are read
+ * at once: their name does not say which RID they hold). A background verifier then reads every
+ * unverified file and fills in its manifest, or drops the entry with the same warning the full
+ * scan gives when the file is not a valid bundle of that RID. readManifest, exists, read and
+ * delete verify an unverified entry on demand first, so no caller sees a manifest (or existence)
+ * the disk does not back. What can show: `size` and `listRids` count/list unverified entries, so
+ * a corrupt file may appear in listings for the few seconds until it is verified; `verified()`
+ * resolves once none is left. A write or delete replaces the entry, and the verifier's result for
+ * a replaced entry is discarded, so it never overwrites a newer mutation with the old file.
  */
 export class Cache implements KnowledgeStore {
   readonly writesVisibleAtOnce = true;
@@ -262,6 +327,23 @@ export class Cache implements KnowledgeStore {
   /** Batches sent to the worker and not yet answered, by batch id. */
   private readonly batches = new Map<number, PendingOp[]>();
   private batchId = 0;
+  /** Index entries whose file has not been read yet (each is the current entry of its RID). */
+  private readonly unverified = new Set<IndexEntry>();
+  /** Unverified entries in the order to verify; may hold stale ones, skipped when taken. */
+  private verifyQueue: IndexEntry[] = [];
+  private verifyCursor = 0;
+  private verifiedWaiters: (() => void)[] = [];
+  private readonly verifierKind: 'worker' | 'main';
+  private verifierThread: Worker | undefined;
+  private readonly verifyBatches = new Map<number, IndexEntry[]>();
+  private verifyBatchId = 0;
+  private mainVerifyScheduled = false;
+  /**
+   * A file read at open whose RID an unverified canonically named file also claims: the full scan
+   * would prefer the canonical one, and uses this one only if the canonical file is not valid.
+   */
+  private readonly shadowed = new Map<string, IndexEntry>();
+  private readonly deferAbove: number;
 
   private constructor(
     readonly directory: string,
@@ -274,6 +356,8 @@ export class Cache implements KnowledgeStore {
     this.snapshotLive = this.useSnapshot;
     this.writeConcurrency = Math.max(1, Math.floor(options.writeConcurrency ?? 8));
     this.writerKind = options.writer ?? 'worker';
+    this.verifierKind = options.verifier ?? 'worker';
+    this.deferAbove = Math.max(0, options.deferVerificationAbove ?? 1000);
   }
 
   /** Creates the directory if needed, removes leftover temp files and indexes every bundle file. */
@@ -298,6 +382,20 @@ export class Cache implements KnowledgeStore {
     return this.outstanding.size;
   }
 
+  /** Index entries not yet checked against their file (see the class comment). */
+  get unverifiedCount(): number {
+    return this.unverified.size;
+  }
+
+  /**
+   * Resolves once every index entry has been checked against its file (at once unless open()
+   * deferred verification), i.e. when size and listRids hold only valid bundles.
+   */
+  verified(): Promise<void> {
+    if (this.unverified.size === 0) return Promise.resolve();
+    return new Promise((res) => this.verifiedWaiters.push(res));
+  }
+
   write(bundle: Bundle): Promise<Bundle> {
     // The snapshot must be gone before any file changes, or a crash would leave it describing
     // a directory it no longer matches (with the same file names, undetectably).
@@ -310,6 +408,8 @@ export class Cache implements KnowledgeStore {
     const text = JSON.stringify(bundle.toJSON(), null, 2);
     const entry: IndexEntry = { rid: bundle.rid, fileName, type: bundle.rid.type.toString(), manifest: bundle.manifest };
     const previous = this.index.get(key);
+    // The losing copy stays on disk, as after a full scan; it is just no longer a fallback.
+    this.shadowed.delete(key);
     // A file indexed under a name that is not the canonical one (written by another
     // implementation or an older normalization) would otherwise shadow-survive a delete.
     const unlinkNames = previous !== undefined && previous.fileName !== fileName ? [previous.fileName] : [];
@@ -327,7 +427,7 @@ export class Cache implements KnowledgeStore {
 
   async read(rid: RID | string): Promise<Bundle | undefined> {
     const key = ridKey(rid);
-    const entry = this.index.get(key);
+    const entry = this.current(key);
     if (entry === undefined) return undefined;
     const pending = this.queued.get(key) ?? this.inflight.get(key);
     if (pending !== undefined && pending.kind === 'write' && pending.entry === entry) {
@@ -364,17 +464,19 @@ export class Cache implements KnowledgeStore {
   }
 
   readManifest(rid: RID | string): Manifest | undefined {
-    return this.index.get(ridKey(rid))?.manifest;
+    return this.current(ridKey(rid))?.manifest;
   }
 
   exists(rid: RID | string): boolean {
-    return this.index.has(ridKey(rid));
+    return this.current(ridKey(rid)) !== undefined;
   }
 
   delete(rid: RID | string): Promise<boolean> {
     const key = ridKey(rid);
-    const entry = this.index.get(key);
+    // Verified first: deleting a file that never held a valid bundle deletes nothing, as after a full scan.
+    const entry = this.current(key);
     if (entry === undefined) return Promise.resolve(false);
+    this.shadowed.delete(key);
     if (this.snapshotLive) this.invalidateSnapshot();
     this.indexRemove(key);
     return this.enqueue(key, entry, (seq, diskEntry, carried) => ({
@@ -414,6 +516,8 @@ export class Cache implements KnowledgeStore {
     }
     this.index.clear();
     this.byType.clear();
+    this.shadowed.clear();
+    this.clearUnverified();
   }
 
   sync(): Promise<void> {
@@ -429,15 +533,21 @@ export class Cache implements KnowledgeStore {
    * usable: a later mutation deletes the snapshot again first.
    */
   async close(): Promise<void> {
+    // The snapshot must only hold manifests read from the files.
+    await this.verified();
     await this.sync();
+    // A failed write can put an unverified entry back; rare, so checked right here.
+    for (const entry of [...this.unverified]) this.verifyNow(entry);
     // Idle now; a later write starts a new one.
     const worker = this.worker;
     this.worker = undefined;
     if (worker !== undefined) await worker.terminate();
+    await this.stopVerifier();
     if (!this.useSnapshot) return;
     const rows: SnapshotRow[] = [];
     const indexed = new Set<string>();
     for (const e of this.index.values()) {
+      if (e.manifest === undefined) continue;
       rows.push([e.fileName, e.rid.toString(), e.manifest.timestamp, e.manifest.sha256Hash]);
       indexed.add(e.fileName);
     }
@@ -750,8 +860,15 @@ export class Cache implements KnowledgeStore {
   private indexPut(entry: IndexEntry): void {
     const key = entry.rid.toString();
     const previous = this.index.get(key);
+    if (previous !== undefined && previous !== entry) this.unverifiedGone(previous);
     if (previous !== undefined && previous.type !== entry.type) this.byType.get(previous.type)?.delete(key);
     this.index.set(key, entry);
+    // Also when a failed write puts an unverified disk entry back: it still needs its check.
+    if (entry.manifest === undefined && !this.unverified.has(entry)) {
+      this.unverified.add(entry);
+      this.verifyQueue.push(entry);
+      this.scheduleVerify();
+    }
     let keys = this.byType.get(entry.type);
     if (keys === undefined) {
       keys = new Set();
@@ -764,6 +881,7 @@ export class Cache implements KnowledgeStore {
     const entry = this.index.get(key);
     if (entry === undefined) return;
     this.index.delete(key);
+    this.unverifiedGone(entry);
     const keys = this.byType.get(entry.type);
     keys?.delete(key);
     if (keys?.size === 0) this.byType.delete(entry.type);
@@ -799,6 +917,23 @@ export class Cache implements KnowledgeStore {
 
     if (this.useSnapshot && this.loadSnapshot(names)) return;
 
+    if (names.length <= this.deferAbove) {
+      this.indexLoaded(await this.readEntries(names, concurrency));
+      return;
+    }
+    // Deferred verification (see the class comment): only names that are not the canonical name
+    // of the RID they decode to are read now, since the name alone does not say their RID.
+    const toRead: string[] = [];
+    for (const name of names) {
+      const rid = ridFromCacheFileName(name);
+      if (rid === undefined) toRead.push(name);
+      else this.indexPut({ rid, fileName: name, type: rid.type.toString(), manifest: undefined });
+    }
+    this.indexLoaded(await this.readEntries(toRead, concurrency));
+  }
+
+  /** Reads and parses the files `names`; undefined for each that is not a valid bundle (warned). */
+  private async readEntries(names: readonly string[], concurrency: number): Promise<(IndexEntry | undefined)[]> {
     const loaded: (IndexEntry | undefined)[] = new Array(names.length);
     if (concurrency === 0) {
       for (let start = 0; start < names.length; start += SCAN_SLICE) {
@@ -823,7 +958,11 @@ export class Cache implements KnowledgeStore {
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
     }
+    return loaded;
+  }
 
+  /** Indexes files read at open, resolving two files that claim one RID as the full scan always has. */
+  private indexLoaded(loaded: readonly (IndexEntry | undefined)[]): void {
     // Directory order, so which of two files claiming one RID wins does not depend on timing.
     for (const entry of loaded) {
       if (entry === undefined) continue;
@@ -833,6 +972,12 @@ export class Cache implements KnowledgeStore {
         this.logger.warn({ rid: key, file: entry.fileName, expected: canonical }, 'cache file name does not match its RID');
       }
       const existing = this.index.get(key);
+      if (existing?.manifest === undefined && existing !== undefined) {
+        // An unverified entry has the canonical name: it wins if valid (warned then), and this
+        // file takes over otherwise, as in the full scan, which never saw the invalid one.
+        this.shadowed.set(key, entry);
+        continue;
+      }
       if (existing !== undefined) {
         const keepExisting = existing.fileName === canonical;
         this.logger.warn(
@@ -843,6 +988,172 @@ export class Cache implements KnowledgeStore {
       }
       this.indexPut(entry);
     }
+  }
+
+  // --- deferred verification ---
+
+  /** The index entry of `key`, verified first if it is not yet. */
+  private current(key: string): IndexEntry | undefined {
+    let entry = this.index.get(key);
+    // verifyNow settles the entry (checked or removed); a fallback that replaces it was read at open.
+    while (entry !== undefined && entry.manifest === undefined) {
+      this.verifyNow(entry);
+      entry = this.index.get(key);
+    }
+    return entry;
+  }
+
+  /** Synchronous: ~1 KB, and the caller (readManifest, exists) must answer synchronously. */
+  private verifyNow(entry: IndexEntry): void {
+    let result: Manifest | Error;
+    try {
+      result = parseBundleFile(readFileSync(this.pathOf(entry.fileName), 'utf8')).manifest;
+    } catch (err) {
+      result = err instanceof Error ? err : new Error(String(err));
+    }
+    this.applyVerification(entry, result);
+  }
+
+  /** What the file of `entry` turned out to hold; ignored unless `entry` is still current and unchecked. */
+  private applyVerification(entry: IndexEntry, result: Manifest | Error): void {
+    const key = entry.rid.toString();
+    // A write or delete replaced the entry after the file was read: the newer state stands.
+    if (this.index.get(key) !== entry || entry.manifest !== undefined) return;
+    if (!(result instanceof Error) && result.rid.toString() === key) {
+      entry.manifest = result;
+      const loser = this.shadowed.get(key);
+      if (loser !== undefined) {
+        this.shadowed.delete(key);
+        this.logger.warn({ rid: key, files: [entry.fileName, loser.fileName], using: entry.fileName }, 'two cache files hold the same RID');
+      }
+      this.unverifiedGone(entry);
+      return;
+    }
+    if (result instanceof Error) {
+      this.logger.warn({ file: entry.fileName, error: result.message }, 'skipping a cache file that is not a valid bundle');
+    } else {
+      this.logger.warn(
+        { rid: result.rid.toString(), file: entry.fileName, expected: cacheFileName(result.rid) },
+        'cache file name does not match its RID',
+      );
+    }
+    this.indexRemove(key);
+    const fallback = this.shadowed.get(key);
+    this.shadowed.delete(key);
+    if (fallback !== undefined) this.indexPut(fallback);
+    if (result instanceof Error) return;
+    // Named for one RID, holding another: the full scan indexes it under the one it holds.
+    const other = result.rid.toString();
+    const existing = this.index.get(other);
+    if (existing === undefined) {
+      this.indexPut({ rid: result.rid, fileName: entry.fileName, type: result.rid.type.toString(), manifest: result });
+    } else {
+      this.logger.warn({ rid: other, files: [existing.fileName, entry.fileName], using: existing.fileName }, 'two cache files hold the same RID');
+    }
+  }
+
+  private unverifiedGone(entry: IndexEntry): void {
+    if (!this.unverified.delete(entry) || this.unverified.size > 0) return;
+    this.resolveVerifiedWaiters();
+  }
+
+  private clearUnverified(): void {
+    this.unverified.clear();
+    this.verifyQueue = [];
+    this.verifyCursor = 0;
+    this.resolveVerifiedWaiters();
+  }
+
+  private resolveVerifiedWaiters(): void {
+    const waiters = this.verifiedWaiters;
+    this.verifiedWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private scheduleVerify(): void {
+    if (this.mainVerifyScheduled) return;
+    this.mainVerifyScheduled = true;
+    // After the current task: open() finishes indexing, and answers requests, before any check.
+    setImmediate(() => {
+      this.mainVerifyScheduled = false;
+      this.pumpVerifier();
+    });
+  }
+
+  /** Up to `max` unverified entries not being verified already, in queue order. */
+  private takeToVerify(max: number, inFlight: ReadonlySet<IndexEntry>): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    while (out.length < max && this.verifyCursor < this.verifyQueue.length) {
+      const entry = this.verifyQueue[this.verifyCursor++]!;
+      if (this.unverified.has(entry) && !inFlight.has(entry)) out.push(entry);
+    }
+    if (this.verifyCursor >= this.verifyQueue.length) {
+      this.verifyQueue = [];
+      this.verifyCursor = 0;
+    }
+    return out;
+  }
+
+  private pumpVerifier(): void {
+    const inFlight = new Set<IndexEntry>();
+    for (const batch of this.verifyBatches.values()) for (const e of batch) inFlight.add(e);
+    if (this.verifierKind === 'main' || this.verifierFailed) {
+      // The same slices as the full scan: a few ms each, then timers and sockets run.
+      for (const entry of this.takeToVerify(SCAN_SLICE, inFlight)) this.verifyNow(entry);
+      if (this.verifyCursor < this.verifyQueue.length) this.scheduleVerify();
+      return;
+    }
+    while (this.verifyBatches.size < VERIFY_BATCHES_IN_FLIGHT) {
+      const batch = this.takeToVerify(VERIFY_BATCH_SIZE, inFlight);
+      if (batch.length === 0) break;
+      const id = ++this.verifyBatchId;
+      this.verifyBatches.set(id, batch);
+      for (const e of batch) inFlight.add(e);
+      const thread = this.startVerifier();
+      thread.ref();
+      thread.postMessage({ id, paths: batch.map((e) => this.pathOf(e.fileName)) });
+    }
+    // Done: the thread holds a V8 heap of its own, not worth keeping for a rare re-check.
+    if (this.verifyBatches.size === 0 && this.unverified.size === 0) void this.stopVerifier();
+  }
+
+  private verifierFailed = false;
+
+  private startVerifier(): Worker {
+    if (this.verifierThread !== undefined) return this.verifierThread;
+    const thread = new Worker(VERIFIER_SOURCE, { eval: true, execArgv: [] });
+    thread.on('message', (raw: unknown) => {
+      const { id, results } = raw as VerifierAnswer;
+      const batch = this.verifyBatches.get(id);
+      if (batch === undefined) return;
+      this.verifyBatches.delete(id);
+      batch.forEach((entry, i) => this.applyVerification(entry, manifestFromVerifier(results[i])));
+      if (this.verifyBatches.size === 0) thread.unref();
+      this.pumpVerifier();
+    });
+    thread.on('error', (err: unknown) => this.verifierDied(thread, err));
+    thread.on('exit', (code) => this.verifierDied(thread, new Error(`cache verifier thread exited with code ${code}`)));
+    this.verifierThread = thread;
+    return thread;
+  }
+
+  /** Its batches are re-queued and the rest is checked on this thread: slower, but never lost. */
+  private verifierDied(thread: Worker, err: unknown): void {
+    if (this.verifierThread !== thread) return;
+    this.verifierThread = undefined;
+    this.verifierFailed = true;
+    this.logger.warn({ error: errorMessage(err) }, 'cache verifier thread failed; verifying on the main thread');
+    for (const batch of this.verifyBatches.values()) this.verifyQueue.push(...batch);
+    this.verifyBatches.clear();
+    this.scheduleVerify();
+  }
+
+  private async stopVerifier(): Promise<void> {
+    const thread = this.verifierThread;
+    this.verifierThread = undefined;
+    // Answers of batches still out would be for entries checked meanwhile (close() verifies them).
+    this.verifyBatches.clear();
+    if (thread !== undefined) await thread.terminate();
   }
 
   /**
@@ -917,6 +1228,17 @@ function parseBundleFile(text: string): Bundle {
   const contents = json['contents'];
   if (!isJsonObject(contents)) throw new Error('contents is missing or not a JSON object');
   return new Bundle(Manifest.fromJSON(json['manifest']), contents);
+}
+
+/** The verifier thread's report as the result parseBundleFile would have given. */
+function manifestFromVerifier(result: VerifierResult | undefined): Manifest | Error {
+  if (result === undefined) return new Error('no answer from the verifier thread');
+  if ('error' in result) return new Error(result.error);
+  try {
+    return Manifest.fromJSON(result.manifest);
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 function ridKey(rid: RID | string): string {

@@ -23,3 +23,25 @@ export function cacheFileName(rid: RID | string): string {
   if (name.length <= MAX_FILE_NAME_BYTES) return name;
   return `${HASHED_NAME_PREFIX}${createHash('sha256').update(ridString, 'utf8').digest('hex')}.json`;
 }
+
+const BASE64URL_NAME = /^[A-Za-z0-9_-]+\.json$/;
+
+/**
+ * The RID whose canonical cache file name is `fileName`, or undefined when the name is not one
+ * (a `~<sha256>` name, a name written by another implementation or an older normalization, a
+ * name that does not decode to a valid RID). Only an exact round trip counts: Node's base64url
+ * decoder skips characters outside the alphabet, and several RID strings normalize to one RID,
+ * so decoding alone would attribute a foreign file to the wrong RID. Callers read the files this
+ * rejects to learn their RID.
+ */
+export function ridFromCacheFileName(fileName: string): RID | undefined {
+  if (!BASE64URL_NAME.test(fileName)) return undefined;
+  const ridString = Buffer.from(fileName.slice(0, -'.json'.length), 'base64url').toString('utf8');
+  let rid: RID;
+  try {
+    rid = RID.fromString(ridString);
+  } catch {
+    return undefined;
+  }
+  return cacheFileName(rid) === fileName ? rid : undefined;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { RID } from '../../../src/rid/index.ts';
-import { cacheFileName, MAX_FILE_NAME_BYTES } from '../../../src/cache/index.ts';
+import { cacheFileName, ridFromCacheFileName, MAX_FILE_NAME_BYTES } from '../../../src/cache/index.ts';
 import { createHash } from 'node:crypto';
 
 interface FileNameDetail {
@@ -54,6 +54,24 @@ describe('cache/cacheFileName', () => {
       const b64 = Math.ceil((len * 4) / 3);
       const name = cacheFileName(rid);
       expect(name.startsWith('~'), String(len)).to.equal(b64 + 5 > 255);
+    }
+  });
+});
+
+describe('cache/ridFromCacheFileName', () => {
+  it('inverts cacheFileName for every fixture RID that fits a file name', () => {
+    for (const d of fixture.details) {
+      if (d.exceeds_NAME_MAX_255) continue;
+      expect(ridFromCacheFileName(d.filename)?.toString(), d.input).to.equal(d.rid_str);
+    }
+  });
+
+  it('refuses names that are not the canonical name of the RID they decode to', () => {
+    const upper = `${Buffer.from('https://example.com/path#').toString('base64url')}.json`;
+    const rid = RID.fromString('https://example.com/path');
+    expect(ridFromCacheFileName(cacheFileName(rid))?.toString()).to.equal('https://example.com/path');
+    for (const name of [upper, 'AAAA.json', 'e30.json', 'binary.json', `~${'0'.repeat(64)}.json`, 'x.txt', '.json', `${cacheFileName(rid)}.tmp-1-2`]) {
+      expect(ridFromCacheFileName(name), name).to.equal(undefined);
     }
   });
 });
