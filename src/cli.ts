@@ -25,6 +25,7 @@ import { KoiNetError } from './errors.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { NodeInterface } from './node.ts';
 import { NodeIdentity } from './identity/index.ts';
+import { loadOrCreateNodeKey } from './secure/index.ts';
 import { installBehaviours } from './behaviours/index.ts';
 import { startFullNode } from './full-node.ts';
 import { Poller } from './network/poller.ts';
@@ -47,6 +48,10 @@ Node flags (override the config file, which overrides KOI_NET_* environment vari
   --host HOST  --port PORT    where a full node listens (port 0: a free port)
   --base-url URL              URL peers use (default http://<host>:<port>/koi-net)
   --first-contact URL         base URL of a full node to introduce this node to
+  --first-contact-rid RID     its node RID (needed with --protocol signed)
+  --protocol unsigned|signed  wire format: koi-net 1.0.x (default) or 1.1+/2.x signed envelopes
+                              (signed: key in <data-dir>/priv_key.pem, encrypted with
+                              KOI_NET_PRIV_KEY_PASSWORD when set)
   --provides-event TYPE       RID type this node sends events about (repeatable)
   --provides-state TYPE       RID type this node serves state for (repeatable)
   --data-dir DIR              identity, cache and queues (default .koi/<name>)
@@ -77,6 +82,8 @@ const OPTIONS = {
   port: { type: 'string' },
   'base-url': { type: 'string' },
   'first-contact': { type: 'string' },
+  'first-contact-rid': { type: 'string' },
+  protocol: { type: 'string' },
   'provides-event': { type: 'string', multiple: true },
   'provides-state': { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
@@ -120,6 +127,12 @@ export function flagsToOverrides(flags: Flags): ConfigOverrides {
   if (flags.port !== undefined) o.port = int(flags.port, 'port');
   if (flags['base-url'] !== undefined) o.baseUrl = flags['base-url'];
   if (flags['first-contact'] !== undefined) o.firstContact = flags['first-contact'];
+  if (flags['first-contact-rid'] !== undefined) o.firstContactRid = flags['first-contact-rid'];
+  if (flags.protocol !== undefined) {
+    const p = flags.protocol.toLowerCase();
+    if (p !== 'unsigned' && p !== 'signed') throw new UsageError(`--protocol must be unsigned or signed, got ${JSON.stringify(flags.protocol)}`);
+    o.protocol = p;
+  }
   if (flags['provides-event'] || flags['provides-state']) {
     o.provides = {};
     if (flags['provides-event']) o.provides.event = splitList(flags['provides-event']);
@@ -180,10 +193,16 @@ async function cmdInit(flags: Flags): Promise<number> {
   const configPath = flags.config ? resolve(flags.config) : defaultConfigPath(dataDir);
   const config = await writeConfigTemplate(configPath, { ...overrides, dataDir }, { force: flags.force });
   // Making the identity now lets the operator hand the RID to peers before the first start.
+  // Signed: the key is the identity (the RID hashes it), so it is made now too.
+  const keyPair =
+    config.protocol === 'signed'
+      ? await loadOrCreateNodeKey(join(config.dataDir, 'priv_key.pem'), { passphrase: process.env.KOI_NET_PRIV_KEY_PASSWORD || undefined })
+      : undefined;
   const identity = await NodeIdentity.load({
     name: config.name,
     profile: profileFromConfig(config),
     filePath: join(config.dataDir, 'identity.json'),
+    ...(keyPair ? { keyPair } : {}),
   });
   process.stdout.write(JSON.stringify({ msg: 'node initialized', config: configPath, data_dir: config.dataDir, rid: String(identity.rid) }) + '\n');
   return 0;
@@ -204,6 +223,10 @@ async function cmdStart(flags: Flags): Promise<number> {
     profile: profileFromConfig(config, port),
     dataDir: config.dataDir,
     firstContact: config.firstContact ?? undefined,
+    ...(config.firstContactRid ? { firstContactRid: config.firstContactRid } : {}),
+    protocol: config.protocol,
+    // Read from the environment only, so it never lands in a config file or a log line.
+    ...(config.protocol === 'signed' && process.env.KOI_NET_PRIV_KEY_PASSWORD ? { privateKeyPassword: process.env.KOI_NET_PRIV_KEY_PASSWORD } : {}),
     requestTimeoutMs: config.requestTimeoutMs,
     logger,
   });

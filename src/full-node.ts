@@ -5,7 +5,8 @@
  */
 import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
 import { Event, KnowledgeSource } from './knowledge/index.ts';
-import { createKoiNetApp, startServer, type ServerLimits } from './server/app.ts';
+import { createKoiNetApp, startServer, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
 import type { NodeInterface } from './node.ts';
 import type { Logger } from './logger.ts';
@@ -58,7 +59,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
   };
 
   return {
-    async broadcastEvents(body: BroadcastBody) {
+    async broadcastEvents(body: BroadcastBody, context: RequestContext = {}) {
       await ready;
       const wires = (body as { events: unknown[] }).events;
       logger.debug({ count: wires.length }, 'events broadcast to this node');
@@ -80,7 +81,8 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
       } else {
         for (const event of events) {
           try {
-            await node.processor.handle({ event, source: KnowledgeSource.EXTERNAL });
+            // Signed mode knows the sender, so the processor can avoid echoing events back to it.
+            await node.processor.handle({ event, source: KnowledgeSource.EXTERNAL, ...(context.sourceNode ? { sourceNode: context.sourceNode } : {}) });
           } catch (err) {
             logger.warn({ err: errorText(err), rid: String(event.rid) }, 'dropped a broadcast event');
           }
@@ -165,6 +167,7 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     validateResponses: options.validateResponses,
     limits: options.limits,
     logger,
+    ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
   });
   const server = await startServer(app, { host: options.host, port: options.port });
   try {
@@ -187,6 +190,26 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
         await idle();
       })();
       return closing;
+    },
+  };
+}
+
+/** The server's view of the node for opening envelopes; valid once `ready` resolved. */
+function signedServerOptions(node: NodeInterface, ready: Promise<void>): SignedServerOptions {
+  return {
+    ready,
+    self: () => node.identity.rid,
+    keyPair: () => {
+      const keyPair = node.keyPair;
+      if (!keyPair) throw new Error('signed node without a key pair');
+      return keyPair;
+    },
+    // The cache, as the reference's SecureManager reads it: the graph is derived from it and may lag.
+    lookup: async (sender: KoiNetNode) => {
+      const bundle = await node.cache.read(sender);
+      if (!bundle) return { known: false, publicKeyDerB64: undefined };
+      const key = bundle.contents['public_key'];
+      return { known: true, publicKeyDerB64: typeof key === 'string' ? key : undefined };
     },
   };
 }

@@ -10,9 +10,13 @@ import { RequestHandler } from './network/request-handler.ts';
 import { ResponseHandler } from './network/response-handler.ts';
 import { ProcessorInterface, defaultHandlers as builtInHandlers, type KnowledgeHandler } from './processor/index.ts';
 import { EdgeStatus, NodeType, type EdgeType, type EdgeProfile, type NodeProfile } from './protocol/index.ts';
-import { KoiNetEdge, RIDType, type KoiNetNode, type RID } from './rid/index.ts';
+import { KoiNetEdge, KoiNetNode, RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
+
+/** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
+export type ProtocolMode = 'unsigned' | 'signed';
 
 export interface NodeInterfaceOptions {
   /** Used for the node RID on first start (`orn:koi-net.node:<name>+<uuid4>`). */
@@ -28,6 +32,18 @@ export interface NodeInterfaceOptions {
   queuesFilePath?: string;
   /** Base URL (…/koi-net) of a full node to introduce ourselves to when we know no neighbors. */
   firstContact?: string;
+  /**
+   * The first contact's node RID. The signed protocol addresses every envelope to a node RID, so a
+   * signed node can only introduce itself to (and poll) a first contact whose RID it knows, as
+   * the reference's `first_contact: {rid, url}` config.
+   */
+  firstContactRid?: string;
+  /** Wire format; default `unsigned` (1.0.x). */
+  protocol?: ProtocolMode;
+  /** Signed mode: the PEM private key, created on first start. Default `<dataDir>/priv_key.pem`. */
+  privateKeyPath?: string;
+  /** Signed mode: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
+  privateKeyPassword?: string;
   /** Extra handlers, registered after the defaults. */
   handlers?: KnowledgeHandler[];
   /** Replace the four default handlers (default: use them). */
@@ -69,10 +85,16 @@ export class NodeInterface {
   private retryTick: Promise<void> | undefined;
   private recovery: RecoveryReport | undefined;
   private ownsCache = false;
+  private nodeKeyPair: NodeKeyPair | undefined;
+  readonly protocol: ProtocolMode;
 
   constructor(options: NodeInterfaceOptions) {
     this.options = options;
     this.firstContact = options.firstContact;
+    this.protocol = options.protocol ?? 'unsigned';
+    if (this.protocol !== 'unsigned' && this.protocol !== 'signed') {
+      throw new KoiNetError('invalid_protocol', `protocol must be 'unsigned' or 'signed', got ${String(this.protocol)}`);
+    }
     this.logger = options.logger ?? silentLogger;
     this.processor = new ProcessorInterface(lateComponents(() => this.requireParts()), {
       defaultHandlers: options.defaultHandlers ?? builtInHandlers,
@@ -98,6 +120,11 @@ export class NodeInterface {
   get queues(): EventQueues {
     return this.requireParts().queues;
   }
+  /** Signed mode: this node's key pair (undefined in unsigned mode). */
+  get keyPair(): NodeKeyPair | undefined {
+    this.requireParts();
+    return this.nodeKeyPair;
+  }
   get initialized(): boolean {
     return this.parts !== undefined;
   }
@@ -119,12 +146,22 @@ export class NodeInterface {
     const o = this.options;
     const dataDir = o.dataDir ?? '.';
     const logger = this.logger;
+    // Before opening anything: a wrong password must fail the start without leaving stores open.
+    const keyPair =
+      this.protocol === 'signed'
+        ? await loadOrCreateNodeKey(o.privateKeyPath ?? join(dataDir, 'priv_key.pem'), {
+            passphrase: o.privateKeyPassword,
+            logger: logger.child({ component: 'identity' }),
+          })
+        : undefined;
+    this.nodeKeyPair = keyPair;
     this.ownsCache = o.cache === undefined;
     const cache = o.cache ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
     const identity = await NodeIdentity.load({
       name: o.name,
       profile: o.profile,
       filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
+      ...(keyPair ? { keyPair } : {}),
       logger,
     });
     const graph = new NetworkGraph(cache, identity.rid, { logger: logger.child({ component: 'graph' }) });
@@ -133,7 +170,19 @@ export class NodeInterface {
       maxPerPeer: o.maxQueuedEventsPerPeer,
       logger: logger.child({ component: 'queues' }),
     });
-    const requestHandler = new RequestHandler({ graph, logger: logger.child({ component: 'requests' }), timeoutMs: o.requestTimeoutMs });
+    const firstContactRid = o.firstContactRid ? KoiNetNode.of(o.firstContactRid) : undefined;
+    const requestHandler = new RequestHandler({
+      graph,
+      logger: logger.child({ component: 'requests' }),
+      timeoutMs: o.requestTimeoutMs,
+      signed: keyPair
+        ? {
+            keyPair,
+            self: identity.rid,
+            urlNodes: new Map(o.firstContact && firstContactRid ? [[o.firstContact, firstContactRid]] : []),
+          }
+        : undefined,
+    });
     const responseHandler = new ResponseHandler({ cache });
     const network = new NetworkInterface({
       cache,
@@ -243,8 +292,13 @@ export class NodeInterface {
   private async introduceToFirstContact(url: string): Promise<void> {
     const { identity, network } = this.requireParts();
     const events = [Event.fromRid(identity.rid, EventType.FORGET), Event.fromBundle(identity.bundle, EventType.NEW)];
+    const node = this.options.firstContactRid;
+    if (this.protocol === 'signed' && node === undefined) {
+      this.logger.warn({ firstContact: url }, 'signed protocol: no first-contact RID configured, so no handshake (envelopes need the target node RID)');
+      return;
+    }
     try {
-      await network.requestHandler.broadcastEvents({ url }, { events });
+      await network.requestHandler.broadcastEvents(node === undefined ? { url } : { url, node }, { events });
       this.logger.info({ firstContact: url }, 'introduced this node to its first contact');
     } catch (err) {
       this.logger.warn({ firstContact: url, err: String(err) }, 'first contact unreachable; will retry on the next poll or restart');

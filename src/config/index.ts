@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { KoiNetError } from '../errors.ts';
-import { RIDType } from '../rid/index.ts';
+import { RID, RIDType } from '../rid/index.ts';
 
 export type NodeKind = 'full' | 'partial';
 export type NodeRole = 'coordinator' | 'none';
@@ -25,6 +25,10 @@ export interface KoiNetConfig {
   baseUrl: string | null;
   /** Base URL of a full node to introduce ourselves to when we know no neighbors. */
   firstContact: string | null;
+  /** The first contact's node RID: the signed protocol addresses envelopes to RIDs, not URLs. */
+  firstContactRid: string | null;
+  /** Wire format: unsigned 1.0.x (default) or the signed koi-net 1.1+/2.x envelopes. */
+  protocol: 'unsigned' | 'signed';
   provides: { event: string[]; state: string[] };
   /** Identity, cache and event queues live here (absolute once loaded). */
   dataDir: string;
@@ -77,6 +81,8 @@ export function defaultConfig(): KoiNetConfig {
     port: 8000,
     baseUrl: null,
     firstContact: null,
+    firstContactRid: null,
+    protocol: 'unsigned',
     provides: { event: [], state: [] },
     // Empty = `.koi/<name>` under the working directory, filled in once the name is known.
     dataDir: '',
@@ -139,7 +145,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (raw === null || raw === undefined) return {};
   const r = new FieldReader(filePath);
   const top = r.object(raw, '(root)');
-  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll']);
+  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll']);
   const out: ConfigOverrides = {};
   if (top.name !== undefined) out.name = r.string(top.name, 'name');
   if (top.type !== undefined) out.type = r.oneOf(top.type, 'type', ['full', 'partial'] as const, true);
@@ -147,6 +153,8 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (top.port !== undefined) out.port = r.int(top.port, 'port', 0, 65535);
   if (top.base_url !== undefined) out.baseUrl = r.nullableString(top.base_url, 'base_url');
   if (top.first_contact !== undefined) out.firstContact = r.nullableString(top.first_contact, 'first_contact');
+  if (top.first_contact_rid !== undefined) out.firstContactRid = r.nullableString(top.first_contact_rid, 'first_contact_rid');
+  if (top.protocol !== undefined) out.protocol = r.oneOf(top.protocol, 'protocol', ['unsigned', 'signed'] as const, true);
   if (top.provides !== undefined && top.provides !== null) {
     const p = r.object(top.provides, 'provides');
     r.only(p, 'provides.', ['event', 'state']);
@@ -200,6 +208,8 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
     port: get('PORT'),
     baseUrl: get('BASE_URL'),
     firstContact: get('FIRST_CONTACT'),
+    firstContactRid: get('FIRST_CONTACT_RID'),
+    protocol: get('PROTOCOL'),
     event: get('PROVIDES_EVENT'),
     state: get('PROVIDES_STATE'),
     dataDir: get('DATA_DIR'),
@@ -220,6 +230,8 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
   if (v.port) out.port = r.int(v.port, 'KOI_NET_PORT', 0, 65535);
   if (v.baseUrl) out.baseUrl = v.baseUrl;
   if (v.firstContact) out.firstContact = v.firstContact;
+  if (v.firstContactRid) out.firstContactRid = v.firstContactRid;
+  if (v.protocol) out.protocol = r.oneOf(v.protocol, 'KOI_NET_PROTOCOL', ['unsigned', 'signed'] as const, true);
   if (v.event || v.state) {
     out.provides = {};
     if (v.event) out.provides.event = list(v.event);
@@ -277,6 +289,16 @@ export function validateConfig(c: KoiNetConfig, source?: string): void {
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) fail('port', `must be an integer 0-65535, got ${JSON.stringify(c.port)}`);
   if (c.baseUrl !== null) checkUrl(c.baseUrl, 'base_url', fail);
   if (c.firstContact !== null) checkUrl(c.firstContact, 'first_contact', fail);
+  if (c.protocol !== 'unsigned' && c.protocol !== 'signed') fail('protocol', `must be unsigned or signed, got ${JSON.stringify(c.protocol)}`);
+  if (c.firstContactRid !== null) {
+    let ok = false;
+    try {
+      ok = RID.fromString(c.firstContactRid).type.toString() === 'orn:koi-net.node';
+    } catch {
+      ok = false;
+    }
+    if (!ok) fail('first_contact_rid', `must be an orn:koi-net.node RID, got ${JSON.stringify(c.firstContactRid)}`);
+  }
   for (const [field, list] of [
     ['provides.event', c.provides.event],
     ['provides.state', c.provides.state],
@@ -416,6 +438,15 @@ base_url: ${y(c.baseUrl)}
 # Base URL of a full node (e.g. a coordinator) to introduce this node to while it knows no
 # neighbors, e.g. http://127.0.0.1:8000/koi-net. null = none.
 first_contact: ${y(c.firstContact)}
+
+# The first contact's node RID. Needed with protocol: signed, where every request is an envelope
+# addressed to a node RID. null = none.
+first_contact_rid: ${y(c.firstContactRid)}
+
+# Wire format. unsigned: koi-net 1.0.x (default). signed: koi-net 1.1+/2.x signed envelopes; the
+# node then keeps an ECDSA P-256 key in <data_dir>/priv_key.pem (encrypted with the
+# KOI_NET_PRIV_KEY_PASSWORD environment variable when set), and its RID hashes the public key.
+protocol: ${c.protocol}
 
 # RID types this node broadcasts events about, and serves state (fetch) for (full nodes only).
 provides:

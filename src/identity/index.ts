@@ -6,6 +6,7 @@ import { parseNodeProfile } from '../protocol/index.ts';
 import type { NodeProfile } from '../protocol/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import type { NodeKeyPair } from '../secure/keys.ts';
 
 /** The identity file as the reference writes it: `{"rid": ..., "profile": {...}}`. */
 interface IdentityFile {
@@ -18,6 +19,11 @@ export interface NodeIdentityOptions {
   profile: NodeProfile;
   /** Default `identity.json` in the working directory, as in the seed. */
   filePath?: string;
+  /**
+   * Signed protocol: the node's key pair. The RID is then `<name>+<sha256 of the public key>` and
+   * the profile carries `public_key`, since peers check that the key hashes to the RID.
+   */
+  keyPair?: NodeKeyPair;
   logger?: Logger;
 }
 
@@ -38,11 +44,23 @@ export class NodeIdentity {
   static async load(options: NodeIdentityOptions): Promise<NodeIdentity> {
     const filePath = options.filePath ?? 'identity.json';
     const logger = options.logger ?? silentLogger;
-    const profile = parseNodeProfile(options.profile);
+    const keyPair = options.keyPair;
+    const profile = parseNodeProfile(
+      keyPair ? { ...options.profile, public_key: keyPair.publicKeyDerB64 } : options.profile,
+    );
     const existing = await readIdentityFile(filePath);
 
     let rid: KoiNetNode;
-    if (existing) {
+    if (keyPair) {
+      // The key decides the RID: an identity file from the unsigned mode (uuid RID) or from another
+      // key names a node nobody could verify, so it is replaced.
+      rid = keyPair.nodeRid(existing?.rid.name ?? options.name);
+      if (existing && existing.rid.toString() !== rid.toString()) {
+        logger.warn({ previous: String(existing.rid), rid: String(rid) }, 'identity RID does not match the node key; using the key-derived RID');
+      } else if (!existing) {
+        logger.info({ rid: String(rid), filePath }, 'created node identity');
+      }
+    } else if (existing) {
       rid = existing.rid;
       if (rid.name !== options.name) {
         logger.warn(
@@ -55,7 +73,7 @@ export class NodeIdentity {
       logger.info({ rid: String(rid), filePath }, 'created node identity');
     }
 
-    if (!existing || JSON.stringify(existing.profile) !== JSON.stringify(profile)) {
+    if (!existing || existing.rid.toString() !== rid.toString() || JSON.stringify(existing.profile) !== JSON.stringify(profile)) {
       await writeIdentityFile(filePath, { rid: String(rid), profile });
       if (existing) logger.info({ rid: String(rid) }, 'node profile changed; identity file updated');
     }

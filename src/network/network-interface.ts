@@ -1,5 +1,6 @@
 import { KoiNetNode, RID, RIDType, KOI_NET_NODE_TYPE } from '../rid/index.ts';
-import type { Bundle, Event, Manifest } from '../knowledge/index.ts';
+import { Event as EventClass, EventType, type Bundle, type Event, type Manifest } from '../knowledge/index.ts';
+import { RemoteProtocolError } from '../secure/errors.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { EdgeType, NodeType } from '../protocol/index.ts';
 import type { NodeProfile } from '../protocol/index.ts';
@@ -393,7 +394,14 @@ export class NetworkInterface {
       peer.lastError = undefined;
       return true;
     } catch (err) {
-      if (err instanceof RemoteHTTPError && NON_RETRYABLE_STATUSES.has(err.status)) {
+      if (err instanceof RemoteProtocolError && err.errorType === 'unknown_node') {
+        // The reference's answer: the peer forgot us (or never knew us), so handshake again by
+        // putting FORGET + NEW of our own bundle in front of the batch, then retry after backoff.
+        const intro = await this.handshakeEvents();
+        const first = events[0];
+        const already = first !== undefined && first.rid.toString() === this.identity.rid.toString() && first.eventType === EventType.FORGET;
+        events = already || intro.length === 0 ? events : [...intro, ...events];
+      } else if (err instanceof RemoteHTTPError && NON_RETRYABLE_STATUSES.has(err.status)) {
         await this.queues.ackWebhook(target);
         peer.refusedBatches++;
         this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
@@ -411,6 +419,13 @@ export class NetworkInterface {
       );
       return false;
     }
+  }
+
+  /** FORGET + NEW of this node's cached bundle (empty when our own bundle is not cached yet). */
+  private async handshakeEvents(): Promise<Event[]> {
+    const bundle = await this.cache.read(this.identity.rid);
+    if (!bundle) return [];
+    return [EventClass.fromRid(this.identity.rid, EventType.FORGET), EventClass.fromBundle(bundle, EventType.NEW)];
   }
 
   private backoffMs(failures: number): number {

@@ -1,4 +1,4 @@
-import { KoiNetError } from '../errors.ts';
+import { KoiNetError, RemoteHTTPError } from '../errors.ts';
 
 /** The four protocol errors a KOI-net 1.1+ node answers with `400 {"type":"error_response",...}`. */
 export const PROTOCOL_ERROR_TYPES = ['unknown_node', 'invalid_key', 'invalid_signature', 'invalid_target'] as const;
@@ -77,5 +77,19 @@ export class JsonSyntaxError extends KoiNetError {
 export class InvalidPrivateKeyError extends KoiNetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_private_key', message, options);
+  }
+}
+
+/**
+ * A peer answered 400 with an `error_response` body: it refused our envelope. A subclass of
+ * RemoteHTTPError (status 400) so delivery code that classifies failures by HTTP status keeps
+ * working, with the protocol's reason as a typed field.
+ */
+export class RemoteProtocolError extends RemoteHTTPError {
+  constructor(
+    url: string,
+    readonly errorType: ProtocolErrorType,
+  ) {
+    super(url, 400, { type: 'error_response', error: errorType });
   }
 }

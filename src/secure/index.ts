@@ -1,8 +1,12 @@
 /**
  * The signed protocol of koi-net 1.1+/2.x: node keys, pydantic-exact envelope bytes, signing and
- * verification. A library module; the node's server and client do not use it yet.
+ * verification, and the pieces the node's opt-in signed mode (`protocol: 'signed'`) is built from.
  */
 export * from './errors.ts';
+export { loadOrCreateNodeKey } from './node-key.ts';
+export type { NodeKeyFileOptions } from './node-key.ts';
+export { openEnvelope } from './intake.ts';
+export type { OpenEnvelopeOptions, PublicKeyLookup } from './intake.ts';
 export { NodeKeyPair, nodeRidFromPublicKey, publicKeyHash, importPublicKeyDerB64, verifySignature } from './keys.ts';
 export { LosslessNumber, parseLosslessJson, losslessToPlain, isLosslessObject } from './lossless-json.ts';
 export type { LosslessValue, LosslessObject } from './lossless-json.ts';

@@ -8,6 +8,17 @@ import { DEFAULT_ROOT_PATH, loadOpenapiDocument, openapiDocument } from '../prot
 import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
+import type { KoiNetNode } from '../rid/index.ts';
+import {
+  MalformedEnvelopeError,
+  ProtocolError,
+  openEnvelope,
+  peekEnvelope,
+  signEnvelope,
+  type NodeKeyPair,
+  type PayloadType,
+  type PublicKeyLookup,
+} from '../secure/index.ts';
 import {
   HttpProblem,
   INTERNAL,
@@ -41,7 +52,36 @@ export interface KoiNetAppOptions {
    * of answering 404, so the app can be mounted in front of other routes.
    */
   passThroughUnknown?: boolean;
+  /** Speak the signed protocol (koi-net 1.1+) instead of the unsigned 1.0.x bodies. */
+  signed?: SignedServerOptions;
 }
+
+/**
+ * What the server needs to open and answer envelopes. Getters, because the node's identity may
+ * only exist once `ready` resolves (the server listens before the node is initialized).
+ */
+export interface SignedServerOptions {
+  self: () => KoiNetNode;
+  keyPair: () => NodeKeyPair;
+  /** The sender's public key as this node knows it (cached node profile); may read the cache. */
+  lookup: (node: KoiNetNode) => ReturnType<PublicKeyLookup> | Promise<ReturnType<PublicKeyLookup>>;
+  /** Envelopes are opened only after this resolves (identity and cache loaded). */
+  ready?: Promise<void>;
+}
+
+/** Per request in signed mode: who sent the envelope. Handlers get it as their second argument. */
+export interface RequestContext {
+  sourceNode?: KoiNetNode;
+}
+
+/** The payload type each endpoint takes and answers, as the reference's API_MODEL_MAP. */
+const SIGNED_TYPES: Record<OperationId, { request: PayloadType; response: PayloadType | undefined }> = {
+  broadcastEvents: { request: 'events_payload', response: undefined },
+  pollEvents: { request: 'poll_events', response: 'events_payload' },
+  fetchRids: { request: 'fetch_rids', response: 'rids_payload' },
+  fetchManifests: { request: 'fetch_manifests', response: 'manifests_payload' },
+  fetchBundles: { request: 'fetch_bundles', response: 'bundles_payload' },
+};
 
 /**
  * Request-shape limits. The body limit alone bounds bytes, not work: a 1 MB broadcast holds ~20k
@@ -119,6 +159,8 @@ interface RoutedOperation {
 /** Per-request state kept on res.locals between pipeline stages. */
 interface KoiLocals {
   koiOperation?: RoutedOperation;
+  /** Signed mode: the verified sender, whom the answer is signed to. */
+  koiSource?: KoiNetNode;
 }
 
 /**
@@ -257,6 +299,54 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     );
   };
 
+  // 2'. Signed mode: the body is an envelope. Open it (422 when malformed, 400 error_response when
+  //     refused), then hand its payload on in the unsigned shape so caps, contract validation and
+  //     handlers stay one code path for both protocols.
+  const signed = options.signed;
+  const signedBody: RequestHandler = (req, res, next) => {
+    const op = (res.locals as KoiLocals).koiOperation;
+    const kind = classifyContentType(req.headers['content-type']);
+    readRawBody(req, limit)
+      .then(async (raw) => {
+        if (!raw.ok) {
+          if (raw.reason === 'too-large') return next(TOO_LARGE(limit));
+          req.socket.destroy();
+          return;
+        }
+        const parsed = parseJsonBody(raw.bytes, kind);
+        if (!parsed.ok) return next(HttpProblem.validation(parsed.detail));
+        if (!op || !signed) return next(INTERNAL());
+        const text = raw.bytes.toString('utf8');
+        const expected = SIGNED_TYPES[op.id].request;
+        try {
+          // FastAPI validates the envelope model of the path before any signature check.
+          const peeked = peekEnvelope(text);
+          if (peeked.payload.type !== expected) {
+            return next(HttpProblem.validation([{ type: 'literal_error', loc: ['body', 'payload', 'type'], msg: `Input should be '${expected}'`, input: peeked.payload.type }]));
+          }
+          await signed.ready;
+          const known = await signed.lookup(peeked.sourceNode);
+          const env = openEnvelope(text, { self: signed.self(), lookup: () => known, allowSelfIntroduction: expected === 'events_payload' });
+          const { type: _type, ...payload } = env.payload as unknown as Record<string, unknown>;
+          if (op.id === 'pollEvents') payload['rid'] = env.sourceNode.toString();
+          req.body = payload;
+          (res.locals as KoiLocals).koiSource = env.sourceNode;
+          req.headers['content-type'] = 'application/json';
+          next();
+        } catch (err) {
+          if (err instanceof ProtocolError) {
+            logger.info({ path: req.originalUrl, error: err.errorType, reason: err.message }, 'refused a signed request');
+            return next(HttpProblem.protocol(err.errorType));
+          }
+          if (err instanceof MalformedEnvelopeError) {
+            return next(HttpProblem.validation([{ type: 'value_error', loc: ['body'], msg: err.message }]));
+          }
+          next(err);
+        }
+      })
+      .catch((err: unknown) => next(err));
+  };
+
   // 2b. List caps, before the contract check so an oversized list costs no per-item validation.
   const capLists: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
@@ -311,10 +401,20 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   const dispatch: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
     if (!op) return next(INTERNAL());
-    const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown) => Promise<unknown>;
+    const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown, context?: RequestContext) => Promise<unknown>;
+    const source = (res.locals as KoiLocals).koiSource;
     Promise.resolve()
-      .then(() => handler.call(handlers, req.body as unknown))
+      // Unsigned mode calls handlers exactly as before: with the body only.
+      .then(() => (source ? handler.call(handlers, req.body as unknown, { sourceNode: source }) : handler.call(handlers, req.body as unknown)))
       .then((result) => {
+        const responseType = SIGNED_TYPES[op.id].response;
+        if (signed && source && responseType !== undefined && result !== undefined && result !== null) {
+          // The answer is an envelope signed to the requester, as the reference's response handler.
+          const payload = { ...(result as Record<string, unknown>), type: responseType } as unknown as Parameters<typeof signEnvelope>[0];
+          const text = signEnvelope(payload, { sourceNode: signed.self(), targetNode: source, keyPair: signed.keyPair() });
+          res.status(200).type('application/json').send(text);
+          return;
+        }
         if (result === undefined || result === null) {
           // Sent as text so the response validator's res.json hook cannot turn `null` into a 204.
           res.status(200).type('application/json').send('null');
@@ -338,7 +438,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     res.json(problem.body);
   };
 
-  app.use(route, body, capLists, ...validatorMiddlewares, capPoll, dispatch);
+  app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, dispatch);
   app.use(onError);
   return app;
 }

@@ -22,19 +22,27 @@ export interface ValidationDetailItem {
   ctx?: Record<string, unknown>;
 }
 
+/** FastAPI's `{detail}` bodies, or the signed protocol's 400 `error_response`. */
+export type HttpProblemBody = { detail: string | ValidationDetailItem[] } | { type: 'error_response'; error: string };
+
 /** A failure that already knows its status and JSON body. */
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
-    readonly body: { detail: string | ValidationDetailItem[] },
+    readonly body: HttpProblemBody,
     readonly headers: Record<string, string> = {},
   ) {
-    super(typeof body.detail === 'string' ? body.detail : `HTTP ${status}`);
+    super('detail' in body ? (typeof body.detail === 'string' ? body.detail : `HTTP ${status}`) : `HTTP ${status}: ${body.error}`);
     this.name = 'HttpProblem';
   }
 
   static validation(detail: ValidationDetailItem[]): HttpProblem {
     return new HttpProblem(422, { detail });
+  }
+
+  /** 400 with the body the reference sends for a refused envelope (unsigned, compact JSON). */
+  static protocol(error: string): HttpProblem {
+    return new HttpProblem(400, { type: 'error_response', error });
   }
 }
 
