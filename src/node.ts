@@ -4,16 +4,23 @@ import { NodeIdentity } from './identity/index.ts';
 import { Bundle, Event, EventType } from './knowledge/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './network/queues.ts';
-import { NetworkInterface, type RetryPolicy } from './network/network-interface.ts';
+import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, createInboxMarkHandler, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';
 import { ResponseHandler } from './network/response-handler.ts';
-import { ProcessorInterface, defaultHandlers as builtInHandlers, type KnowledgeHandler } from './processor/index.ts';
-import { EdgeStatus, NodeType, type EdgeType, type EdgeProfile, type NodeProfile } from './protocol/index.ts';
-import { KoiNetEdge, KoiNetNode, RIDType, type RID } from './rid/index.ts';
+import {
+  ProcessorInterface,
+  defaultHandlers as builtInHandlers,
+  type KnowledgeHandler,
+  type ProcessorComponents,
+  type ProcessorOptions,
+} from './processor/index.ts';
+import { NodeType, type EdgeType, type NodeProfile } from './protocol/index.ts';
+import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
+import { proposedEdgeBundle } from './behaviours/edge.ts';
 
 /** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
 export type ProtocolMode = 'unsigned' | 'signed';
@@ -48,6 +55,16 @@ export interface NodeInterfaceOptions {
   handlers?: KnowledgeHandler[];
   /** Replace the four default handlers (default: use them). */
   defaultHandlers?: KnowledgeHandler[];
+  /**
+   * Build the network interface yourself (e.g. a subclass), from the parts the node made. The
+   * seed's `network=` argument; a factory because those parts exist only once initialize() runs.
+   */
+  network?: (options: NetworkInterfaceOptions) => NetworkInterface;
+  /**
+   * Build the processor yourself (e.g. a subclass). The seed's `processor=` argument; `components`
+   * resolve on use, so the processor can take handlers before initialize().
+   */
+  processor?: (components: ProcessorComponents, options: ProcessorOptions) => ProcessorInterface;
   /** A ready store to use instead of the file cache. */
   cache?: KnowledgeStore;
   /** Timeout of each outgoing request. */
@@ -96,10 +113,12 @@ export class NodeInterface {
       throw new KoiNetError('invalid_protocol', `protocol must be 'unsigned' or 'signed', got ${String(this.protocol)}`);
     }
     this.logger = options.logger ?? silentLogger;
-    this.processor = new ProcessorInterface(lateComponents(() => this.requireParts()), {
+    const processorOptions: ProcessorOptions = {
       defaultHandlers: options.defaultHandlers ?? builtInHandlers,
       logger: this.logger.child({ component: 'processor' }),
-    });
+    };
+    const components = lateComponents(() => this.requireParts());
+    this.processor = options.processor ? options.processor(components, processorOptions) : new ProcessorInterface(components, processorOptions);
     // Before application handlers, so they never see the inbox's progress markers.
     this.processor.addHandler(createInboxMarkHandler((seq) => this.parts?.inbox?.markDone(seq)));
     for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
@@ -184,7 +203,7 @@ export class NodeInterface {
         : undefined,
     });
     const responseHandler = new ResponseHandler({ cache });
-    const network = new NetworkInterface({
+    const networkOptions: NetworkInterfaceOptions = {
       cache,
       identity,
       graph,
@@ -194,7 +213,8 @@ export class NodeInterface {
       firstContact: o.firstContact,
       retry: o.retry,
       logger: logger.child({ component: 'network' }),
-    });
+    };
+    const network = o.network ? o.network(networkOptions) : new NetworkInterface(networkOptions);
     const inboxPath = resolveInboxPath(o.inbox, dataDir, identity.profile.node_type);
     let inbox: InboxIntake | undefined;
     if (inboxPath !== undefined) {
@@ -307,14 +327,7 @@ export class NodeInterface {
 
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */
   generateEdgeBundle(source: KoiNetNode | RID, target: KoiNetNode | RID, ridTypes: (RIDType | string)[], edgeType: EdgeType): Bundle {
-    const profile: EdgeProfile = {
-      source: String(source),
-      target: String(target),
-      edge_type: edgeType,
-      status: EdgeStatus.PROPOSED,
-      rid_types: ridTypes.map((t) => String(RIDType.of(t))),
-    };
-    return Bundle.generate(KoiNetEdge.generate(source, target), profile as unknown as Record<string, unknown>);
+    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType);
   }
 
   private requireParts(): NodeParts {

@@ -451,7 +451,7 @@ export async function graph(ctx: ScenarioContext): Promise<Row[]> {
 
 // --- 5. start-up and 6. memory ---------------------------------------------------------------
 
-async function startOnce(ctx: ScenarioContext, dir: string): Promise<{ ms: number; node: ChildNode }> {
+async function startOnce(_ctx: ScenarioContext, dir: string): Promise<{ ms: number; node: ChildNode }> {
   const port = await freePort();
   const node = ChildNode.spawn({ name: 'startup', dataDir: dir, port, providesEvent: [], providesState: [BENCH_RID_TYPE] });
   const base = `http://127.0.0.1:${port}/koi-net`;

@@ -277,7 +277,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   };
 
   // 2. Body: read (bounded), decode, parse.
-  const body: RequestHandler = (req, res, next) => {
+  const body: RequestHandler = (req, _res, next) => {
     const contentType = req.headers['content-type'];
     const kind = classifyContentType(contentType);
     readRawBody(req, limit).then(

@@ -11,7 +11,9 @@ import {
   KoiNetError,
   NodeInterface,
   NodeType,
+  NetworkInterface,
   Poller,
+  ProcessorInterface,
   RID,
   installBehaviours,
   parseEdgeProfile,
@@ -157,6 +159,49 @@ describe('NodeInterface lifecycle (real full node on 127.0.0.1)', function () {
     } finally {
       await poller.stop();
       await lonely.finalize();
+    }
+  });
+
+  it('takes a custom network interface and processor (the seed\'s network= and processor= arguments)', async () => {
+    class CountingNetwork extends NetworkInterface {
+      pushes = 0;
+      override async pushEventTo(...args: Parameters<NetworkInterface['pushEventTo']>): ReturnType<NetworkInterface['pushEventTo']> {
+        this.pushes++;
+        return super.pushEventTo(...args);
+      }
+    }
+    class CountingProcessor extends ProcessorInterface {
+      handled = 0;
+      override handle(...args: Parameters<ProcessorInterface['handle']>): ReturnType<ProcessorInterface['handle']> {
+        this.handled++;
+        return super.handle(...args);
+      }
+    }
+    let network: CountingNetwork | undefined;
+    const node = new NodeInterface({
+      name: 'custom',
+      profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } },
+      dataDir: join(dir, 'custom'),
+      firstContact: coordinatorUrl,
+      network: (options) => (network = new CountingNetwork(options)),
+      processor: (components, options) => new CountingProcessor(components, options),
+    });
+    expect(node.processor).to.be.instanceOf(CountingProcessor);
+    await node.initialize();
+    try {
+      expect(node.network).to.equal(network);
+      // Our own bundle went through the custom processor at start-up.
+      expect((node.processor as CountingProcessor).handled).to.be.greaterThan(0);
+      // Edge negotiation with the coordinator pushes through the custom network.
+      const poller = new Poller({ node, intervalMs: 50 });
+      poller.start();
+      try {
+        await until('the custom network to push an event', () => (network?.pushes ?? 0) > 0);
+      } finally {
+        await poller.stop();
+      }
+    } finally {
+      await node.finalize();
     }
   });
 });

@@ -119,7 +119,7 @@ describe('processor/queue: one worker, FIFO, failures contained', () => {
   it('processKobj() from a handler runs nested instead of deadlocking', async () => {
     h = await makeHarness();
     const order: string[] = [];
-    h.processor.registerHandler(HandlerType.Final, {}, async (ctx, k) => {
+    h.processor.registerHandler(HandlerType.Final, {}, async (_ctx, k) => {
       order.push(k.rid.reference);
       if (k.rid.reference === 'outer') {
         const r = await h.processor.processKobj(KnowledgeObject.fromBundle(thingBundle('inner')));
