@@ -59,6 +59,8 @@ export interface CrashReport {
   replayedEntries: number;
   reannounced: number;
   sendErrors: number;
+  /** Bursts in which a per-peer event queue hit its cap and dropped its oldest events (by policy). */
+  queueCapBursts: number;
   durationMs: number;
   dataDir: string;
 }
@@ -74,7 +76,11 @@ interface Subscriber {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const between = (min: number, max: number): number => min + Math.random() * (max - min);
 
+// Counted across every child of one scenario run (the children share this module's process).
+let queueCapBursts = 0;
+
 export async function runCrashScenario(o: CrashScenarioOptions): Promise<CrashReport> {
+  queueCapBursts = 0;
   const log = o.log ?? (() => {});
   const started = Date.now();
   const dataDir = await mkdtemp(join(tmpdir(), 'koi-crash-'));
@@ -193,6 +199,7 @@ export async function runCrashScenario(o: CrashScenarioOptions): Promise<CrashRe
     replayedEntries,
     reannounced,
     sendErrors,
+    queueCapBursts,
     durationMs: Date.now() - started,
     dataDir,
   };
@@ -281,6 +288,7 @@ function startChild(config: CrashChildConfig): Promise<RunningChild> {
         } catch {
           continue;
         }
+        if (msg.msg === 'event queue full: dropping the oldest events (warned once per burst)') queueCapBursts++;
         if (msg.msg === 'ready' && msg.url) {
           clearTimeout(timer);
           resolve({ process: proc, url: msg.url, recovery: msg.recovery ?? { entries: 0, reannounced: 0 }, exited, stopped });
