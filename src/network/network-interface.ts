@@ -263,41 +263,42 @@ export class NetworkInterface {
   }
 
   /** Asks each state provider of the RID's type in turn; undefined when none has it. */
-  async fetchRemoteBundle(rid: RID | string): Promise<Bundle | undefined> {
-    const wanted = RID.of(rid);
-    for (const provider of await this.getStateProviders(wanted.type)) {
-      try {
-        const { bundles } = await this.requestHandler.fetchBundles({ node: provider }, { rids: [wanted] });
-        // Matched by RID rather than taking [0]: a confused peer may answer with something else.
-        const bundle = bundles.find((b) => b.rid.equals(wanted));
-        if (bundle) {
-          this.logger.debug({ rid: String(wanted), provider: String(provider) }, 'fetched remote bundle');
-          return bundle;
-        }
-      } catch (err) {
-        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorMessage(err) }, 'state provider failed to answer a bundle fetch');
-      }
-    }
-    this.logger.warn({ rid: String(wanted) }, 'no state provider has the bundle');
-    return undefined;
+  fetchRemoteBundle(rid: RID | string): Promise<Bundle | undefined> {
+    return this.askStateProviders(RID.of(rid), 'bundle', async (provider, wanted) => {
+      const { bundles } = await this.requestHandler.fetchBundles({ node: provider }, { rids: [wanted] });
+      return bundles.find((b) => b.rid.equals(wanted));
+    });
   }
 
   /** As fetchRemoteBundle, for the manifest only. */
-  async fetchRemoteManifest(rid: RID | string): Promise<Manifest | undefined> {
-    const wanted = RID.of(rid);
+  fetchRemoteManifest(rid: RID | string): Promise<Manifest | undefined> {
+    return this.askStateProviders(RID.of(rid), 'manifest', async (provider, wanted) => {
+      const { manifests } = await this.requestHandler.fetchManifests({ node: provider }, { rids: [wanted] });
+      return manifests.find((m) => m.rid.equals(wanted));
+    });
+  }
+
+  /**
+   * The answer is matched by RID rather than taking [0] (a confused peer may answer with something
+   * else), and a provider that fails is logged and skipped: a peer's garbage never ends the search.
+   */
+  private async askStateProviders<T>(
+    wanted: RID,
+    what: 'bundle' | 'manifest',
+    ask: (provider: KoiNetNode, wanted: RID) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
     for (const provider of await this.getStateProviders(wanted.type)) {
       try {
-        const { manifests } = await this.requestHandler.fetchManifests({ node: provider }, { rids: [wanted] });
-        const manifest = manifests.find((m) => m.rid.equals(wanted));
-        if (manifest) {
-          this.logger.debug({ rid: String(wanted), provider: String(provider) }, 'fetched remote manifest');
-          return manifest;
+        const found = await ask(provider, wanted);
+        if (found) {
+          this.logger.debug({ rid: String(wanted), provider: String(provider) }, `fetched remote ${what}`);
+          return found;
         }
       } catch (err) {
-        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorMessage(err) }, 'state provider failed to answer a manifest fetch');
+        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorMessage(err) }, `state provider failed to answer a ${what} fetch`);
       }
     }
-    this.logger.warn({ rid: String(wanted) }, 'no state provider has the manifest');
+    this.logger.warn({ rid: String(wanted) }, `no state provider has the ${what}`);
     return undefined;
   }
 
