@@ -276,20 +276,27 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     next();
   };
 
-  // 2. Body: read (bounded), decode, parse.
+  // 2. Body: read (bounded), decode, parse. On failure the answer is already on its way (413, 422,
+  //    or a destroyed socket for an aborted upload) and undefined comes back.
+  const readJson = async (req: Request, next: NextFunction): Promise<{ bytes: Buffer; value: unknown } | undefined> => {
+    const raw = await readRawBody(req, limit);
+    if (!raw.ok) {
+      if (raw.reason === 'too-large') next(TOO_LARGE(limit));
+      else req.socket.destroy();
+      return undefined;
+    }
+    const parsed = parseJsonBody(raw.bytes, classifyContentType(req.headers['content-type']));
+    if (!parsed.ok) {
+      next(HttpProblem.validation(parsed.detail));
+      return undefined;
+    }
+    return { bytes: raw.bytes, value: parsed.value };
+  };
   const body: RequestHandler = (req, _res, next) => {
-    const contentType = req.headers['content-type'];
-    const kind = classifyContentType(contentType);
-    readRawBody(req, limit).then(
-      (raw) => {
-        if (!raw.ok) {
-          if (raw.reason === 'too-large') return next(TOO_LARGE(limit));
-          req.socket.destroy();
-          return;
-        }
-        const parsed = parseJsonBody(raw.bytes, kind);
-        if (!parsed.ok) return next(HttpProblem.validation(parsed.detail));
-        req.body = parsed.value;
+    readJson(req, next).then(
+      (json) => {
+        if (!json) return;
+        req.body = json.value;
         // The body is already JSON; say so, so the validator picks the contract's JSON schema
         // (it would otherwise refuse a missing or `+json` Content-Type with 415).
         req.headers['content-type'] = 'application/json';
@@ -305,18 +312,11 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   const signed = options.signed;
   const signedBody: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
-    const kind = classifyContentType(req.headers['content-type']);
-    readRawBody(req, limit)
-      .then(async (raw) => {
-        if (!raw.ok) {
-          if (raw.reason === 'too-large') return next(TOO_LARGE(limit));
-          req.socket.destroy();
-          return;
-        }
-        const parsed = parseJsonBody(raw.bytes, kind);
-        if (!parsed.ok) return next(HttpProblem.validation(parsed.detail));
+    readJson(req, next)
+      .then(async (json) => {
+        if (!json) return;
         if (!op || !signed) return next(INTERNAL());
-        const text = raw.bytes.toString('utf8');
+        const text = json.bytes.toString('utf8');
         const expected = SIGNED_TYPES[op.id].request;
         try {
           // FastAPI validates the envelope model of the path before any signature check.
