@@ -6,6 +6,9 @@
 import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
 import { Event, KnowledgeSource } from './knowledge/index.ts';
 import { createKoiNetApp, startServer, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import type { ServerTimeouts } from './server/timeouts.ts';
+import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from './server/errors.ts';
+import { KoiNetError } from './errors.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
 import type { NodeInterface } from './node.ts';
@@ -63,21 +66,25 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
       await ready;
       const wires = (body as { events: unknown[] }).events;
       logger.debug({ count: wires.length }, 'events broadcast to this node');
+      // All or nothing, as the reference's request validation: a 200 must mean every event was
+      // taken, so one event that cannot be read refuses the request before anything is applied.
       const events: Event[] = [];
-      const accepted: unknown[] = [];
-      for (const wire of wires) {
-        // One bad event must not cost the sender the others; the reference would 500 the lot.
+      const refused: ValidationDetailItem[] = [];
+      wires.forEach((wire, i) => {
         try {
           events.push(Event.fromJSON(wire));
-          accepted.push(wire);
         } catch (err) {
-          logger.warn({ err: errorText(err), rid: ridOf(wire) }, 'dropped a broadcast event');
+          refused.push(refusedEventDetail(i, err));
         }
+      });
+      if (refused.length > 0) {
+        logger.info({ refused: refused.map((r) => r.loc[2]), count: wires.length, reason: refused[0]!.msg }, 'refused a broadcast: an event cannot be taken');
+        throw HttpProblem.validation(refused);
       }
       const inbox = node.inbox;
       if (inbox) {
         // The 200 waits for the batch to be in the inbox log: acknowledged means recoverable.
-        await inbox.accept(events, accepted);
+        await inbox.accept(events, wires);
       } else {
         for (const event of events) {
           try {
@@ -132,6 +139,8 @@ export interface StartFullNodeOptions {
   validateResponses?: boolean;
   /** Events per broadcast, RIDs per fetch, events per poll answer (docs/SECURITY.md). */
   limits?: Partial<ServerLimits>;
+  /** Header, request and keep-alive timeouts of the HTTP server (docs/SECURITY.md). */
+  timeouts?: Partial<ServerTimeouts>;
   logger?: Logger;
 }
 
@@ -169,7 +178,7 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     logger,
     ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
   });
-  const server = await startServer(app, { host: options.host, port: options.port });
+  const server = await startServer(app, { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   try {
     if (!node.initialized) await node.initialize();
     markReady();
@@ -218,6 +227,13 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-function ridOf(wire: unknown): unknown {
-  return typeof wire === 'object' && wire !== null ? (wire as { rid?: unknown }).rid : undefined;
+/** Event `i` of a broadcast named in FastAPI's shape, with the reason it cannot be taken. */
+function refusedEventDetail(i: number, err: unknown): ValidationDetailItem {
+  if (err instanceof KoiNetError && isBadInputError(err)) {
+    const [first] = badInputDetail(err);
+    if (first) return { ...first, loc: ['body', 'events', i, ...first.loc.slice(1)] };
+  }
+  // Anything else (e.g. a stack overflow on a value the server's checks let through) is still
+  // about this event's input: a 422 naming it, never a 200 that dropped it.
+  return { type: 'value_error', loc: ['body', 'events', i], msg: `Value error, ${errorText(err)}` };
 }

@@ -8,6 +8,8 @@ import { DEFAULT_ROOT_PATH, loadOpenapiDocument, openapiDocument } from '../prot
 import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
+import { nestingProblems } from './nesting.ts';
+import { resolveServerTimeouts, serverTimeoutOptions, type ServerTimeouts } from './timeouts.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import {
   MalformedEnvelopeError,
@@ -29,6 +31,7 @@ import {
   isBadInputError,
   validatorErrorsToDetail,
   type FormatExplainer,
+  type HttpProblemBody,
   type ValidationDetailItem,
   type ValidatorErrorItem,
 } from './errors.ts';
@@ -135,6 +138,11 @@ function tooLongDetail(field: string, max: number, actual: number): ValidationDe
     input: `<${actual} items elided>`,
     ctx: { field_type: 'List', max_length: max, actual_length: actual },
   };
+}
+
+/** Where a request's events are, for the operation that takes events. */
+function eventsPathOf(op: RoutedOperation | undefined, prefix: string[]): string[] | undefined {
+  return op?.id === 'broadcastEvents' ? [...prefix, 'events'] : undefined;
 }
 
 function isNodeRid(rid: string): boolean {
@@ -292,10 +300,12 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     }
     return { bytes: raw.bytes, value: parsed.value };
   };
-  const body: RequestHandler = (req, _res, next) => {
+  const body: RequestHandler = (req, res, next) => {
     readJson(req, next).then(
       (json) => {
         if (!json) return;
+        const tooDeep = nestingProblems(json.value, eventsPathOf((res.locals as KoiLocals).koiOperation, []));
+        if (tooDeep.length > 0) return next(HttpProblem.validation(tooDeep));
         req.body = json.value;
         // The body is already JSON; say so, so the validator picks the contract's JSON schema
         // (it would otherwise refuse a missing or `+json` Content-Type with 415).
@@ -316,6 +326,9 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
       .then(async (json) => {
         if (!json) return;
         if (!op || !signed) return next(INTERNAL());
+        // Before the envelope is parsed again (losslessly, recursively) and its signature checked.
+        const tooDeep = nestingProblems(json.value, eventsPathOf(op, ['payload']));
+        if (tooDeep.length > 0) return next(HttpProblem.validation(tooDeep));
         const text = json.bytes.toString('utf8');
         const expected = SIGNED_TYPES[op.id].request;
         try {
@@ -435,12 +448,23 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     }
     res.status(problem.status);
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
-    res.json(problem.body);
+    // Past an opened envelope, checks ran on its payload: name fields where the sender put them.
+    res.json((res.locals as KoiLocals).koiSource ? underPayload(problem.body) : problem.body);
   };
 
   app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, dispatch);
   app.use(onError);
   return app;
+}
+
+/** `['body', 'events', 1]` -> `['body', 'payload', 'events', 1]`, as the reference's envelope model reports it. */
+function underPayload(body: HttpProblemBody): HttpProblemBody {
+  if (!('detail' in body) || !Array.isArray(body.detail)) return body;
+  return {
+    detail: body.detail.map((item) =>
+      item.loc[0] === 'body' && item.loc[1] !== 'payload' ? { ...item, loc: ['body', 'payload', ...item.loc.slice(1)] } : item,
+    ),
+  };
 }
 
 function toProblem(err: unknown, body: unknown, logger: Logger, req: Request): HttpProblem {
@@ -475,6 +499,8 @@ export interface StartServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Header, request and keep-alive timeouts; each defaults to {@link DEFAULT_SERVER_TIMEOUTS}. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 export interface RunningServer {
@@ -489,7 +515,9 @@ export interface RunningServer {
 /** Listens with `app`; resolves once the port is bound. */
 export function startServer(app: RequestListener | Express, options: StartServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer(app as RequestListener);
+  // Resolved before listening, so a bad value fails the start rather than the first slow client.
+  const timeouts = resolveServerTimeouts(options.timeouts);
+  const server = createServer(serverTimeoutOptions(timeouts), app as RequestListener);
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);

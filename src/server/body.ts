@@ -41,14 +41,13 @@ export function classifyContentType(header: string | undefined): BodyKind {
 export type RawBodyResult = { ok: true; bytes: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
 
 /**
- * Reads the whole request body, up to `limit` bytes. Past the limit it keeps draining (discarding)
- * instead of destroying the socket, so the client reads our 413 instead of a connection reset
- * while it is still uploading.
+ * Reads the whole request body, up to `limit` bytes. A body that announces or crosses the limit
+ * settles as 'too-large' at once, without waiting for its end: a client streaming a huge body
+ * slowly would otherwise hold the connection (and get no answer) for as long as it likes. The
+ * rest of the body is discarded until the caller closes the connection (see app.ts).
  */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<RawBodyResult> {
   return new Promise((resolve) => {
-    const declared = Number(req.headers['content-length']);
-    let tooLarge = Number.isFinite(declared) && declared > limit;
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
@@ -59,24 +58,24 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<RawBod
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
+      chunks.length = 0;
+      // Keep the socket flowing so our answer can be written; the bytes go nowhere.
       if (!r.ok) req.resume();
       resolve(r);
     };
     const onData = (chunk: Buffer): void => {
-      if (tooLarge) return;
       received += chunk.length;
-      if (received > limit) {
-        tooLarge = true;
-        chunks.length = 0;
-        return;
-      }
+      if (received > limit) return settle({ ok: false, reason: 'too-large' });
       chunks.push(chunk);
     };
-    const onEnd = (): void => {
-      settle(tooLarge ? { ok: false, reason: 'too-large' } : { ok: true, bytes: Buffer.concat(chunks) });
-    };
+    const onEnd = (): void => settle({ ok: true, bytes: Buffer.concat(chunks) });
     const onError = (): void => settle({ ok: false, reason: 'aborted' });
     const onAborted = (): void => settle({ ok: false, reason: 'aborted' });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      settle({ ok: false, reason: 'too-large' });
+      return;
+    }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

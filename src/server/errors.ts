@@ -49,8 +49,12 @@ export class HttpProblem extends Error {
 export const NOT_FOUND = (): HttpProblem => new HttpProblem(404, { detail: 'Not Found' });
 export const METHOD_NOT_ALLOWED = (allow: string): HttpProblem =>
   new HttpProblem(405, { detail: 'Method Not Allowed' }, { Allow: allow });
+/**
+ * The rest of an oversized body is never read, so the connection cannot carry another request:
+ * `Connection: close` makes node:http close it once the answer is flushed.
+ */
 export const TOO_LARGE = (limit: number): HttpProblem =>
-  new HttpProblem(413, { detail: `Request body is larger than the limit of ${limit} bytes` });
+  new HttpProblem(413, { detail: `Request body is larger than the limit of ${limit} bytes` }, { Connection: 'close' });
 export const INTERNAL = (): HttpProblem => new HttpProblem(500, { detail: 'Internal Server Error' });
 
 /** The KoiNetErrors that mean "the caller sent something wrong", i.e. 422 rather than 500. */

@@ -9,3 +9,5 @@ export {
   type StartServerOptions,
 } from './app.ts';
 export { HttpProblem, type ValidationDetailItem } from './errors.ts';
+export { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS, resolveServerTimeouts, type ServerTimeouts } from './timeouts.ts';
+export { MAX_CONTENTS_DEPTH } from './nesting.ts';

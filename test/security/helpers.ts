@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { NodeInterface } from '../../src/node.ts';
 import { startFullNode, createNodeHandlers } from '../../src/full-node.ts';
-import { createKoiNetApp, startServer, type ServerLimits } from '../../src/server/index.ts';
+import { createKoiNetApp, startServer, type ServerLimits, type ServerTimeouts } from '../../src/server/index.ts';
 import { findFreePort } from '../../src/cli.ts';
 import { NodeType, type NodeProfile } from '../../src/protocol/index.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
@@ -34,6 +34,10 @@ export interface RealNodeOptions {
   limits?: Partial<ServerLimits>;
   handlers?: KnowledgeHandler[];
   provides?: { event: string[]; state: string[] };
+  /** Largest accepted body (startFullNode's `bodyLimit`). */
+  bodyLimit?: string;
+  /** Server timeouts (startFullNode's `timeouts`). */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 export async function startRealNode(options: RealNodeOptions = {}): Promise<RealNode> {
@@ -50,7 +54,7 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
   let url: string;
   let stop: () => Promise<void>;
   if (options.limits === undefined) {
-    const running = await startFullNode(node, { host: '127.0.0.1', port, logger });
+    const running = await startFullNode(node, { host: '127.0.0.1', port, logger, bodyLimit: options.bodyLimit, timeouts: options.timeouts });
     url = running.url;
     stop = () => running.close();
   } else {
