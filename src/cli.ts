@@ -17,6 +17,7 @@ import {
   loadConfig,
   resolveBaseUrl,
   serverLimitsFromConfig,
+  serverTimeoutsFromConfig,
   writeConfigTemplate,
   type ConfigOverrides,
   type KoiNetConfig,
@@ -66,6 +67,9 @@ Node flags (override the config file, which overrides KOI_NET_* environment vari
   --max-events-per-broadcast N  most events in one broadcast request (default 1000)
   --max-rids-per-fetch N        most rids / rid_types in one fetch request (default 10000)
   --max-events-per-poll N       most events in one poll answer (default 1000)
+  --server-headers-timeout MS   cut off a client whose request headers take longer (default 10000)
+  --server-request-timeout MS   cut off a client whose whole request takes longer (default 30000)
+  --server-keep-alive-timeout MS  close idle keep-alive connections after (default 5000)
 
 Without --config, start and status use <data-dir>/koi-net.yaml or ./koi-net.yaml if present.
 `;
@@ -99,6 +103,9 @@ const OPTIONS = {
   'max-events-per-broadcast': { type: 'string' },
   'max-rids-per-fetch': { type: 'string' },
   'max-events-per-poll': { type: 'string' },
+  'server-headers-timeout': { type: 'string' },
+  'server-request-timeout': { type: 'string' },
+  'server-keep-alive-timeout': { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags>['values'];
@@ -162,6 +169,9 @@ export function flagsToOverrides(flags: Flags): ConfigOverrides {
   if (flags['max-events-per-broadcast'] !== undefined) o.maxEventsPerBroadcast = int(flags['max-events-per-broadcast'], 'max-events-per-broadcast');
   if (flags['max-rids-per-fetch'] !== undefined) o.maxRidsPerFetch = int(flags['max-rids-per-fetch'], 'max-rids-per-fetch');
   if (flags['max-events-per-poll'] !== undefined) o.maxEventsPerPoll = int(flags['max-events-per-poll'], 'max-events-per-poll');
+  if (flags['server-headers-timeout'] !== undefined) o.serverHeadersTimeoutMs = int(flags['server-headers-timeout'], 'server-headers-timeout');
+  if (flags['server-request-timeout'] !== undefined) o.serverRequestTimeoutMs = int(flags['server-request-timeout'], 'server-request-timeout');
+  if (flags['server-keep-alive-timeout'] !== undefined) o.serverKeepAliveTimeoutMs = int(flags['server-keep-alive-timeout'], 'server-keep-alive-timeout');
   return o;
 }
 
@@ -238,7 +248,7 @@ async function cmdStart(flags: Flags): Promise<number> {
   let stopRunning: () => Promise<void>;
   let url: string | undefined;
   if (config.type === 'full') {
-    const running = await startFullNode(node, { host: config.host, port, bodyLimit: config.bodyLimit, limits: serverLimitsFromConfig(config), logger: logger.child({ component: 'server' }) });
+    const running = await startFullNode(node, { host: config.host, port, bodyLimit: config.bodyLimit, limits: serverLimitsFromConfig(config), timeouts: serverTimeoutsFromConfig(config), logger: logger.child({ component: 'server' }) });
     url = running.url;
     stopRunning = () => running.close();
   } else {

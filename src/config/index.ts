@@ -50,6 +50,12 @@ export interface KoiNetConfig {
   maxRidsPerFetch: number;
   /** Most events one poll answer holds, whatever the caller's `limit`. */
   maxEventsPerPoll: number;
+  /** The server cuts off a client whose request headers take longer (408). */
+  serverHeadersTimeoutMs: number;
+  /** The server cuts off a client whose whole request (headers and body) takes longer (408). */
+  serverRequestTimeoutMs: number;
+  /** The server closes a keep-alive connection idle for longer. */
+  serverKeepAliveTimeoutMs: number;
 }
 
 /** A partial config, as given by flags or tests; nested objects are merged field by field. */
@@ -96,6 +102,10 @@ export function defaultConfig(): KoiNetConfig {
     maxEventsPerBroadcast: 1000,
     maxRidsPerFetch: 10_000,
     maxEventsPerPoll: 1000,
+    // Same values as the server's DEFAULT_SERVER_TIMEOUTS.
+    serverHeadersTimeoutMs: 10_000,
+    serverRequestTimeoutMs: 30_000,
+    serverKeepAliveTimeoutMs: 5_000,
   };
 }
 
@@ -145,7 +155,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (raw === null || raw === undefined) return {};
   const r = new FieldReader(filePath);
   const top = r.object(raw, '(root)');
-  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll']);
+  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll', 'server_headers_timeout_ms', 'server_request_timeout_ms', 'server_keep_alive_timeout_ms']);
   const out: ConfigOverrides = {};
   if (top.name !== undefined) out.name = r.string(top.name, 'name');
   if (top.type !== undefined) out.type = r.oneOf(top.type, 'type', ['full', 'partial'] as const, true);
@@ -188,6 +198,9 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (top.max_events_per_broadcast !== undefined) out.maxEventsPerBroadcast = r.int(top.max_events_per_broadcast, 'max_events_per_broadcast', 1, MAX_LIST_LIMIT);
   if (top.max_rids_per_fetch !== undefined) out.maxRidsPerFetch = r.int(top.max_rids_per_fetch, 'max_rids_per_fetch', 1, MAX_LIST_LIMIT);
   if (top.max_events_per_poll !== undefined) out.maxEventsPerPoll = r.int(top.max_events_per_poll, 'max_events_per_poll', 1, MAX_LIST_LIMIT);
+  if (top.server_headers_timeout_ms !== undefined) out.serverHeadersTimeoutMs = r.int(top.server_headers_timeout_ms, 'server_headers_timeout_ms', 1, 3_600_000);
+  if (top.server_request_timeout_ms !== undefined) out.serverRequestTimeoutMs = r.int(top.server_request_timeout_ms, 'server_request_timeout_ms', 1, 3_600_000);
+  if (top.server_keep_alive_timeout_ms !== undefined) out.serverKeepAliveTimeoutMs = r.int(top.server_keep_alive_timeout_ms, 'server_keep_alive_timeout_ms', 1, 3_600_000);
   return out;
 }
 
@@ -223,6 +236,9 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
     maxBroadcast: get('MAX_EVENTS_PER_BROADCAST'),
     maxFetch: get('MAX_RIDS_PER_FETCH'),
     maxPoll: get('MAX_EVENTS_PER_POLL'),
+    headersTimeout: get('SERVER_HEADERS_TIMEOUT_MS'),
+    serverRequestTimeout: get('SERVER_REQUEST_TIMEOUT_MS'),
+    keepAliveTimeout: get('SERVER_KEEP_ALIVE_TIMEOUT_MS'),
   };
   if (v.name) out.name = v.name;
   if (v.type) out.type = r.oneOf(v.type, 'KOI_NET_TYPE', ['full', 'partial'] as const, true);
@@ -251,6 +267,9 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
   if (v.maxBroadcast) out.maxEventsPerBroadcast = r.int(v.maxBroadcast, 'KOI_NET_MAX_EVENTS_PER_BROADCAST', 1, MAX_LIST_LIMIT);
   if (v.maxFetch) out.maxRidsPerFetch = r.int(v.maxFetch, 'KOI_NET_MAX_RIDS_PER_FETCH', 1, MAX_LIST_LIMIT);
   if (v.maxPoll) out.maxEventsPerPoll = r.int(v.maxPoll, 'KOI_NET_MAX_EVENTS_PER_POLL', 1, MAX_LIST_LIMIT);
+  if (v.headersTimeout) out.serverHeadersTimeoutMs = r.int(v.headersTimeout, 'KOI_NET_SERVER_HEADERS_TIMEOUT_MS', 1, 3_600_000);
+  if (v.serverRequestTimeout) out.serverRequestTimeoutMs = r.int(v.serverRequestTimeout, 'KOI_NET_SERVER_REQUEST_TIMEOUT_MS', 1, 3_600_000);
+  if (v.keepAliveTimeout) out.serverKeepAliveTimeoutMs = r.int(v.keepAliveTimeout, 'KOI_NET_SERVER_KEEP_ALIVE_TIMEOUT_MS', 1, 3_600_000);
   return out;
 }
 
@@ -328,6 +347,17 @@ export function validateConfig(c: KoiNetConfig, source?: string): void {
   ] as const) {
     if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) fail(field, `must be an integer 1-${MAX_LIST_LIMIT}, got ${JSON.stringify(n)}`);
   }
+  for (const [field, n] of [
+    ['server_headers_timeout_ms', c.serverHeadersTimeoutMs],
+    ['server_request_timeout_ms', c.serverRequestTimeoutMs],
+    ['server_keep_alive_timeout_ms', c.serverKeepAliveTimeoutMs],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > 3_600_000) fail(field, `must be an integer 1-3600000 (ms), got ${JSON.stringify(n)}`);
+  }
+  // The request includes its headers, and node:http refuses the reverse.
+  if (c.serverHeadersTimeoutMs > c.serverRequestTimeoutMs) {
+    fail('server_headers_timeout_ms', `must not exceed server_request_timeout_ms (${c.serverRequestTimeoutMs}), got ${c.serverHeadersTimeoutMs}`);
+  }
   if (!BODY_LIMIT.test(c.bodyLimit)) fail('body_limit', `must look like 100kb, 1mb or a byte count, got ${JSON.stringify(c.bodyLimit)}`);
 }
 
@@ -349,6 +379,13 @@ export function serverLimitsFromConfig(
   c: Pick<KoiNetConfig, 'maxEventsPerBroadcast' | 'maxRidsPerFetch' | 'maxEventsPerPoll'>,
 ): { maxEventsPerBroadcast: number; maxRidsPerFetch: number; maxEventsPerPoll: number } {
   return { maxEventsPerBroadcast: c.maxEventsPerBroadcast, maxRidsPerFetch: c.maxRidsPerFetch, maxEventsPerPoll: c.maxEventsPerPoll };
+}
+
+/** The server's timeouts, in the shape `startServer({ timeouts })` takes. */
+export function serverTimeoutsFromConfig(
+  c: Pick<KoiNetConfig, 'serverHeadersTimeoutMs' | 'serverRequestTimeoutMs' | 'serverKeepAliveTimeoutMs'>,
+): { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number } {
+  return { headersTimeoutMs: c.serverHeadersTimeoutMs, requestTimeoutMs: c.serverRequestTimeoutMs, keepAliveTimeoutMs: c.serverKeepAliveTimeoutMs };
 }
 
 /** The base URL this node announces in its profile. */
@@ -488,6 +525,14 @@ max_events_per_broadcast: ${c.maxEventsPerBroadcast}
 max_rids_per_fetch: ${c.maxRidsPerFetch}
 # Most events in one /events/poll answer, whatever limit the caller asks for (the rest stay queued).
 max_events_per_poll: ${c.maxEventsPerPoll}
+
+# How long the server waits for slow clients, in milliseconds (408 and close after).
+# Request headers:
+server_headers_timeout_ms: ${c.serverHeadersTimeoutMs}
+# A whole request, headers and body (not the time the node takes to answer):
+server_request_timeout_ms: ${c.serverRequestTimeoutMs}
+# An idle keep-alive connection between requests:
+server_keep_alive_timeout_ms: ${c.serverKeepAliveTimeoutMs}
 `;
 }
 
