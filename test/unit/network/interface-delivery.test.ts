@@ -1,6 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -13,49 +11,36 @@ import { EventQueues } from '../../../src/network/queues.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { NetworkInterface, type RetryPolicy } from '../../../src/network/network-interface.ts';
 import { NodeInterface } from '../../../src/node.ts';
+import { FakePeer } from '../../helpers/fake-peer.ts';
 
-/** A real HTTP peer on 127.0.0.1 whose answer to each broadcast is decided by `answer`. */
-class FlakyPeer {
+/**
+ * A real HTTP peer on 127.0.0.1 whose answer to each broadcast is decided by `answer`. Built on the
+ * shared fake peer: anything but a broadcast is a 404, and it keeps its port for the whole test.
+ */
+class FlakyPeer extends FakePeer {
+  /** RIDs of each broadcast answered 200, as the client saw the answer. */
   received: string[][] = [];
-  calls = 0;
   answer: (call: number) => number = () => 200;
   delayMs = 0;
-  port = 0;
-  private server: Server | undefined;
 
-  get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}/koi-net`;
-  }
-
-  async start(port = 0): Promise<void> {
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const call = ++this.calls;
-        const status = this.answer(call);
-        const reply = (): void => {
-          if (status === 200) {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: { rid: string }[] };
-            this.received.push(body.events.map((e) => e.rid));
-          }
-          res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? 'null' : '{"detail":"busy"}');
-        };
-        if (this.delayMs > 0) setTimeout(reply, this.delayMs);
-        else reply();
-      });
+  constructor() {
+    super();
+    this.responders.set('/events/broadcast', (body, call) => {
+      const status = this.answer(call);
+      const rids = (body as { events: { rid: string }[] }).events.map((e) => e.rid);
+      return {
+        status,
+        json: status === 200 ? null : { detail: 'busy' },
+        delayMs: this.delayMs,
+        onAnswered: () => {
+          if (status === 200) this.received.push(rids);
+        },
+      };
     });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  get calls(): number {
+    return this.bodies('/events/broadcast').length;
   }
 
   flat(): string[] {
@@ -162,9 +147,9 @@ describe('network/network-interface: webhook retries with backoff (real flaky pe
     expect(seen[0]).to.be.lessThan(seen[2]!);
   });
 
-  it('a peer that refuses connections and comes back on its port gets the queue, in order', async () => {
-    const port = peerA.port;
-    await peerA.stop();
+  it('a peer that drops every connection and comes back gets the queue, in order', async () => {
+    // Down while keeping its port: a port given back to the OS may be taken by anyone meanwhile.
+    peerA.goDown();
     const net = makeNet();
     for (let i = 1; i <= 3; i++) await net.pushEventTo(ev(i), a);
     await net.flushAllWebhookQueues();
@@ -174,7 +159,7 @@ describe('network/network-interface: webhook retries with backoff (real flaky pe
     await net.flushDueWebhookQueues();
     expect(net.deliveryStats()[String(a)]!.failures).to.be.at.least(2);
     expect(net.deliveryStats()[String(a)]!.lastError).to.be.a('string');
-    await peerA.start(port);
+    peerA.comeBack();
     await retryUntil(net, () => peerA.flat().length >= 6);
     expect(peerA.flat()).to.deep.equal(rids(1, 6));
   });

@@ -1,11 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import express from 'express';
-import type { Request, Response } from 'express';
 import { expect } from 'chai';
+import { FakePeer, type FakeAnswer as Answer } from '../../helpers/fake-peer.ts';
 import { KoiNetEdge, RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
@@ -16,55 +13,6 @@ import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { NetworkInterface } from '../../../src/network/network-interface.ts';
 import type { Logger } from '../../../src/logger.ts';
 
-interface Answer {
-  status?: number;
-  json?: unknown;
-  text?: string;
-  delayMs?: number;
-}
-type Responder = (body: unknown) => Answer;
-
-/** A real HTTP peer on 127.0.0.1; each test sets its answers per path. Unset paths answer 404. */
-class FakePeer {
-  readonly seen: { path: string; body: unknown }[] = [];
-  readonly responders = new Map<string, Responder>();
-  private server: Server | undefined;
-  baseUrl = '';
-
-  async start(): Promise<void> {
-    const app = express();
-    app.use(express.json({ type: () => true }));
-    app.post('/koi-net/*rest', (req: Request, res: Response) => {
-      const path = req.path.replace(/^\/koi-net/, '');
-      this.seen.push({ path, body: req.body });
-      const responder = this.responders.get(path);
-      const answer: Answer = responder ? responder(req.body) : { status: 404, json: { detail: 'Not Found' } };
-      const send = (): void => {
-        if (res.destroyed) return;
-        res.status(answer.status ?? 200);
-        if (answer.text !== undefined) res.type('application/json').send(answer.text);
-        else res.json(answer.json ?? null);
-      };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
-    });
-    await new Promise<void>((resolve) => {
-      this.server = app.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.baseUrl = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/koi-net`;
-  }
-
-  bodies(path: string): unknown[] {
-    return this.seen.filter((s) => s.path === path).map((s) => s.body);
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 function nodeRid(name: string, n: number): KoiNetNode {
   return RID.fromString(`orn:koi-net.node:${name}+00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`) as KoiNetNode;

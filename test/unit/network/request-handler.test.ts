@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import type { Request, Response } from 'express';
 import { expect } from 'chai';
+import { FakePeer, type FakeAnswer as Answer } from '../../helpers/fake-peer.ts';
+import { holdRefusingPort } from '../../helpers/ports.ts';
 import { RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, Manifest, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
@@ -18,59 +19,6 @@ import {
   UnreachableNodeError,
 } from '../../../src/errors.ts';
 
-/** A canned answer of the fake peer: JSON, raw text, or a status; optionally late. */
-interface Answer {
-  status?: number;
-  json?: unknown;
-  text?: string;
-  delayMs?: number;
-}
-type Responder = (body: unknown) => Answer;
-
-interface Seen {
-  path: string;
-  body: unknown;
-  contentType: string | undefined;
-}
-
-/** A real HTTP peer on 127.0.0.1 whose answers each test sets per path. */
-class FakePeer {
-  readonly seen: Seen[] = [];
-  readonly responders = new Map<string, Responder>();
-  private server: Server | undefined;
-  baseUrl = '';
-
-  async start(): Promise<void> {
-    const app = express();
-    app.use(express.json({ type: () => true }));
-    app.post('/koi-net/*rest', (req: Request, res: Response) => {
-      const path = req.path.replace(/^\/koi-net/, '');
-      this.seen.push({ path, body: req.body, contentType: req.get('content-type') });
-      const responder = this.responders.get(path);
-      const answer: Answer = responder ? responder(req.body) : { status: 404, json: { detail: 'Not Found' } };
-      const send = (): void => {
-        if (res.destroyed) return;
-        res.status(answer.status ?? 200);
-        if (answer.text !== undefined) res.type('application/json').send(answer.text);
-        else res.json(answer.json ?? null);
-      };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
-    });
-    await new Promise<void>((resolve) => {
-      this.server = app.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = this.server!.address() as AddressInfo;
-    this.baseUrl = `http://127.0.0.1:${port}/koi-net`;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 function nodeRid(name: string, n: number): KoiNetNode {
   return RID.fromString(`orn:koi-net.node:${name}+00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`) as KoiNetNode;
@@ -78,17 +26,6 @@ function nodeRid(name: string, n: number): KoiNetNode {
 
 function profile(nodeType: 'FULL' | 'PARTIAL', baseUrl: string | null): JsonObject {
   return { base_url: baseUrl, node_type: nodeType, provides: { event: [], state: [] } };
-}
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPortUrl(): Promise<string> {
-  const app = express();
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/koi-net`;
 }
 
 describe('network/request-handler: RequestHandler against a real HTTP peer', () => {
@@ -261,8 +198,11 @@ describe('network/request-handler: RequestHandler against a real HTTP peer', () 
 
   describe('failures', () => {
     it('connection refused -> RemoteConnectionError naming the URL and cause', async () => {
-      const url = await closedPortUrl();
+      // Held by this test, so no other process can start listening on it meanwhile.
+      const refusing = await holdRefusingPort();
+      const url = refusing.url;
       const err = await handler.fetchRids({ url }).catch((e: unknown) => e);
+      await refusing.close();
       expect(err).to.be.instanceOf(RemoteConnectionError);
       expect((err as RemoteConnectionError).url).to.equal(`${url}/rids/fetch`);
       expect((err as Error).message).to.match(/ECONNREFUSED/);
