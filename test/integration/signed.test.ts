@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeInterface } from '../../src/node.ts';
@@ -15,19 +14,10 @@ import { Bundle, Event, EventType, KnowledgeSource } from '../../src/knowledge/i
 import { EdgeStatus, NodeType } from '../../src/protocol/index.ts';
 import { RID } from '../../src/rid/index.ts';
 import { NodeKeyPair, RemoteProtocolError, signEnvelope } from '../../src/secure/index.ts';
+import { onFreePort } from '../helpers/ports.ts';
 
 const ITEM = 'orn:test.item';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -65,7 +55,15 @@ describe('integration: signed protocol between nodes', function () {
     name: string,
     opts: { coordinator?: boolean; first?: Running; provides?: string[]; password?: string } = {},
   ): Promise<Running> {
-    const port = await freePort();
+    // The profile carries the URL: pick a port, and try another if someone took it before the bind.
+    return onFreePort((port) => startSignedOn(port, name, opts));
+  }
+
+  async function startSignedOn(
+    port: number,
+    name: string,
+    opts: { coordinator?: boolean; first?: Running; provides?: string[]; password?: string },
+  ): Promise<Running> {
     const url = `http://127.0.0.1:${port}/koi-net`;
     // As the CLI's coordinator role: it provides node and edge events and state.
     const provides = [...(opts.coordinator ? ['orn:koi-net.node', 'orn:koi-net.edge'] : []), ...(opts.provides ?? [])];

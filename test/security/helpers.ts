@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { NodeInterface } from '../../src/node.ts';
 import { startFullNode, createNodeHandlers } from '../../src/full-node.ts';
 import { createKoiNetApp, startServer, type ServerLimits, type ServerTimeouts } from '../../src/server/index.ts';
-import { findFreePort } from '../../src/cli.ts';
+import { onFreePort } from '../helpers/ports.ts';
 import { NodeType, type NodeProfile } from '../../src/protocol/index.ts';
 import { silentLogger, type Logger } from '../../src/logger.ts';
 import type { KnowledgeHandler } from '../../src/processor/index.ts';
@@ -43,30 +43,36 @@ export interface RealNodeOptions {
 export async function startRealNode(options: RealNodeOptions = {}): Promise<RealNode> {
   const root = await mkdtemp(join(tmpdir(), 'koi-security-'));
   const dataDir = join(root, 'data');
-  const port = await findFreePort('127.0.0.1');
-  const profile = {
-    node_type: NodeType.FULL,
-    base_url: `http://127.0.0.1:${port}/koi-net`,
-    provides: options.provides ?? { event: [], state: [] },
-  } as NodeProfile;
   const logger = options.logger ?? silentLogger;
-  const node = new NodeInterface({ name: options.name ?? 'victim', profile, dataDir, logger, handlers: options.handlers });
-  let url: string;
-  let stop: () => Promise<void>;
-  if (options.limits === undefined) {
-    const running = await startFullNode(node, { host: '127.0.0.1', port, logger, bodyLimit: options.bodyLimit, timeouts: options.timeouts });
-    url = running.url;
-    stop = () => running.close();
-  } else {
-    await node.initialize();
-    const { idle, ...endpoints } = createNodeHandlers(node, { logger });
+  // The profile carries the URL, so the port is picked before binding; another process may take
+  // it meanwhile, and then the start is tried again on another port.
+  const { node, url, stop } = await onFreePort(async (port) => {
+    const profile = {
+      node_type: NodeType.FULL,
+      base_url: `http://127.0.0.1:${port}/koi-net`,
+      provides: options.provides ?? { event: [], state: [] },
+    } as NodeProfile;
+    const node = new NodeInterface({ name: options.name ?? 'victim', profile, dataDir, logger, handlers: options.handlers });
+    if (options.limits === undefined) {
+      const running = await startFullNode(node, { host: '127.0.0.1', port, logger, bodyLimit: options.bodyLimit, timeouts: options.timeouts });
+      return { node, url: running.url, stop: () => running.close() };
+    }
+    // Bound before the node initializes (requests wait for it), so a taken port leaves nothing behind.
+    let initialized!: () => void;
+    const ready = new Promise<void>((r) => (initialized = r));
+    const { idle, ...endpoints } = createNodeHandlers(node, { logger, ready });
     const server = await startServer(createKoiNetApp({ handlers: endpoints, limits: options.limits, logger }), { host: '127.0.0.1', port });
-    url = `${server.url}/koi-net`;
-    stop = async () => {
-      await server.close();
-      await idle();
+    await node.initialize();
+    initialized();
+    return {
+      node,
+      url: `${server.url}/koi-net`,
+      stop: async () => {
+        await server.close();
+        await idle();
+      },
     };
-  }
+  });
   return {
     node,
     url,

@@ -7,18 +7,8 @@ import { Bundle } from '../../../src/knowledge/index.ts';
 import { edgeContents, edgeRid, nodeContents, nodeRid } from './fixtures/graph-helpers.ts';
 import { Cache } from '../../../src/cache/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { collectingLogger } from '../../helpers/logger.ts';
 
-function collectingLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    debug: () => {},
-    info: () => {},
-    warn: (_obj, msg) => void lines.push(msg ?? ''),
-    error: (_obj, msg) => void lines.push(msg ?? ''),
-    child: () => logger,
-  };
-  return logger;
-}
 
 const strs = (xs: readonly { toString(): string }[]): string[] => xs.map(String);
 
@@ -163,15 +153,15 @@ describe('network/graph: NetworkGraph', () => {
   });
 
   it('skips invalid profiles with a warning, as if not cached', async () => {
-    const lines: string[] = [];
+    const log = collectingLogger();
     await cache.write(Bundle.generate(b, { node_type: 'NOPE' }));
     await cache.write(Bundle.generate(e1, { source: String(me) }));
     await cache.write(Bundle.generate(e2, edgeContents('https://example.com/x', me)));
-    const graph = new NetworkGraph(cache, me, { logger: collectingLogger(lines) });
+    const graph = new NetworkGraph(cache, me, { logger: log });
     await graph.generate();
     expect(graph.nodeCount).to.equal(0);
     expect(graph.edgeCount).to.equal(0);
-    expect(lines.filter((l) => l.includes('invalid profile'))).to.have.length(3);
+    expect(log.messages().filter((l) => l.includes('invalid profile'))).to.have.length(3);
 
     // An invalid rewrite of a valid node drops its profile.
     graph.applyWrite(Bundle.generate(c, nodeContents()));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FakePeer, type FakeAnswer as Answer } from '../../helpers/fake-peer.ts';
+import { collectingLogger, type CollectingLogger } from '../../helpers/logger.ts';
 import { KoiNetEdge, RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
@@ -11,8 +12,6 @@ import { NetworkGraph } from '../../../src/network/graph.ts';
 import { EventQueues } from '../../../src/network/queues.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { NetworkInterface } from '../../../src/network/network-interface.ts';
-import type { Logger } from '../../../src/logger.ts';
-
 
 function nodeRid(name: string, n: number): KoiNetNode {
   return RID.fromString(`orn:koi-net.node:${name}+00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`) as KoiNetNode;
@@ -31,17 +30,6 @@ function edge(source: KoiNetNode, target: KoiNetNode, edgeType: 'WEBHOOK' | 'POL
     rid_types: [],
   };
   return Bundle.generate(KoiNetEdge.generate(source, target), contents);
-}
-
-function collectingLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    debug: () => {},
-    info: () => {},
-    warn: (_o, msg) => void lines.push(`warn: ${msg ?? ''}`),
-    error: (_o, msg) => void lines.push(`error: ${msg ?? ''}`),
-    child: () => logger,
-  };
-  return logger;
 }
 
 const ridsOf = (events: readonly Event[]): string[] => events.map((e) => String(e.rid));
@@ -64,7 +52,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
   let peerA: FakePeer;
   let peerB: FakePeer;
   let peerC: FakePeer;
-  let logs: string[];
+  let log: CollectingLogger;
   let net: NetworkInterface;
 
   async function writeAll(bundles: Bundle[]): Promise<void> {
@@ -75,7 +63,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
   }
 
   function makeInterface(firstContact?: string): NetworkInterface {
-    const logger = collectingLogger(logs);
+    const logger = log;
     return new NetworkInterface({
       cache,
       identity: { rid: me, profile: profile('FULL', 'http://127.0.0.1:9/koi-net') },
@@ -94,7 +82,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
     cache = await Cache.open(join(dir, 'cache'), { logger: { warn: () => {} } });
     graph = new NetworkGraph(cache, me);
     queues = await EventQueues.open(join(dir, 'event_queues.json'));
-    logs = [];
+    log = collectingLogger();
     // Insertion order matters for the state-provider tests: the cache lists in write order.
     await writeAll([
       Bundle.generate(me, profile('FULL', 'http://127.0.0.1:9/koi-net', [THING]) as unknown as JsonObject),
@@ -136,7 +124,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
     it('an unknown node without an edge: dropped with a warning, nothing queued', async () => {
       expect(await net.pushEventTo(ev(1), unknown)).to.equal(undefined);
       expect(queues.webhookNodes()).to.deep.equal([]);
-      expect(logs.join('\n')).to.match(/unknown node/);
+      expect(log.messages().join('\n')).to.match(/unknown node/);
     });
 
     it('flush = true delivers a webhook event at once', async () => {
@@ -179,7 +167,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
       expect(await net.flushWebhookQueue(a)).to.equal(false);
       await net.pushEventTo(ev(3), a);
       expect(ridsOf(queues.peekWebhook(a))).to.deep.equal([1, 2, 3].map((i) => `${THING}:${i}`));
-      expect(logs.join('\n')).to.match(/requeued/);
+      expect(log.messages().join('\n')).to.match(/requeued/);
       fail = false;
       expect(await net.flushWebhookQueue(a)).to.equal(true);
       expect(wireRids(peerA.bodies('/events/broadcast').at(-1))).to.deep.equal([1, 2, 3].map((i) => `${THING}:${i}`));
@@ -197,7 +185,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
       await net.pushEventTo(ev(1), a);
       expect(await net.flushWebhookQueue(a)).to.equal(false);
       expect(queues.peekWebhook(a)).to.deep.equal([]);
-      expect(logs.join('\n')).to.match(/dropped/);
+      expect(log.messages().join('\n')).to.match(/dropped/);
     });
 
     it('a node that cannot be called keeps its queue untouched', async () => {
@@ -308,7 +296,7 @@ describe('network/network-interface: NetworkInterface with real peers', () => {
       const events = await net.pollNeighbors();
       expect(events.every((e) => e instanceof Event)).to.equal(true);
       expect(ridsOf(events)).to.deep.equal([`${THING}:7`]);
-      expect(logs.join('\n')).to.match(/poll failed/);
+      expect(log.messages().join('\n')).to.match(/poll failed/);
     });
 
     it('with no neighbors, polls the first-contact URL', async () => {

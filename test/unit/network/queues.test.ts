@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Event } from '../../../src/knowledge/index.ts';
 import { EventQueues } from '../../../src/network/queues.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { collectingLogger } from '../../helpers/logger.ts';
+
 
 const PEER = 'orn:koi-net.node:peer+00000000-0000-4000-8000-000000000001';
 const OTHER = 'orn:koi-net.node:other+00000000-0000-4000-8000-000000000002';
@@ -14,17 +15,6 @@ const OTHER = 'orn:koi-net.node:other+00000000-0000-4000-8000-000000000002';
 const ev = (i: number, type: 'NEW' | 'UPDATE' | 'FORGET' = 'NEW'): Event => Event.fromRid(`orn:test.item:${i}`, type);
 const rids = (events: readonly Event[]): string[] => events.map((e) => String(e.rid));
 const items = (...ns: number[]): string[] => ns.map((n) => `orn:test.item:${n}`);
-
-function collectingLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    debug: () => {},
-    info: () => {},
-    warn: (_obj, msg) => void lines.push(msg ?? ''),
-    error: (_obj, msg) => void lines.push(msg ?? ''),
-    child: () => logger,
-  };
-  return logger;
-}
 
 /** For instances a test abandons as if crashed: no timer may write after the next instance opened. */
 const NO_IDLE = { idleCompactMs: 0 } as const;
@@ -149,19 +139,19 @@ describe('network/queues: EventQueues', () => {
   });
 
   it('cap: drops the OLDEST event and warns once per burst', async () => {
-    const lines: string[] = [];
-    const q = await EventQueues.open(file, { ...NO_IDLE, maxPerPeer: 3, logger: collectingLogger(lines) });
+    const log = collectingLogger();
+    const q = await EventQueues.open(file, { ...NO_IDLE, maxPerPeer: 3, logger: log });
     for (let i = 1; i <= 6; i++) void q.pushPoll(PEER, ev(i));
     await q.flushed();
     expect(rids(q.peekPoll(PEER))).to.deep.equal(items(4, 5, 6));
-    expect(lines.filter((l) => l.includes('queue full'))).to.have.length(1);
+    expect(log.messages().filter((l) => l.includes('queue full'))).to.have.length(1);
     expect(q.depths().dropped).to.deep.equal({ [`poll:${PEER}`]: 3 });
 
     // Draining below the cap ends the burst; the next overflow warns again.
     await q.drainPoll(PEER, 1);
     for (let i = 7; i <= 9; i++) await q.pushPoll(PEER, ev(i));
     expect(rids(q.peekPoll(PEER))).to.deep.equal(items(7, 8, 9));
-    expect(lines.filter((l) => l.includes('queue full'))).to.have.length(2);
+    expect(log.messages().filter((l) => l.includes('queue full'))).to.have.length(2);
 
     // Queues are capped independently; a requeue over the cap also drops the oldest.
     for (let i = 10; i <= 12; i++) await q.pushWebhook(PEER, ev(i));
@@ -182,15 +172,15 @@ describe('network/queues: EventQueues', () => {
   });
 
   it('moves a corrupt file aside with a warning and starts empty', async () => {
-    const lines: string[] = [];
+    const log = collectingLogger();
     const q0 = await EventQueues.open(file, NO_IDLE);
     await q0.pushPoll(PEER, ev(1));
     await q0.persist();
     await q0.pushPoll(PEER, ev(3)); // in the journal, which only makes sense on top of the snapshot
     await writeFile(file, '{"webhook": {"x": [trunc');
-    const q = await EventQueues.open(file, { ...NO_IDLE, logger: collectingLogger(lines) });
+    const q = await EventQueues.open(file, { ...NO_IDLE, logger: log });
     expect(q.depths().poll).to.deep.equal({});
-    expect(lines.some((l) => l.includes('corrupt'))).to.equal(true);
+    expect(log.messages().some((l) => l.includes('corrupt'))).to.equal(true);
     const names = await readdir(join(dir, 'state'));
     const aside = names.filter((n) => n.startsWith('event_queues.json.corrupt-'));
     expect(aside).to.have.length(1);
@@ -370,15 +360,15 @@ describe('network/queues: EventQueues journal and snapshot', () => {
   });
 
   it('moves a corrupt journal aside with a warning and keeps the changes before the bad record', async () => {
-    const lines: string[] = [];
+    const log = collectingLogger();
     const q = await EventQueues.open(file, NO_IDLE);
     await q.pushPoll(PEER, ev(1));
     const [name] = journals(await readdir(join(dir, 'state')));
     await writeFile(join(dir, 'state', name!), 'not json\n', { flag: 'a' });
     await q.pushPoll(PEER, ev(2));
-    const again = await EventQueues.open(file, { ...NO_IDLE, logger: collectingLogger(lines) });
+    const again = await EventQueues.open(file, { ...NO_IDLE, logger: log });
     expect(rids(again.peekPoll(PEER))).to.deep.equal(items(1));
-    expect(lines.some((l) => l.includes('journal is corrupt'))).to.equal(true);
+    expect(log.messages().some((l) => l.includes('journal is corrupt'))).to.equal(true);
     expect((await readdir(join(dir, 'state'))).some((n) => n.includes('.journal-') && n.includes('.corrupt-'))).to.equal(true);
   });
 

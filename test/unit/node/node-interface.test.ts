@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { holdRefusingPort, onFreePort } from '../../helpers/ports.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,16 +22,6 @@ import {
   type RunningFullNode,
 } from '../../../src/index.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(what: string, pred: () => boolean | Promise<boolean>, timeoutMs = 15000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -51,19 +41,22 @@ describe('NodeInterface lifecycle (real full node on 127.0.0.1)', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'koi-node-'));
-    const port = await freePort();
-    coordinatorUrl = `http://127.0.0.1:${port}/koi-net`;
-    coordinator = new NodeInterface({
-      name: 'coordinator',
-      profile: {
-        base_url: coordinatorUrl,
-        node_type: NodeType.FULL,
-        provides: { event: ['orn:koi-net.node', 'orn:koi-net.edge'], state: ['orn:koi-net.node', 'orn:koi-net.edge'] },
-      },
-      dataDir: join(dir, 'coordinator'),
+    // The profile carries the URL: pick a port, and try another if someone took it before the bind.
+    server = await onFreePort(async (port) => {
+      coordinatorUrl = `http://127.0.0.1:${port}/koi-net`;
+      coordinator = new NodeInterface({
+        name: 'coordinator',
+        profile: {
+          base_url: coordinatorUrl,
+          node_type: NodeType.FULL,
+          provides: { event: ['orn:koi-net.node', 'orn:koi-net.edge'], state: ['orn:koi-net.node', 'orn:koi-net.edge'] },
+        },
+        dataDir: join(dir, 'coordinator'),
+      });
+      installBehaviours(coordinator, { coordinator: true, contact: false });
+      const srv = await startFullNode(coordinator, { host: '127.0.0.1', port });
+      return srv;
     });
-    installBehaviours(coordinator, { coordinator: true, contact: false });
-    server = await startFullNode(coordinator, { host: '127.0.0.1', port });
   });
 
   after(async () => {
@@ -137,7 +130,9 @@ describe('NodeInterface lifecycle (real full node on 127.0.0.1)', function () {
   });
 
   it('a poller backs off from an unreachable first contact instead of hammering it', async () => {
-    const deadPort = await freePort();
+    // A port held by the test that refuses connections: nobody can start listening on it meanwhile.
+    const dead = await holdRefusingPort();
+    const deadPort = dead.port;
     const lonely = new NodeInterface({
       name: 'lonely',
       profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } },
@@ -159,6 +154,7 @@ describe('NodeInterface lifecycle (real full node on 127.0.0.1)', function () {
     } finally {
       await poller.stop();
       await lonely.finalize();
+      await dead.close();
     }
   });
 
