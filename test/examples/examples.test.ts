@@ -4,12 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { onFreePort } from '../helpers/ports.ts';
 import { createKoiNetClient, fetchRids } from '../../src/client.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -59,18 +59,6 @@ async function until(what: string, p: Proc, check: () => boolean | Promise<boole
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
 /** Stops a process we started; SIGKILL only if it ignores SIGTERM, so a hang still ends the test. */
 async function stop(p: Proc): Promise<number | null> {
   if (p.proc.exitCode !== null || p.proc.signalCode !== null) return p.proc.exitCode;
@@ -115,15 +103,17 @@ describe('examples', function () {
   });
 
   it('full_node_template serves and partial_node_template polls it; both stop cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const url = `http://${HOST}:${port}/koi-net`;
-    const full = run('examples/full_node_template.ts', {
-      KOI_NET_HOST: HOST,
-      KOI_NET_PORT: String(port),
-      KOI_NET_DATA_DIR: join(dataRoot, 'full'),
+    // A picked port may be taken before the example binds it: then it is started on another.
+    const { full, url } = await onFreePort(async (port) => {
+      const proc = run('examples/full_node_template.ts', {
+        KOI_NET_HOST: HOST,
+        KOI_NET_PORT: String(port),
+        KOI_NET_DATA_DIR: join(dataRoot, 'full'),
+      });
+      started.push(proc);
+      await until('the full node to listen', proc, () => messages(proc).includes('full node listening'));
+      return { full: proc, url: `http://${HOST}:${port}/koi-net` };
     });
-    started.push(full);
-    await until('the full node to listen', full, () => messages(full).includes('full node listening'));
 
     const client = createKoiNetClient(url);
     const ridsOf = async (): Promise<string[]> => (await fetchRids(client, { rid_types: ['orn:koi-net.node'] })).data?.rids ?? [];

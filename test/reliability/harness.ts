@@ -226,6 +226,11 @@ function startSubscriber(index: number, flakyRate: number): Promise<Subscriber> 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      // A subscriber only takes broadcasts; anything else (e.g. a stray request to a reused port) is a 404.
+      if (req.method !== 'POST' || req.url !== '/koi-net/events/broadcast') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
+        return;
+      }
       if (Math.random() < flakyRate) {
         sub.answered503++;
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"detail":"busy"}');

@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
+import { onFreePort, retryWhileInUse } from '../../helpers/ports.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI_PATH = join(REPO_ROOT, 'bin', 'koi-net.js');
@@ -185,8 +185,9 @@ export class NodeProcess {
 }
 
 /**
- * The processes and temp directory of one test. Full nodes get a pre-picked port so that a restart
- * comes back at the base_url its peers cached.
+ * The processes and temp directory of one test. Full nodes get a port picked before the start
+ * (retried on another if it was taken) and kept, so that a restart comes back at the base_url its
+ * peers cached.
  */
 export class Cluster {
   private readonly processes: NodeProcess[] = [];
@@ -199,8 +200,16 @@ export class Cluster {
 
   async start(spec: NodeSpec): Promise<NodeProcess> {
     const resolved: ResolvedSpec = { ...spec, dataDir: spec.dataDir ?? join(this.dir, spec.name) };
-    if (resolved.type === 'full' && resolved.port === undefined) resolved.port = await freePort();
-    const node = await NodeProcess.start(resolved);
+    let node: NodeProcess;
+    if (resolved.type === 'full' && resolved.port === undefined) {
+      // The port is picked before the child binds it; if someone takes it meanwhile, another one.
+      node = await onFreePort((port) => NodeProcess.start({ ...resolved, port }));
+    } else if (resolved.port !== undefined) {
+      // A restart must come back on its port (peers cached the URL); wait while it is still held.
+      node = await retryWhileInUse(() => NodeProcess.start(resolved));
+    } else {
+      node = await NodeProcess.start(resolved);
+    }
     this.processes.push(node);
     return node;
   }
@@ -272,17 +281,4 @@ function parseRecord(line: string): OutputRecord | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { onFreePort } from '../../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'koi-net.js');
@@ -74,17 +74,6 @@ async function stopNode(node: Started): Promise<number | null> {
   return node.exited;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -177,9 +166,10 @@ describe('koi-net CLI', function () {
 
   it('start runs a full node that serves the API, stops on SIGTERM with 0, and keeps its RID', async () => {
     const dataDir = join(dir, 'full');
-    const port = await freePort();
-    const args = ['--name', 'fullnode', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info'];
-    const first = await startNode(args);
+    const argsFor = (port: number): string[] => ['--name', 'fullnode', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info'];
+    // A picked port may be taken before the node binds it: then the start is tried on another.
+    let port = 0;
+    const first = await onFreePort((p) => startNode(argsFor((port = p))));
     running.push(first);
     expect(first.line.msg).to.equal('node started');
     expect(first.line.rid).to.match(/^orn:koi-net\.node:fullnode\+/);
@@ -198,7 +188,8 @@ describe('koi-net CLI', function () {
     expect(await stopNode(first)).to.equal(0);
     expect(first.output()).to.include('"node stopped"');
 
-    const second = await startNode(args);
+    // The RID comes from the data directory, whatever port the node comes back on.
+    const second = await onFreePort((p) => startNode(argsFor(p)));
     running.push(second);
     expect(second.line.rid).to.equal(first.line.rid);
     expect(await stopNode(second)).to.equal(0);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { KOI_PATHS } from '../../helpers/fake-peer.ts';
 import type { KoiNetHandlers } from '../../../generated/stubs/operations.ts';
 import { createKoiNetApp, startServer, type RunningServer } from '../../../src/server/app.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
@@ -138,6 +139,11 @@ describe('secure: signed client path (Python vectors)', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        // Only the protocol's operations; anything else is a 404 and not recorded.
+        if (req.method !== 'POST' || !KOI_PATHS.some((p) => req.url === `/koi-net${p}`)) {
+          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"detail":"Not Found"}');
+          return;
+        }
         received.push(Buffer.concat(chunks).toString('utf8'));
         res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
       });
