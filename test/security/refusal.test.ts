@@ -4,7 +4,12 @@
  * broadcast holding one event the node cannot take is refused as a whole (422 naming the event),
  * unsigned and signed, with nothing of it applied. Real node, real sockets, real timing.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { createKoiNetApp, startServer, type RunningServer } from '../../src/server/index.ts';
@@ -13,6 +18,14 @@ import { NodeKeyPair, signEnvelope } from '../../src/secure/index.ts';
 import type { KoiNetHandlers } from '../../generated/stubs/operations.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { drain, nodeState, rawPost, startRealNode, type RealNode } from './helpers.ts';
+import { onFreePort } from '../helpers/ports.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/koi-net.js', import.meta.url));
+
+/** The runner's KOI_NET_* variables would reconfigure the child. */
+function envWithoutKoiNet(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOI_NET_')));
+}
 
 type Detail = { detail: { type: string; loc: unknown[]; msg: string; ctx?: Record<string, unknown> }[] };
 
@@ -239,6 +252,59 @@ describe('security: the server refuses early and whole', function () {
     it('still serves ordinary requests', async () => {
       const res = await rawPost(`${n.url}/events/broadcast`, JSON.stringify({ events: [goodEvent('after')] }));
       expect(res.status).to.equal(200);
+    });
+  });
+
+  describe('the CLI passes its limits and timeouts to the server (real process)', () => {
+    let dir: string;
+    let child: ChildProcess | undefined;
+    let port = 0;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'koi-refusal-cli-'));
+      // The port goes on the command line: if another process takes it first, try another one.
+      await onFreePort(async (p) => {
+        const proc = spawn(process.execPath, [CLI, 'start', '--name', 'cli-limits', '--host', '127.0.0.1', '--port', String(p), '--data-dir', join(dir, 'node'),
+          '--log-level', 'info', '--body-limit', '1mb', '--server-headers-timeout', '1000', '--server-request-timeout', '3000', '--server-keep-alive-timeout', '500'], { stdio: ['ignore', 'pipe', 'pipe'], env: envWithoutKoiNet() });
+        let out = '';
+        proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no "node started" within 20 s:\n${out}`)), 20_000);
+          proc.stdout!.on('data', () => {
+            if (out.includes('"node started"')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          proc.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`exited ${code} before starting:\n${out}`));
+          });
+        }).catch((err: unknown) => {
+          proc.kill('SIGKILL');
+          throw err;
+        });
+        child = proc;
+        port = p;
+      });
+    });
+    after(async () => {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child!.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('--server-headers-timeout cuts a slowloris client off; --body-limit answers 413 early', async () => {
+      const slow = await feed(port, 'POST /koi-net/events/broadcast HTTP/1.1\r\nHost: 127.0.0.1\r\n', (sent) => Buffer.from(`X-Slow-${sent}: x\r\n`), 200, 10_000);
+      console.log(`      CLI slowloris: ${slow.status || 'no answer'}, closed after ${slow.msToClose} ms (--server-headers-timeout 1000)`);
+      expect(slow.msToClose).to.be.a('number');
+      expect(slow.msToClose!).to.be.within(800, 4_000);
+      const big = await feed(port, BROADCAST_HEAD(`Content-Length: ${8 * 1024 * 1024}\r\n`), () => null, 50, 10_000);
+      expect(big.status).to.equal(413);
+      expect(big.msToAnswer!).to.be.lessThan(1_500);
     });
   });
 
