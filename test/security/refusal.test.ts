@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
-import { createKoiNetApp, startServer, type RunningServer } from '../../src/server/index.ts';
+import { HttpProblem, createKoiNetApp, startServer, type RunningServer } from '../../src/server/index.ts';
+import { createNodeHandlers } from '../../src/full-node.ts';
 import { MAX_CONTENTS_DEPTH } from '../../src/server/nesting.ts';
 import { NodeKeyPair, signEnvelope } from '../../src/secure/index.ts';
 import type { KoiNetHandlers } from '../../generated/stubs/operations.ts';
@@ -352,6 +353,26 @@ describe('security: the server refuses early and whole', function () {
       ]);
       await drain(n);
       expect(await nodeState(n)).to.equal(before);
+    });
+
+    it('the node handler itself refuses a batch whole when any event cannot be read (whatever sits in front of it)', async () => {
+      await drain(n);
+      const before = await nodeState(n);
+      const { idle, ...handlers } = createNodeHandlers(n.node, { logger: silentLogger });
+      const bad = { rid: 'not a rid', event_type: 'NEW' };
+      const err = await handlers
+        .broadcastEvents({ events: [goodEvent('h1'), bad, goodEvent('h3')] } as never)
+        .then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(HttpProblem);
+      const problem = err as HttpProblem;
+      expect(problem.status).to.equal(422);
+      const items = (problem.body as Detail).detail;
+      expect(items.map((d) => d.loc.slice(0, 3))).to.deep.equal([['body', 'events', 1]]);
+      expect(items[0]!.msg).to.match(/rid/i);
+      await idle();
+      await drain(n);
+      expect(await nodeState(n)).to.equal(before);
+      expect(n.node.cache.exists('orn:refusal.test:h1')).to.equal(false);
     });
 
     it('a body nested 100,000 deep anywhere else is a clean 422 too', async () => {
