@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NodeIdentity } from '../../../src/identity/index.ts';
 import { KoiNetError, SchemaValidationError } from '../../../src/errors.ts';
 import { KoiNetNode } from '../../../src/rid/index.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { collectingLogger, type LogLine } from '../../helpers/logger.ts';
 import type { NodeProfile } from '../../../src/protocol/index.ts';
 
 const partial: NodeProfile = { node_type: 'PARTIAL', provides: { event: [], state: [] } };
@@ -14,17 +14,6 @@ const full: NodeProfile = {
   node_type: 'FULL',
   provides: { event: ['orn:my.thing'], state: ['orn:my.thing'] },
 };
-
-function recordingLogger(lines: { level: string; msg?: string; obj: object }[]): Logger {
-  const make = (): Logger => ({
-    debug: (obj, msg) => lines.push({ level: 'debug', obj, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
-    child: () => make(),
-  });
-  return make();
-}
 
 describe('NodeIdentity', () => {
   let dir: string;
@@ -59,8 +48,8 @@ describe('NodeIdentity', () => {
   it('warns about a changed name and keeps the existing RID', async () => {
     const filePath = join(dir, 'identity.json');
     const first = await NodeIdentity.load({ name: 'old', profile: partial, filePath });
-    const lines: { level: string; msg?: string; obj: object }[] = [];
-    const second = await NodeIdentity.load({ name: 'new', profile: partial, filePath, logger: recordingLogger(lines) });
+    const lines: LogLine[] = [];
+    const second = await NodeIdentity.load({ name: 'new', profile: partial, filePath, logger: collectingLogger(lines) });
     expect(String(second.rid)).to.equal(String(first.rid));
     expect(second.rid.name).to.equal('old');
     const warning = lines.find((l) => l.level === 'warn');
