@@ -214,10 +214,12 @@ export class NetworkInterface {
     return done;
   }
 
-  /** The retry timer's tick: wakes every peer whose backoff has ended, without waiting for it. */
+  /**
+   * The same as flushAllWebhookQueues (due peers only). Each peer's loop also has its own retry
+   * timer, so a library user without NodeInterface's timer still gets retries.
+   */
   flushDueWebhookQueues(): Promise<void> {
-    void this.flushAllWebhookQueues();
-    return Promise.resolve();
+    return this.flushAllWebhookQueues();
   }
 
   /** Resolves when no webhook delivery attempt is running. */

@@ -3,6 +3,8 @@ import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts'
 import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { Deque } from '../util/deque.ts';
+import { Yielder } from '../util/slices.ts';
 import type { MaybePromise, ProcessorComponents } from './components.ts';
 import {
   HandlerType,
@@ -84,7 +86,9 @@ export class ProcessorInterface implements KnowledgeProcessor {
   readonly logger: Logger;
   private readonly components: ProcessorComponents;
   private readonly handlers: KnowledgeHandler[] = [];
-  private readonly queue: QueueItem[] = [];
+  private readonly queue = new Deque<QueueItem>();
+  /** Slices the drain so a huge backlog never holds the event loop (other requests keep being served). */
+  private readonly yielder = new Yielder();
   private readonly autoProcess: boolean;
   private readonly counts: ProcessorCounters = { processed: 0, stopped: 0, failed: 0 };
   /** Tail of the mutex chain: resolves when the last scheduled kobj is done. */
@@ -227,6 +231,10 @@ export class ProcessorInterface implements KnowledgeProcessor {
         return;
       }
       await this.exclusive(() => this.run(item));
+      // Kobjs whose awaits only settle microtasks would otherwise run back to back for as long as
+      // the queue lasts (seconds for a 100,000-event broadcast) without letting a request in.
+      const pause = this.yielder.maybeYield();
+      if (pause) await pause;
     }
   }
 

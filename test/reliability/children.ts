@@ -23,6 +23,8 @@ export interface Child {
   stderr(): string;
   /** SIGCONT (harmless when not stopped), then SIGKILL, then wait for the exit. */
   kill(): Promise<void>;
+  /** SIGTERM (a graceful stop), then kill() if it has not exited within `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -33,8 +35,14 @@ process.once('exit', () => {
   }
 });
 
+/**
+ * Extra node flags for the children, e.g. `KOI_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"`
+ * to see where a child spends its time (--cpu-prof is not allowed in NODE_OPTIONS).
+ */
+const CHILD_NODE_ARGS = (process.env['KOI_CHILD_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
+
 export function startChild(script: string, arg: unknown, onLine: (line: JsonLine) => void = () => {}, readyTimeoutMs = 30_000): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(HERE, script), JSON.stringify(arg)], {
+  const proc = spawn(process.execPath, [...CHILD_NODE_ARGS, '--import', 'tsx', join(HERE, script), JSON.stringify(arg)], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,6 +61,16 @@ export function startChild(script: string, arg: unknown, onLine: (line: JsonLine
       proc.kill('SIGKILL');
     }
     await exited;
+  };
+  const stop = async (timeoutMs = 10_000): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGCONT');
+      proc.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    await kill();
   };
   return new Promise((resolve, reject) => {
     let buffer = '';
@@ -76,7 +94,7 @@ export function startChild(script: string, arg: unknown, onLine: (line: JsonLine
         if (!ready && line.msg === 'ready') {
           ready = true;
           clearTimeout(timer);
-          resolve({ process: proc, ready: line, exited, stderr: () => stderr, kill });
+          resolve({ process: proc, ready: line, exited, stderr: () => stderr, kill, stop });
         } else onLine(line);
       }
     });
