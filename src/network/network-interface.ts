@@ -388,15 +388,20 @@ export class NetworkInterface {
     }
     // Reachable again: a later loss of reachability deserves a fresh warning.
     this.warnedUnreachable.delete(node);
+    // A refused batch is dropped and the rest still goes out now (it would otherwise wait for the
+    // next wake); the attempt then reports false.
+    let refused = false;
     for (;;) {
       const events = await this.queues.takeWebhook(target, MAX_EVENTS_PER_DELIVERY);
-      if (events.length === 0) return true;
-      if (!(await this.deliverBatch(target, node, events))) return false;
+      if (events.length === 0) return !refused;
+      const outcome = await this.deliverBatch(target, node, events);
+      if (outcome === 'failed') return false;
+      if (outcome === 'refused') refused = true;
     }
   }
 
-  /** One POST of `events`; false (and the batch requeued or dropped) when it failed. */
-  private async deliverBatch(target: KoiNetNode, node: string, events: Event[]): Promise<boolean> {
+  /** One POST of `events`: delivered, refused for good (dropped), or failed (requeued, backoff). */
+  private async deliverBatch(target: KoiNetNode, node: string, events: Event[]): Promise<'delivered' | 'refused' | 'failed'> {
     const peer = this.peerState(node);
     const retry = peer.consecutiveFailures > 0;
     if (retry) peer.retries++;
@@ -413,7 +418,7 @@ export class NetworkInterface {
       peer.consecutiveFailures = 0;
       peer.nextAttemptAt = 0;
       peer.lastError = undefined;
-      return true;
+      return 'delivered';
     } catch (err) {
       if (err instanceof RemoteProtocolError && err.errorType === 'unknown_node') {
         // The reference's answer: the peer forgot us (or never knew us), so handshake again by
@@ -426,7 +431,7 @@ export class NetworkInterface {
         await this.queues.ackWebhook(target);
         peer.refusedBatches++;
         this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
-        return false;
+        return 'refused';
       }
       await this.queues.requeueWebhookFront(target, events);
       peer.failures++;
@@ -438,7 +443,7 @@ export class NetworkInterface {
         { node, count: events.length, err: peer.lastError, attempt: peer.consecutiveFailures, retryInMs: delayMs, retries: peer.retries },
         'webhook delivery failed; events requeued, retrying after backoff',
       );
-      return false;
+      return 'failed';
     }
   }
 
