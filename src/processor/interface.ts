@@ -215,6 +215,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
   private async drain(): Promise<void> {
     // Yield first so `draining` is assigned before the loop can find the queue empty and clear it.
     await Promise.resolve();
+    this.yielder.reset();
     for (;;) {
       const item = this.queue.shift();
       if (item === undefined) {
