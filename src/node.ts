@@ -266,7 +266,8 @@ export class NodeInterface {
     try {
       // Peers in backoff are skipped: their events stay queued on disk for the next start.
       await this.parts.network.flushAllWebhookQueues();
-      await this.parts.network.deliveriesIdle();
+      // Stops the per-peer delivery loops and their retry timers before the queues close.
+      await this.parts.network.close();
     } catch (err) {
       this.logger.warn({ err: String(err) }, 'webhook flush at shutdown failed; events stay queued');
     }

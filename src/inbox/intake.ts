@@ -5,6 +5,7 @@ import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { Inbox } from './inbox.ts';
+import { Yielder } from '../util/slices.ts';
 
 /**
  * RID type of the progress markers the intake queues after each batch. The processor is FIFO, so
@@ -89,7 +90,7 @@ export class InboxIntake {
       this.markDone(seq);
       throw err;
     }
-    this.enqueueBatch(seq, events);
+    await this.enqueueBatch(seq, events);
   }
 
   /** A batch's marker came out of the processor queue (called by the marker handler). */
@@ -142,7 +143,7 @@ export class InboxIntake {
           if (await this.reannounce(event, pushes)) report.reannounced++;
         }
       }
-      this.enqueueBatch(entry.seq, events);
+      await this.enqueueBatch(entry.seq, events);
       report.requeued += events.length;
     }
     // Queue pushes change memory at once and share file writes; wait for them all together.
@@ -154,14 +155,19 @@ export class InboxIntake {
   // --- internals -------------------------------------------------------------------------------
 
   /**
-   * Queues the events and then the batch's marker, synchronously, so one batch stays together and
-   * in order in the processor queue with its marker last.
+   * Queues the events in order and then the batch's marker, so the marker comes out only after
+   * every event of its batch. A big batch is queued in slices that yield to the event loop (100,000
+   * handle() calls in one go held it for ~200 ms); another request's batch may then be queued in
+   * between, which the contiguous progress marks (noteEnqueued, markDone) allow for.
    */
-  private enqueueBatch(seq: number, events: readonly Event[]): void {
+  private async enqueueBatch(seq: number, events: readonly Event[]): Promise<void> {
+    const yielder = new Yielder();
     for (const event of events) {
       this.processor.handle({ event, source: KnowledgeSource.EXTERNAL }).catch((err: unknown) => {
         this.logger.warn({ rid: String(event.rid), err: errorMessage(err) }, 'dropped a broadcast event');
       });
+      const pause = yielder.maybeYield();
+      if (pause) await pause;
     }
     this.processor.handle({ rid: `${INBOX_MARK_TYPE}:${seq}` }).catch(() => {
       // settle() still covers this batch.

@@ -115,17 +115,18 @@ export class NetworkInterface {
   readonly responseHandler: ResponseHandler;
   readonly firstContact: string | undefined;
   private readonly logger: Logger;
-  /** Tail of the flush chain per node: a new flush starts only after the previous one settled. */
-  private readonly flushChains = new Map<string, Promise<void>>();
   /**
-   * Nodes already warned about as unreachable. Every processed kobj flushes all webhook queues,
+   * Nodes already warned about as unreachable. Every processed kobj wakes all webhook queues,
    * so without this a queue for, say, a PARTIAL node would log a warning per kobj.
    */
   private readonly warnedUnreachable = new Set<string>();
   private readonly retryPolicy: RetryPolicy;
   private readonly peers = new Map<string, PeerState>();
-  /** Peers whose queue grew while a flush was running; flushed again when it succeeds. */
-  private readonly followUp = new Set<string>();
+  /** One delivery loop per webhook peer (see PeerWorker). */
+  private readonly workers = new Map<string, PeerWorker>();
+  /** The last flushAllWebhookQueues answer and what it waits for, reused while nothing changed. */
+  private lastFlushAll: { waits: Promise<boolean>[]; done: Promise<void> } | undefined;
+  private closed = false;
 
   constructor(options: NetworkInterfaceOptions) {
     this.cache = options.cache;
@@ -167,62 +168,81 @@ export class NetworkInterface {
 
   /**
    * Sends `node`'s webhook queue to its base_url now, whatever its backoff (an explicit request).
-   * Returns true when the queue was delivered (or empty). On a failure the batch goes back to the
-   * front of the queue in its order and the peer's backoff grows, so the next flush retries it
-   * before anything queued meanwhile; flushes of one node run one at a time, so two concurrent
-   * flushes can never deliver out of order.
+   * Resolves with the outcome of one delivery attempt that starts after this call: true when the
+   * queue was delivered (or empty). On a failure the batch goes back to the front of the queue in
+   * its order and the peer's backoff grows. Deliveries of one peer run one at a time in its own
+   * loop, so two concurrent flushes can never deliver out of order.
    */
   flushWebhookQueue(node: KoiNetNode | string): Promise<boolean> {
     const target = toNodeRid(node);
-    const key = target.toString();
-    const previous = this.flushChains.get(key) ?? Promise.resolve();
-    const run = previous.then(() => this.deliverWebhookQueue(target));
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.flushChains.set(key, tail);
-    void tail.then(() => {
-      if (this.flushChains.get(key) !== tail) return;
-      this.flushChains.delete(key);
-      this.runFollowUp(key);
-    });
-    return run;
+    if (this.closed) return Promise.resolve(false);
+    const worker = this.worker(target);
+    worker.force = true;
+    return this.requestAttempt(worker);
   }
 
   /**
-   * Flushes every webhook queue that may be flushed now, peers concurrently, each in order. A peer
-   * in backoff is skipped (the retry timer comes back to it), and so is a peer whose delivery is
-   * already running: it is flushed again when that delivery succeeds. So a dead or slow peer never
-   * holds up this call, which the processor makes after every event it fans out.
+   * Wakes the delivery loop of every peer with queued webhook events that is not backing off, and
+   * resolves once each of them has made one delivery attempt that started after this call: so
+   * every event queued before the call has been offered to every healthy peer. Peers in backoff
+   * are skipped (their own timer wakes them when it ends); an attempt that fails and backs off
+   * ends its wait. Each peer's attempt runs in that peer's loop with its own request timeout, so
+   * a hung or slow peer can make this promise wait (up to the request timeout) but never delays
+   * another peer's events. The processor calls it after every fan-out without waiting on it.
    */
-  async flushAllWebhookQueues(): Promise<void> {
+  flushAllWebhookQueues(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const now = Date.now();
-    const started: Promise<unknown>[] = [];
+    const waits: Promise<boolean>[] = [];
     for (const node of this.queues.webhookNodes()) {
-      if (this.flushChains.has(node)) {
-        this.followUp.add(node);
+      let target: KoiNetNode;
+      try {
+        target = toNodeRid(node);
+      } catch (err) {
+        // One broken queue (e.g. a key that is not a node RID) must not stop the others.
+        this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
         continue;
       }
       if ((this.peers.get(node)?.nextAttemptAt ?? 0) > now) continue;
-      started.push(
-        this.flushWebhookQueue(node).catch((err: unknown) => {
-          // One broken queue (e.g. a key that is not a node RID) must not stop the others.
-          this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
-        }),
-      );
+      waits.push(this.requestAttempt(this.worker(target)));
     }
-    await Promise.all(started);
+    // A burst of fan-outs finds the same pending attempts: one combined promise serves them all.
+    const last = this.lastFlushAll;
+    if (last && last.waits.length === waits.length && last.waits.every((w, i) => w === waits[i])) return last.done;
+    const done = Promise.all(waits).then(() => undefined);
+    this.lastFlushAll = { waits, done };
+    return done;
   }
 
-  /** The retry timer's tick: the same as flushAllWebhookQueues (due peers only). */
+  /**
+   * The same as flushAllWebhookQueues (due peers only). Each peer's loop also has its own retry
+   * timer, so a library user without NodeInterface's timer still gets retries.
+   */
   flushDueWebhookQueues(): Promise<void> {
     return this.flushAllWebhookQueues();
   }
 
-  /** Resolves when no webhook delivery is running (for shutdown). */
+  /** Resolves when no webhook delivery attempt is running. */
   async deliveriesIdle(): Promise<void> {
-    while (this.flushChains.size > 0) await Promise.allSettled([...this.flushChains.values()]);
+    for (;;) {
+      const running = [...this.workers.values()].map((w) => w.loop).filter((l): l is Promise<void> => l !== undefined);
+      if (running.length === 0) return;
+      await Promise.allSettled(running);
+    }
+  }
+
+  /**
+   * Stops the delivery loops (for shutdown): no new attempt starts, backoff timers are cleared, and
+   * this resolves once the attempts already running have ended. Undelivered events stay queued.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const worker of this.workers.values()) {
+      if (worker.timer) clearTimeout(worker.timer);
+      worker.timer = undefined;
+    }
+    await this.deliveriesIdle();
+    for (const worker of this.workers.values()) settle(worker, false);
   }
 
   /** Per-peer delivery counters, keyed by node RID (peers with a queue or any delivery so far). */
@@ -368,15 +388,20 @@ export class NetworkInterface {
     }
     // Reachable again: a later loss of reachability deserves a fresh warning.
     this.warnedUnreachable.delete(node);
+    // A refused batch is dropped and the rest still goes out now (it would otherwise wait for the
+    // next wake); the attempt then reports false.
+    let refused = false;
     for (;;) {
       const events = await this.queues.takeWebhook(target, MAX_EVENTS_PER_DELIVERY);
-      if (events.length === 0) return true;
-      if (!(await this.deliverBatch(target, node, events))) return false;
+      if (events.length === 0) return !refused;
+      const outcome = await this.deliverBatch(target, node, events);
+      if (outcome === 'failed') return false;
+      if (outcome === 'refused') refused = true;
     }
   }
 
-  /** One POST of `events`; false (and the batch requeued or dropped) when it failed. */
-  private async deliverBatch(target: KoiNetNode, node: string, events: Event[]): Promise<boolean> {
+  /** One POST of `events`: delivered, refused for good (dropped), or failed (requeued, backoff). */
+  private async deliverBatch(target: KoiNetNode, node: string, events: Event[]): Promise<'delivered' | 'refused' | 'failed'> {
     const peer = this.peerState(node);
     const retry = peer.consecutiveFailures > 0;
     if (retry) peer.retries++;
@@ -393,7 +418,7 @@ export class NetworkInterface {
       peer.consecutiveFailures = 0;
       peer.nextAttemptAt = 0;
       peer.lastError = undefined;
-      return true;
+      return 'delivered';
     } catch (err) {
       if (err instanceof RemoteProtocolError && err.errorType === 'unknown_node') {
         // The reference's answer: the peer forgot us (or never knew us), so handshake again by
@@ -406,7 +431,7 @@ export class NetworkInterface {
         await this.queues.ackWebhook(target);
         peer.refusedBatches++;
         this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
-        return false;
+        return 'refused';
       }
       await this.queues.requeueWebhookFront(target, events);
       peer.failures++;
@@ -418,7 +443,7 @@ export class NetworkInterface {
         { node, count: events.length, err: peer.lastError, attempt: peer.consecutiveFailures, retryInMs: delayMs, retries: peer.retries },
         'webhook delivery failed; events requeued, retrying after backoff',
       );
-      return false;
+      return 'failed';
     }
   }
 
@@ -445,15 +470,111 @@ export class NetworkInterface {
     return state;
   }
 
-  /** A flush ended: events queued while it ran go out now, unless the peer is backing off. */
-  private runFollowUp(node: string): void {
-    if (!this.followUp.delete(node)) return;
-    if ((this.peers.get(node)?.nextAttemptAt ?? 0) > Date.now()) return;
-    if (this.queues.peekWebhookLength(node) === 0) return;
-    this.flushWebhookQueue(node).catch((err: unknown) => {
-      this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
-    });
+  private worker(target: KoiNetNode): PeerWorker {
+    const key = target.toString();
+    let worker = this.workers.get(key);
+    if (!worker) {
+      worker = { target, key, wanted: false, force: false, waiters: undefined, loop: undefined, timer: undefined };
+      this.workers.set(key, worker);
+    }
+    return worker;
   }
+
+  /** Asks `worker` for one more attempt; resolves with its outcome (false when it backs off instead). */
+  private requestAttempt(worker: PeerWorker): Promise<boolean> {
+    worker.wanted = true;
+    worker.waiters ??= deferred();
+    const promise = worker.waiters.promise;
+    worker.loop ??= this.runWorker(worker);
+    return promise;
+  }
+
+  /**
+   * The peer's delivery loop: runs while someone asked for an attempt, one attempt at a time, each
+   * draining the queue in bounded batches. It never waits for another peer, and it ends (instead
+   * of sleeping) when nothing is asked or the peer is backing off; a backoff timer wakes it again.
+   */
+  private async runWorker(worker: PeerWorker): Promise<void> {
+    // Let the caller's synchronous burst of pushes and wakes land first: one batch, one request.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (worker.wanted && !this.closed) {
+        const peer = this.peers.get(worker.key);
+        const waitMs = (peer?.nextAttemptAt ?? 0) - Date.now();
+        if (!worker.force && waitMs > 0) {
+          // Backing off: whoever waits is answered now, and the timer comes back for the queue.
+          worker.wanted = false;
+          settle(worker, false);
+          this.armRetry(worker, waitMs);
+          break;
+        }
+        worker.wanted = false;
+        worker.force = false;
+        const waiters = worker.waiters;
+        worker.waiters = undefined;
+        let ok = false;
+        try {
+          ok = await this.deliverWebhookQueue(worker.target);
+        } catch (err) {
+          this.logger.error({ node: worker.key, err: errorMessage(err) }, 'webhook flush failed');
+        }
+        waiters?.resolve(ok);
+        // A failure left events queued and a backoff: the next turn arms the retry timer.
+        if (!ok && (this.peers.get(worker.key)?.nextAttemptAt ?? 0) > Date.now() && this.queues.peekWebhookLength(worker.key) > 0) {
+          worker.wanted = true;
+        }
+      }
+    } finally {
+      worker.loop = undefined;
+      if (this.closed) settle(worker, false);
+      // A request that came in after the last check (between the await and here) starts a new loop.
+      else if (worker.wanted) worker.loop = this.runWorker(worker);
+    }
+  }
+
+  private armRetry(worker: PeerWorker, delayMs: number): void {
+    if (worker.timer) clearTimeout(worker.timer);
+    worker.timer = setTimeout(() => {
+      worker.timer = undefined;
+      if (this.closed || this.queues.peekWebhookLength(worker.key) === 0) return;
+      worker.wanted = true;
+      worker.loop ??= this.runWorker(worker);
+    }, delayMs + 1);
+    // The timer alone must not keep a process alive that has nothing else to do.
+    worker.timer.unref();
+  }
+}
+
+/**
+ * One webhook peer's delivery state. `wanted`: an attempt was asked for since the current one took
+ * its batch; `force`: the next attempt ignores the backoff (an explicit flushWebhookQueue);
+ * `waiters`: callers waiting for the next attempt to end; `loop`: the running loop, if any.
+ */
+interface PeerWorker {
+  readonly target: KoiNetNode;
+  readonly key: string;
+  wanted: boolean;
+  force: boolean;
+  waiters: Deferred<boolean> | undefined;
+  loop: Promise<void> | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function settle(worker: PeerWorker, value: boolean): void {
+  const waiters = worker.waiters;
+  worker.waiters = undefined;
+  waiters?.resolve(value);
 }
 
 function newPeerState(): PeerState {

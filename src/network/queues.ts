@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { Event } from '../knowledge/index.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { Deque } from '../util/deque.ts';
 
 export interface EventQueuesOptions {
   /** Cap per queue (webhook and poll each, per peer). Default 10,000. */
@@ -85,50 +86,6 @@ interface Capture {
   webhook: [string, string[]][];
   poll: [string, string[]][];
   inflight: [string, string[]][];
-}
-
-/** A FIFO with O(1) amortized removal at the front (queues are drained from the front by the hundreds). */
-class Deque<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  unshiftAll(list: readonly T[]): void {
-    if (list.length <= this.head) {
-      this.head -= list.length;
-      for (let i = 0; i < list.length; i++) this.items[this.head + i] = list[i];
-    } else {
-      this.items = [...list, ...this.items.slice(this.head)];
-      this.head = 0;
-    }
-  }
-
-  shift(n: number): T[] {
-    const end = Math.min(this.head + n, this.items.length);
-    const out = this.items.slice(this.head, end) as T[];
-    // Cleared so that freed events can be collected before the array is compacted.
-    for (let i = this.head; i < end; i++) this.items[i] = undefined;
-    this.head = end;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return out;
-  }
-
-  toArray(): T[] {
-    return this.items.slice(this.head) as T[];
-  }
 }
 
 /**
@@ -453,7 +410,7 @@ export class EventQueues {
   private shiftFront(kind: QueueKind, key: string, n: number): Entry[] {
     const queue = this.queues[kind].get(key);
     if (!queue) return [];
-    const out = queue.shift(n);
+    const out = queue.shiftMany(n);
     if (queue.length === 0) this.queues[kind].delete(key);
     return out;
   }
@@ -468,7 +425,7 @@ export class EventQueues {
   private enforceCap(kind: QueueKind, key: string, queue: Deque<Entry>, cap: number, live: boolean): void {
     const excess = queue.length - cap;
     if (excess <= 0) return;
-    for (const entry of queue.shift(excess)) this.unref(entry);
+    for (const entry of queue.shiftMany(excess)) this.unref(entry);
     if (!live) return;
     const burstKey = `${kind}:${key}`;
     this.droppedCounts.set(burstKey, (this.droppedCounts.get(burstKey) ?? 0) + excess);

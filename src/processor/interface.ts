@@ -3,6 +3,8 @@ import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts'
 import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { Deque } from '../util/deque.ts';
+import { Yielder } from '../util/slices.ts';
 import type { MaybePromise, ProcessorComponents } from './components.ts';
 import {
   HandlerType,
@@ -84,7 +86,9 @@ export class ProcessorInterface implements KnowledgeProcessor {
   readonly logger: Logger;
   private readonly components: ProcessorComponents;
   private readonly handlers: KnowledgeHandler[] = [];
-  private readonly queue: QueueItem[] = [];
+  private readonly queue = new Deque<QueueItem>();
+  /** Slices the drain so a huge backlog never holds the event loop (other requests keep being served). */
+  private readonly yielder = new Yielder();
   private readonly autoProcess: boolean;
   private readonly counts: ProcessorCounters = { processed: 0, stopped: 0, failed: 0 };
   /** Tail of the mutex chain: resolves when the last scheduled kobj is done. */
@@ -96,10 +100,11 @@ export class ProcessorInterface implements KnowledgeProcessor {
    * kobj that is waiting, so flushes return at once and processKobj runs nested.
    */
   private readonly insideKobj = new AsyncLocalStorage<{ active: boolean }>();
-  /** The running webhook flush loop, if any (see requestWebhookFlush). */
-  private webhookFlushing: Promise<void> | undefined;
-  /** Set when a kobj queued webhook events after the running flush took its snapshot. */
-  private webhookFlushWanted = false;
+  /** Webhook delivery attempts asked for by processed kobjs and not ended yet (see requestWebhookFlush). */
+  private readonly webhookFlushes = new Set<Promise<void>>();
+  /** Resolves the drain's wait for pending deliveries when a kobj is queued (see drain). */
+  private wakeDrain: (() => void) | undefined;
+  private lastWebhookFlush: unknown;
   /** Queue pushes whose file write has not ended yet. */
   private readonly pendingPushes = new Set<Promise<void>>();
   /** Write-behind cache mutations not yet on disk (see persistInBackground). */
@@ -144,6 +149,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
   async handle(input: HandleInput): Promise<void> {
     const item = this.normalize(input);
     this.queue.push(item);
+    this.wakeDrain?.();
     this.logger.debug(describe(item.kobj, item.sourceNode), 'queued knowledge object');
     if (input.flush) {
       await this.flushKobjQueue();
@@ -169,7 +175,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const item: QueueItem = { kobj, sourceNode: sourceNode === undefined ? undefined : String(sourceNode) };
     if (this.insideKobj.getStore()?.active) return this.run(item);
     return this.exclusive(() => this.run(item)).then(async (result) => {
-      await Promise.all([this.webhookFlushing, ...this.pendingPushes, ...this.pendingWrites]);
+      await Promise.all([...this.webhookFlushes, ...this.pendingPushes, ...this.pendingWrites]);
       return result;
     });
   }
@@ -196,16 +202,29 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return this.draining;
   }
 
+  /** Resolves when the next kobj is queued. */
+  private nextQueued(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wakeDrain = () => {
+        this.wakeDrain = undefined;
+        resolve();
+      };
+    });
+  }
+
   private async drain(): Promise<void> {
     // Yield first so `draining` is assigned before the loop can find the queue empty and clear it.
     await Promise.resolve();
+    this.yielder.reset();
     for (;;) {
       const item = this.queue.shift();
       if (item === undefined) {
         // A drain ends only once the webhook deliveries and cache files its kobjs started have
         // ended, as when each kobj awaited its own; kobjs queued meanwhile are picked up by the loop.
-        if (this.webhookFlushing !== undefined || this.pendingPushes.size > 0 || this.pendingWrites.size > 0) {
-          await Promise.all([this.webhookFlushing, ...this.pendingPushes, ...this.pendingWrites]);
+        if (this.webhookFlushes.size > 0 || this.pendingPushes.size > 0 || this.pendingWrites.size > 0) {
+          // A new kobj ends the wait: a hung peer's delivery must not hold up processing (and so
+          // every other peer's fan-out) until its request times out.
+          await Promise.race([Promise.all([...this.webhookFlushes, ...this.pendingPushes, ...this.pendingWrites]), this.nextQueued()]);
           continue;
         }
         // Cleared in the same tick as the emptiness check, so a later handle() starts a new drain.
@@ -213,33 +232,38 @@ export class ProcessorInterface implements KnowledgeProcessor {
         return;
       }
       await this.exclusive(() => this.run(item));
+      // Kobjs whose awaits only settle microtasks would otherwise run back to back for as long as
+      // the queue lasts (seconds for a 100,000-event broadcast) without letting a request in.
+      const pause = this.yielder.maybeYield();
+      if (pause) await pause;
     }
   }
 
   /**
-   * Delivers the webhook queues beside the pipeline instead of inside it: awaiting a delivery
-   * round per kobj made fan-out to 50 webhook peers run at ~3 kobjs/s. While a round runs, the
-   * next kobjs are processed and queue their events; one more round then delivers all of them in
-   * one request per peer. Drains and processKobj still wait for the rounds they started.
+   * Wakes the webhook deliveries beside the pipeline instead of inside it: awaiting deliveries per
+   * kobj made fan-out to 50 webhook peers run at ~3 kobjs/s. Every fan-out wakes them at once (the
+   * network runs one delivery loop per peer, so a hung peer never holds back the wake of a live
+   * one); drains and processKobj still wait for the attempts their kobjs asked for.
    */
-  private requestWebhookFlush(kobj: KnowledgeObject, sourceNode: string | undefined): Promise<void> {
-    this.webhookFlushWanted = true;
-    this.webhookFlushing ??= (async () => {
-      try {
-        while (this.webhookFlushWanted) {
-          this.webhookFlushWanted = false;
-          try {
-            await this.components.network.flushAllWebhookQueues();
-          } catch (err) {
-            // The events stay queued; the next flush retries them.
-            this.logger.warn({ ...describe(kobj, sourceNode), err: String(err) }, 'webhook flush failed');
-          }
-        }
-      } finally {
-        this.webhookFlushing = undefined;
-      }
-    })();
-    return this.webhookFlushing;
+  private requestWebhookFlush(kobj: KnowledgeObject, sourceNode: string | undefined): void {
+    let raw: unknown;
+    try {
+      raw = this.components.network.flushAllWebhookQueues();
+    } catch (err) {
+      raw = Promise.reject(err);
+    }
+    // A burst of fan-outs gets the same pending attempts back: tracked once, not once per kobj.
+    if (raw !== undefined && raw === this.lastWebhookFlush) return;
+    this.lastWebhookFlush = raw;
+    const tracked = Promise.resolve(raw).then(
+      () => undefined,
+      (err: unknown) => {
+        // The events stay queued; the next flush retries them.
+        this.logger.warn({ ...describe(kobj, sourceNode), err: String(err) }, 'webhook flush failed');
+      },
+    );
+    this.webhookFlushes.add(tracked);
+    void tracked.then(() => this.webhookFlushes.delete(tracked));
   }
 
   /**
@@ -461,7 +485,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
       ).then(() => undefined);
       this.pendingPushes.add(pushed);
       void pushed.then(() => this.pendingPushes.delete(pushed));
-      void this.requestWebhookFlush(kobj, item.sourceNode);
+      this.requestWebhookFlush(kobj, item.sourceNode);
     }
 
     // 6. Final chain.

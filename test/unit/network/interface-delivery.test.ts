@@ -125,6 +125,8 @@ describe('network/network-interface: webhook retries with backoff (real flaky pe
     await net.flushAllWebhookQueues();
     expect(peerA.calls).to.equal(1);
     await retryUntil(net, () => peerA.received.length > 0);
+    // The peer's own retry timer may have made that attempt: wait for it to take the answer in.
+    await net.deliveriesIdle();
     // 20 ms then 40 ms of backoff (no jitter) before the third call.
     expect(Date.now() - started).to.be.at.least(55);
     expect(peerA.calls).to.equal(3);

@@ -1,0 +1,132 @@
+/**
+ * The seed's `basic_partial_node` contact behaviour: when this node learns of a node that
+ * provides node events (a coordinator, typically), it asks to subscribe by proposing an edge from
+ * that node to itself, then catches up on the nodes that one already knows. Extra RID types
+ * (`extraRidTypes`) are requested only from nodes that provide events of them, so that asking a
+ * coordinator for a type it does not provide never gets the whole edge refused.
+ */
+import { EventType, KnowledgeSource } from "../knowledge/index.js";
+import { createHandler, HandlerType } from "../processor/index.js";
+import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile } from "../protocol/index.js";
+import { RID } from "../rid/index.js";
+import { nodeProfileOf } from "./coordinator.js";
+import { EDGE_TYPE, NODE_TYPE, edgeCovers, proposedEdgeBundle } from "./edge.js";
+export function contactHandlers(options = {}) {
+    const extraRidTypes = [...new Set(options.extraRidTypes ?? [])];
+    return [
+        createHandler(HandlerType.Network, { ridTypes: [NODE_TYPE], name: 'contactNodeEventProvider' }, async function contactNodeEventProvider(ctx, kobj) {
+            if (kobj.normalizedEventType !== EventType.NEW)
+                return;
+            const me = ctx.identity.rid.toString();
+            const peer = kobj.rid.toString();
+            if (peer === me)
+                return;
+            const profile = nodeProfileOf(kobj);
+            if (!profile)
+                return;
+            const peerEvents = new Set(profile.provides.event.map(String));
+            const providesNodeEvents = peerEvents.has(NODE_TYPE);
+            const ridTypes = [
+                ...(providesNodeEvents ? [NODE_TYPE, EDGE_TYPE] : []),
+                ...extraRidTypes.filter((t) => peerEvents.has(t) && t !== NODE_TYPE && t !== EDGE_TYPE),
+            ];
+            if (ridTypes.length === 0)
+                return;
+            const iAmFull = ctx.identity.profile.node_type === NodeType.FULL;
+            const peerIsFull = profile.node_type === NodeType.FULL;
+            // Two partial nodes cannot deliver to each other: neither serves the poll endpoint.
+            if (!iAmFull && !peerIsFull) {
+                ctx.logger.debug({ node: peer }, 'node provides node events but neither side has a server; no edge');
+                return;
+            }
+            const existing = ctx.graph.getEdgeProfile({ source: peer, target: me });
+            if (edgeCovers(existing, ridTypes)) {
+                ctx.logger.debug({ node: peer }, 'already subscribed to node events of this node');
+            }
+            else {
+                ctx.logger.info({ node: peer, ridTypes }, 'found an event provider; proposing an edge');
+                const edgeType = iAmFull ? EdgeType.WEBHOOK : EdgeType.POLL;
+                await ctx.handle({ bundle: proposedEdgeBundle(peer, me, ridTypes, edgeType) });
+            }
+            if (options.catchUp === false)
+                return;
+            await catchUp(ctx, peer, profile, ridTypes, options.fetcher);
+        }),
+        createHandler(HandlerType.Final, { ridTypes: [EDGE_TYPE], name: 'contactSubscriptionApproved' }, 
+        // Node events reach us only once our edge is approved; whatever the provider learned between
+        // our first catch-up and the approval would otherwise never reach us. A second catch-up when
+        // the approval arrives closes that gap (the reference lacks it: nodes that join then are lost).
+        async function contactSubscriptionApproved(ctx, kobj) {
+            if (options.catchUp === false || kobj.source !== KnowledgeSource.EXTERNAL || kobj.contents === undefined)
+                return;
+            if (kobj.normalizedEventType !== EventType.NEW && kobj.normalizedEventType !== EventType.UPDATE)
+                return;
+            let edge;
+            try {
+                edge = parseEdgeProfile(kobj.contents);
+            }
+            catch {
+                return;
+            }
+            if (edge.target !== ctx.identity.rid.toString() || edge.status !== EdgeStatus.APPROVED)
+                return;
+            const profile = ctx.graph.getNodeProfile(edge.source);
+            if (!profile)
+                return;
+            await catchUp(ctx, edge.source, profile, edge.rid_types.map(String), options.fetcher);
+        }),
+    ];
+}
+/**
+ * Fetches the RIDs the peer serves state for among the subscribed types (node RIDs always, as in
+ * the reference, when the peer provides node events) and handles each unknown one as external
+ * knowledge, so the pipeline fetches its bundle from a state provider.
+ */
+async function catchUp(ctx, peer, profile, ridTypes, fetcherOption) {
+    if (profile.node_type !== NodeType.FULL || !profile.base_url)
+        return;
+    const fetcher = resolveFetcher(fetcherOption, ctx);
+    if (!fetcher)
+        return;
+    const me = ctx.identity.rid.toString();
+    const providesNodeEvents = profile.provides.event.map(String).includes(NODE_TYPE);
+    const peerState = new Set(profile.provides.state.map(String));
+    const catchUpTypes = ridTypes.filter((t) => t !== EDGE_TYPE && (peerState.has(t) || (t === NODE_TYPE && providesNodeEvents)));
+    if (catchUpTypes.length === 0)
+        return;
+    let rids;
+    try {
+        ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: catchUpTypes }));
+    }
+    catch (err) {
+        ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of RIDs failed');
+        return;
+    }
+    let queued = 0;
+    for (const rid of rids) {
+        const s = String(rid);
+        if (s === me || s === peer)
+            continue;
+        let parsed;
+        try {
+            parsed = RID.of(rid);
+        }
+        catch {
+            continue; // a peer's garbage must not end the catch-up
+        }
+        if (await ctx.cache.exists(parsed))
+            continue;
+        // External: the pipeline fetches manifest and bundle from a state provider, not our cache.
+        await ctx.handle({ rid: parsed, source: KnowledgeSource.EXTERNAL, sourceNode: peer });
+        queued++;
+    }
+    ctx.logger.info({ node: peer, known: rids.length, queued }, 'caught up on network state');
+}
+function resolveFetcher(option, ctx) {
+    if (typeof option === 'function')
+        return option();
+    if (option)
+        return option;
+    return ctx.network.requestHandler;
+}
+//# sourceMappingURL=contact.js.map

@@ -1,0 +1,27 @@
+import { Bundle } from "../knowledge/index.js";
+import { EdgeStatus } from "../protocol/index.js";
+import { KoiNetEdge, RIDType } from "../rid/index.js";
+export const NODE_TYPE = 'orn:koi-net.node';
+export const EDGE_TYPE = 'orn:koi-net.edge';
+/**
+ * A PROPOSED edge bundle source -> target. Same rule as `NodeInterface.generateEdgeBundle`; the
+ * behaviours build it from the handler context, which has no NodeInterface.
+ */
+export function proposedEdgeBundle(source, target, ridTypes, edgeType) {
+    const profile = {
+        source: String(source),
+        target: String(target),
+        edge_type: edgeType,
+        status: EdgeStatus.PROPOSED,
+        rid_types: [...new Set(ridTypes.map((t) => String(RIDType.of(t))))],
+    };
+    return Bundle.generate(KoiNetEdge.generate(String(source), String(target)), profile);
+}
+/** Whether an existing edge already carries every wanted RID type (so proposing again is noise). */
+export function edgeCovers(existing, ridTypes) {
+    if (!existing)
+        return false;
+    const have = new Set(existing.rid_types.map(String));
+    return ridTypes.every((t) => have.has(t));
+}
+//# sourceMappingURL=edge.js.map

@@ -1,0 +1,25 @@
+import { RID } from '../rid/index.ts';
+/** Linux (ext4, xfs, btrfs, tmpfs) and macOS refuse longer path components. */
+export declare const MAX_FILE_NAME_BYTES = 255;
+/** Prefix of hashed names; `~` is outside the base64url alphabet so they never collide. */
+export declare const HASHED_NAME_PREFIX = "~";
+/**
+ * The cache file name of an RID, as rid-lib names it: urlsafe base64 (RFC 4648 section 5) of the
+ * UTF-8 of the normalized RID string, `=` padding stripped, plus `.json`. Neither alphabet has
+ * `/`, `\` or a leading `.`, so no RID can make a name that leaves the cache directory.
+ *
+ * RIDs whose name would pass 255 bytes (RID strings past ~187 bytes) cannot be stored by rid-lib
+ * at all (OSError). We store them under `~<sha256 hex of the RID string>.json` instead and recover
+ * the RID from the manifest inside the file. rid-lib cannot read such files back by name (and its
+ * list_rids, which decodes every file name, would fail on one); it could never have written them.
+ */
+export declare function cacheFileName(rid: RID | string): string;
+/**
+ * The RID whose canonical cache file name is `fileName`, or undefined when the name is not one
+ * (a `~<sha256>` name, a name written by another implementation or an older normalization, a
+ * name that does not decode to a valid RID). Only an exact round trip counts: Node's base64url
+ * decoder skips characters outside the alphabet, and several RID strings normalize to one RID,
+ * so decoding alone would attribute a foreign file to the wrong RID. Callers read the files this
+ * rejects to learn their RID.
+ */
+export declare function ridFromCacheFileName(fileName: string): RID | undefined;

@@ -1,0 +1,207 @@
+import { Event, EventType, KnowledgeObject, KnowledgeSource } from "../knowledge/index.js";
+import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, handlerName } from "../processor/handler.js";
+import { silentLogger } from "../logger.js";
+import { Yielder } from "../util/slices.js";
+/**
+ * RID type of the progress markers the intake queues after each batch. The processor is FIFO, so
+ * when a batch's marker comes out of the queue, the batch's events before it are done; this moves
+ * the checkpoint even under a load that never lets the queue empty.
+ */
+export const INBOX_MARK_TYPE = 'orn:koi-net.inbox-mark';
+/**
+ * The RID handler that swallows markers. The node registers it right after the default handlers,
+ * so handlers added by applications never see a marker.
+ */
+export function createInboxMarkHandler(onMark) {
+    return createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
+        const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
+        if (Number.isSafeInteger(seq))
+            onMark(seq);
+        return STOP_CHAIN;
+    });
+}
+/**
+ * Couples the inbox to the processor: accept() makes a broadcast durable and queues it, settle()
+ * moves the checkpoint once the processor has finished what was queued, recover() replays.
+ */
+export class InboxIntake {
+    inbox;
+    processor;
+    components;
+    logger;
+    /** Every seq <= this has all its events in the processor queue (or had nothing to queue). */
+    enqueuedUpTo;
+    /** Seqs above `enqueuedUpTo` already queued: concurrent requests may finish out of order. */
+    enqueuedAhead = new Set();
+    /** Every seq <= this is processed (its marker came out of the queue, or a flush covered it). */
+    doneUpTo;
+    doneAhead = new Set();
+    constructor(options) {
+        this.inbox = options.inbox;
+        this.processor = options.processor;
+        this.components = options.components;
+        this.logger = options.logger ?? silentLogger;
+        this.enqueuedUpTo = this.inbox.processedSeq;
+        this.doneUpTo = this.inbox.processedSeq;
+    }
+    /**
+     * Appends the batch to the log and, once it is there, queues its events for processing. The
+     * caller answers 200 only after this resolves; if it rejects, nothing was acknowledged.
+     * `events[i]` must be the parsed form of `wires[i]`.
+     */
+    async accept(events, wires) {
+        if (events.length === 0)
+            return;
+        const { seq, done } = this.inbox.append(wires);
+        try {
+            await done;
+        }
+        catch (err) {
+            // Nothing of it will be processed or replayed: as far as progress goes, it is done.
+            this.noteEnqueued(seq);
+            this.markDone(seq);
+            throw err;
+        }
+        await this.enqueueBatch(seq, events);
+    }
+    /** A batch's marker came out of the processor queue (called by the marker handler). */
+    markDone(seq) {
+        if (seq <= this.doneUpTo)
+            return;
+        this.doneAhead.add(seq);
+        let advanced = false;
+        while (this.doneAhead.delete(this.doneUpTo + 1)) {
+            this.doneUpTo++;
+            advanced = true;
+        }
+        if (advanced)
+            this.inbox.markProcessed(this.doneUpTo);
+    }
+    /**
+     * Waits until the processor has drained everything queued so far, then checkpoints. The mark is
+     * taken before waiting: the processor is FIFO and a flush ends only on an empty queue, so what
+     * was queued before the flush started is processed when it resolves.
+     */
+    async settle() {
+        const mark = this.enqueuedUpTo;
+        await this.processor.flushKobjQueue();
+        // Also covers markers a replaced default RID handler may have stopped before ours saw them.
+        for (let seq = this.doneUpTo + 1; seq <= mark; seq++)
+            this.markDone(seq);
+    }
+    /**
+     * Replays the entries after the checkpoint, in order. An event whose exact state is already
+     * cached was processed before the crash, but its fan-out to subscribers may not have been
+     * queued yet (the crash may have hit between the cache write and the queue write), and the
+     * pipeline would now stop it as a duplicate; so its event is pushed to the Network chain's
+     * targets again. Subscribers may get it twice; that is the at-least-once price.
+     */
+    async recover() {
+        const report = { entries: 0, requeued: 0, reannounced: 0, invalid: 0 };
+        const pushes = [];
+        for (const entry of this.inbox.recovered) {
+            report.entries++;
+            const events = [];
+            for (const wire of entry.events) {
+                try {
+                    events.push(Event.fromJSON(wire));
+                }
+                catch {
+                    report.invalid++;
+                }
+            }
+            for (const event of events) {
+                const cached = this.components.cache.readManifest(event.rid);
+                if (cached !== undefined && event.manifest !== undefined && event.manifest.sha256Hash === cached.sha256Hash) {
+                    if (await this.reannounce(event, pushes))
+                        report.reannounced++;
+                }
+            }
+            await this.enqueueBatch(entry.seq, events);
+            report.requeued += events.length;
+        }
+        // Queue pushes change memory at once and share file writes; wait for them all together.
+        await Promise.all(pushes);
+        if (report.entries > 0)
+            this.logger.info({ ...report }, 'inbox replayed after an unclean stop');
+        return report;
+    }
+    // --- internals -------------------------------------------------------------------------------
+    /**
+     * Queues the events in order and then the batch's marker, so the marker comes out only after
+     * every event of its batch. A big batch is queued in slices that yield to the event loop (100,000
+     * handle() calls in one go held it for ~200 ms); another request's batch may then be queued in
+     * between, which the contiguous progress marks (noteEnqueued, markDone) allow for.
+     */
+    async enqueueBatch(seq, events) {
+        const yielder = new Yielder();
+        for (const event of events) {
+            this.processor.handle({ event, source: KnowledgeSource.EXTERNAL }).catch((err) => {
+                this.logger.warn({ rid: String(event.rid), err: errorMessage(err) }, 'dropped a broadcast event');
+            });
+            const pause = yielder.maybeYield();
+            if (pause)
+                await pause;
+        }
+        this.processor.handle({ rid: `${INBOX_MARK_TYPE}:${seq}` }).catch(() => {
+            // settle() still covers this batch.
+        });
+        this.noteEnqueued(seq);
+    }
+    noteEnqueued(seq) {
+        this.enqueuedAhead.add(seq);
+        while (this.enqueuedAhead.delete(this.enqueuedUpTo + 1))
+            this.enqueuedUpTo++;
+    }
+    /** Pipeline step 5 alone, for a replayed event: Network chain, then queue to its targets. */
+    async reannounce(event, pushes) {
+        if (event.eventType === EventType.FORGET)
+            return false;
+        let kobj = KnowledgeObject.fromEvent(event, KnowledgeSource.EXTERNAL);
+        kobj.normalizedEventType = event.eventType;
+        const ctx = this.context();
+        for (const handler of this.processor.registeredHandlers) {
+            if (handler.handlerType !== HandlerType.Network || !handlerMatches(handler, kobj))
+                continue;
+            let result;
+            try {
+                result = await handler.fn(ctx, kobj);
+            }
+            catch (err) {
+                this.logger.warn({ rid: String(event.rid), handler: handlerName(handler), err: errorMessage(err) }, 'network handler failed while re-announcing');
+                return false;
+            }
+            if (result === STOP_CHAIN)
+                return false;
+            if (result instanceof KnowledgeObject)
+                kobj = result;
+        }
+        if (kobj.networkTargets.size === 0)
+            return false;
+        const normalized = kobj.normalizedEvent;
+        for (const target of kobj.networkTargets) {
+            // Not awaited one by one: the queue takes the event synchronously, the file write is shared.
+            pushes.push(Promise.resolve(this.components.network.pushEventTo(normalized, target)).catch((err) => {
+                this.logger.warn({ rid: String(event.rid), target, err: errorMessage(err) }, 'could not queue a re-announced event');
+            }));
+        }
+        return true;
+    }
+    context() {
+        const c = this.components;
+        return {
+            cache: c.cache,
+            identity: c.identity,
+            graph: c.graph,
+            network: c.network,
+            processor: this.processor,
+            logger: this.logger,
+            sourceNode: undefined,
+            handle: (input) => this.processor.handle(input),
+        };
+    }
+}
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+//# sourceMappingURL=intake.js.map

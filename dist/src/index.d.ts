@@ -1,0 +1,21 @@
+/**
+ * koi-net for TypeScript: the public API. Names follow the seed's Python API in camelCase
+ * (NodeInterface, node.processor.handle, node.network.pushEventTo, ...); wire JSON stays snake_case.
+ */
+export * from './errors.ts';
+export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.ts';
+export * from './rid/index.ts';
+export * from './protocol/index.ts';
+export * from './knowledge/index.ts';
+export * from './cache/index.ts';
+export { NodeIdentity, type NodeIdentityOptions } from './identity/index.ts';
+export * from './network/index.ts';
+export { Poller, type PollerOptions, type PeerPollState } from './network/poller.ts';
+export * from './processor/index.ts';
+export { NodeInterface, type NodeInterfaceOptions } from './node.ts';
+export * from './server/index.ts';
+export { createNodeHandlers, startFullNode, type NodeHandlers, type NodeHandlersOptions, type StartFullNodeOptions, type RunningFullNode, } from './full-node.ts';
+export * from './behaviours/index.ts';
+export { loadConfig, defaultConfig, writeConfigTemplate, ConfigError, type KoiNetConfig, type NodeKind, type NodeRole, } from './config/index.ts';
+/** The signed protocol (1.1+): keys, pydantic-exact envelopes, signing and verification. Also `koi-net/secure`. */
+export * as secure from './secure/index.ts';

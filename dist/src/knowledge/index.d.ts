@@ -1,0 +1,11 @@
+export { canonicalJson, sha256HashJson, cloneJson, isJsonObject } from './json.ts';
+export type { JsonPrimitive, JsonValue, JsonObject } from './json.ts';
+export { parseTimestampMicros, formatTimestampMicros } from './timestamp.ts';
+export { Manifest } from './manifest.ts';
+export type { ManifestInit, ManifestWire } from './manifest.ts';
+export { Bundle } from './bundle.ts';
+export type { BundleWire } from './bundle.ts';
+export { Event, EventType, parseEventType, isEventType } from './event.ts';
+export type { EventInit, EventWire } from './event.ts';
+export { KnowledgeObject, KnowledgeSource, isKnowledgeSource } from './knowledge-object.ts';
+export type { KnowledgeObjectInit } from './knowledge-object.ts';

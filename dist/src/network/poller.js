@@ -1,0 +1,168 @@
+/**
+ * The partial node's event loop (the seed's `while True: poll_neighbors(); handle; flush; sleep`),
+ * as a start()/stop() service with per-peer backoff.
+ *
+ * Why it polls peer by peer instead of calling `network.pollNeighborsWithSources()`: that helper
+ * swallows each peer's failure (one warning per peer per round), so a caller cannot tell "no events"
+ * from "unreachable", which backoff needs. The poller uses the same target rule (every FULL
+ * neighbor with an edge to this node; while there is none, the first-contact URL) and the same
+ * request handler, and keeps one state per peer:
+ *  - a failed poll marks the peer unreachable and skips it for `intervalMs * 2^(failures-1)`,
+ *    capped at `maxBackoffMs`; other peers are still polled every round;
+ *  - the warning is logged once when the peer becomes unreachable and an info line once when it
+ *    answers again (later failures only at debug), so a peer down for a day is two log lines.
+ */
+import { KnowledgeSource } from "../knowledge/index.js";
+import { NodeType } from "../protocol/index.js";
+import { silentLogger } from "../logger.js";
+export class Poller {
+    intervalMs;
+    maxBackoffMs;
+    node;
+    limit;
+    logger;
+    peers = new Map();
+    running = false;
+    loop;
+    wake;
+    timer;
+    constructor(options) {
+        this.node = options.node;
+        this.intervalMs = options.intervalMs ?? 5000;
+        this.maxBackoffMs = Math.max(options.maxBackoffMs ?? 60000, this.intervalMs);
+        this.limit = options.limit ?? 0;
+        this.logger = options.logger ?? silentLogger;
+        if (!(this.intervalMs > 0))
+            throw new RangeError(`intervalMs must be positive, got ${this.intervalMs}`);
+    }
+    get isRunning() {
+        return this.running;
+    }
+    /** A snapshot of every peer polled so far. */
+    peerStates() {
+        return [...this.peers.values()].map((p) => ({ ...p }));
+    }
+    /** Starts the loop; the first round runs at once. The node must be initialized. */
+    start() {
+        if (this.running)
+            return;
+        this.running = true;
+        this.loop = this.run();
+        this.logger.info({ intervalMs: this.intervalMs }, 'poller started');
+    }
+    /** Ends the loop; resolves once the round in progress (if any) has been handled and flushed. */
+    async stop() {
+        if (!this.running)
+            return this.loop;
+        this.running = false;
+        if (this.timer)
+            clearTimeout(this.timer);
+        this.wake?.();
+        await this.loop;
+        this.logger.info({}, 'poller stopped');
+    }
+    /**
+     * One round: poll every due peer concurrently, handle their events in peer order as external
+     * knowledge tagged with the peer, then flush. Returns the number of events handled.
+     */
+    async pollOnce() {
+        const now = Date.now();
+        const due = this.targets().filter((t) => (this.peers.get(t.source)?.nextAttemptAt ?? 0) <= now);
+        const batches = await Promise.all(due.map((t) => this.pollPeer(t)));
+        let handled = 0;
+        const processor = this.node.processor;
+        for (const [i, events] of batches.entries()) {
+            const { sourceNode } = due[i];
+            for (const event of events) {
+                try {
+                    await processor.handle({ event, source: KnowledgeSource.EXTERNAL, sourceNode });
+                    handled++;
+                }
+                catch (err) {
+                    this.logger.warn({ source: due[i].source, rid: String(event.rid), err: errorText(err) }, 'dropped a polled event');
+                }
+            }
+        }
+        await processor.flushKobjQueue();
+        return handled;
+    }
+    async run() {
+        while (this.running) {
+            try {
+                await this.pollOnce();
+            }
+            catch (err) {
+                // A failing round (e.g. a flush error) must not end the loop: the next round may succeed.
+                this.logger.error({ err: errorText(err) }, 'poll round failed');
+            }
+            if (!this.running)
+                break;
+            await this.sleep(this.intervalMs);
+        }
+    }
+    sleep(ms) {
+        return new Promise((resolve) => {
+            this.wake = () => {
+                this.wake = undefined;
+                resolve();
+            };
+            this.timer = setTimeout(() => this.wake?.(), ms);
+        });
+    }
+    /** Same rule as `NetworkInterface.pollNeighborsWithSources` (see the file comment). */
+    targets() {
+        const { graph, identity, network } = this.node;
+        const me = identity.rid.toString();
+        const out = [];
+        for (const neighbor of graph.getNeighbors({ direction: 'in' })) {
+            const rid = neighbor.toString();
+            if (rid === me)
+                continue;
+            const profile = graph.getNodeProfile(neighbor);
+            if (profile?.node_type !== NodeType.FULL || !profile.base_url)
+                continue;
+            out.push({ source: rid, target: { node: neighbor }, sourceNode: rid });
+        }
+        if (out.length === 0 && network.firstContact) {
+            out.push({ source: network.firstContact, target: { url: network.firstContact } });
+        }
+        return out;
+    }
+    async pollPeer(t) {
+        const network = this.node.network;
+        try {
+            const { events } = await network.requestHandler.pollEvents(t.target, { rid: this.node.identity.rid, limit: this.limit });
+            this.markReachable(t.source);
+            if (events.length > 0)
+                this.logger.debug({ source: t.source, count: events.length }, 'polled events');
+            return events;
+        }
+        catch (err) {
+            this.markFailed(t.source, errorText(err));
+            return [];
+        }
+    }
+    markReachable(source) {
+        const state = this.peers.get(source);
+        if (state && !state.reachable) {
+            this.logger.info({ source, failures: state.consecutiveFailures }, 'peer reachable again; polling resumed');
+        }
+        this.peers.set(source, { source, reachable: true, consecutiveFailures: 0, nextAttemptAt: 0 });
+    }
+    markFailed(source, error) {
+        const prev = this.peers.get(source);
+        const failures = (prev?.consecutiveFailures ?? 0) + 1;
+        const delay = Math.min(this.intervalMs * 2 ** (failures - 1), this.maxBackoffMs);
+        this.peers.set(source, { source, reachable: false, consecutiveFailures: failures, nextAttemptAt: Date.now() + delay, lastError: error });
+        if (!prev || prev.reachable) {
+            this.logger.warn({ source, err: error, retryInMs: delay }, 'peer unreachable; backing off');
+        }
+        else {
+            this.logger.debug({ source, err: error, failures, retryInMs: delay }, 'peer still unreachable');
+        }
+    }
+}
+function errorText(err) {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+//# sourceMappingURL=poller.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=components.js.map

@@ -1,0 +1,198 @@
+import { InvalidRIDError } from "../errors.js";
+import { NAMESPACE_SCHEMES, RIDType } from "./rid-type.js";
+const registry = new Map();
+// Nodes parse the same RIDs over and over (their own, their peers', every event's); RIDs are
+// immutable, so one parsed object per string can be shared. Bounded so that a stream of unique
+// RIDs from the network cannot grow memory: two generations, the older one dropped whole when
+// the newer fills up (evicting single Map entries from the front is O(n) in V8 once the
+// deleted slots pile up, which made parsing 50x slower).
+const RID_CACHE_GENERATION = 10_000;
+let ridCache = new Map();
+let ridCacheOld = new Map();
+function cachedRid(s) {
+    const hit = ridCache.get(s);
+    if (hit !== undefined)
+        return hit;
+    const old = ridCacheOld.get(s);
+    if (old !== undefined)
+        rememberRid(s, old);
+    return old;
+}
+function rememberRid(s, rid) {
+    if (ridCache.size >= RID_CACHE_GENERATION) {
+        ridCacheOld = ridCache;
+        ridCache = new Map();
+    }
+    ridCache.set(s, rid);
+}
+/**
+ * A Resource Identifier: `<type>:<reference>`. Parse with `RID.fromString` (or `RID.of`), which
+ * returns the subclass registered for the type (`KoiNetNode`, `KoiNetEdge`, ...) or a plain
+ * `RID` for types nobody registered (accepted as-is, like rid-lib's DefaultType).
+ */
+export class RID {
+    type;
+    /** The normalized reference (rid-lib's `reference`). */
+    reference;
+    #string;
+    /**
+     * Used by the registry, which has already validated and normalized `reference`; call
+     * `RID.fromString` instead so that the type's rules apply.
+     */
+    constructor(type, reference) {
+        this.type = type;
+        this.reference = reference;
+        this.#string = type.toString() + ':' + reference;
+    }
+    get scheme() {
+        return this.type.scheme;
+    }
+    get namespace() {
+        return this.type.namespace;
+    }
+    /**
+     * Parses and normalizes an RID string; throws `InvalidRIDError` whose `reason` says what is
+     * wrong. Calling it on a subclass (`KoiNetNode.fromString`) also requires that subclass.
+     */
+    static fromString(s) {
+        const rid = parseRid(s);
+        if (!isA(rid, this)) {
+            throw new InvalidRIDError(s, `is a ${rid.type.toString()} RID, not a ${this.name}`);
+        }
+        return rid;
+    }
+    /** Accepts an RID or its string form. */
+    static of(x) {
+        if (x instanceof RID) {
+            if (!isA(x, this)) {
+                throw new InvalidRIDError(x.toString(), `is a ${x.type.toString()} RID, not a ${this.name}`);
+            }
+            return x;
+        }
+        return this.fromString(x);
+    }
+    /** The normalized RID string: what goes on the wire. */
+    toString() {
+        return this.#string;
+    }
+    toJSON() {
+        return this.#string;
+    }
+    /** Equal when the normalized strings are equal; a string is parsed (normalized) first. */
+    equals(other) {
+        if (other === this)
+            return true;
+        if (other === null || other === undefined)
+            return false;
+        if (other instanceof RID)
+            return other.#string === this.#string;
+        if (other === this.#string)
+            return true;
+        try {
+            return parseRid(other).#string === this.#string;
+        }
+        catch {
+            return false;
+        }
+    }
+    [Symbol.for('nodejs.util.inspect.custom')]() {
+        return `${this.constructor.name}(${this.#string})`;
+    }
+}
+/** Kept out of line: an inline `instanceof this` makes TypeScript narrow the RID to `never`. */
+function isA(rid, cls) {
+    return cls === RID || rid instanceof cls;
+}
+function parseRid(s) {
+    if (typeof s !== 'string') {
+        throw new InvalidRIDError(s, `must be a string, not ${s === null ? 'null' : typeof s}`);
+    }
+    const cached = cachedRid(s);
+    if (cached !== undefined)
+        return cached;
+    const i = s.indexOf(':');
+    if (i < 0) {
+        throw new InvalidRIDError(s, "has no ':' between the RID type and the reference");
+    }
+    if (i === 0)
+        throw new InvalidRIDError(s, 'empty scheme');
+    const scheme = s.slice(0, i);
+    let namespace = null;
+    let typeEnd = i;
+    if (NAMESPACE_SCHEMES.has(scheme)) {
+        const j = s.indexOf(':', i + 1);
+        if (j < 0) {
+            throw new InvalidRIDError(s, `missing reference: '${scheme}' RIDs are '${scheme}:<namespace>:<reference>'`);
+        }
+        if (j === i + 1)
+            throw new InvalidRIDError(s, 'empty namespace');
+        namespace = s.slice(i + 1, j);
+        typeEnd = j;
+    }
+    const rawReference = s.slice(typeEnd + 1);
+    if (rawReference === '')
+        throw new InvalidRIDError(s, 'empty reference');
+    const typeString = namespace === null ? scheme : s.slice(0, typeEnd);
+    const registered = registry.get(typeString);
+    let rid;
+    if (registered === undefined) {
+        rid = new RID(RIDType.intern(typeString, scheme, namespace), rawReference);
+    }
+    else {
+        const reference = applyType(s, registered, rawReference);
+        rid = new registered.ridClass(registered.type, reference);
+    }
+    rememberRid(s, rid);
+    return rid;
+}
+function applyType(s, t, reference) {
+    if (t.validate !== undefined) {
+        const reason = t.validate(reference);
+        if (reason !== undefined)
+            throw new InvalidRIDError(s, reason);
+    }
+    if (t.normalize === undefined)
+        return reference;
+    try {
+        const normalized = t.normalize(reference);
+        if (normalized === '')
+            throw new Error('reference normalizes to the empty string');
+        return normalized;
+    }
+    catch (err) {
+        if (err instanceof InvalidRIDError) {
+            // A type that wraps another RID (normalized.text, vector): say which one failed.
+            throw new InvalidRIDError(s, `${t.type.toString()} reference ${JSON.stringify(err.value)} is not a valid RID: ${err.reason}`);
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        throw new InvalidRIDError(s, `${t.type.toString()} reference refused: ${message}`);
+    }
+}
+/**
+ * Registers (or replaces) the rules of an RID type. RIDs of that type parsed afterwards are
+ * validated, normalized and built with `ridClass`. Throws `InvalidRIDTypeError` for a bad type
+ * string.
+ */
+export function registerRIDType(typeString, options = {}) {
+    const type = RIDType.of(typeString);
+    RIDType.pin(type);
+    registry.set(type.toString(), {
+        type,
+        validate: options.validateReference?.bind(options),
+        normalize: options.normalizeReference?.bind(options),
+        ridClass: options.ridClass ?? RID,
+    });
+    // Strings parsed under the old rules may now mean something else.
+    ridCache = new Map();
+    ridCacheOld = new Map();
+    return type;
+}
+/** Whether the type has registered rules (rid-lib: not a DefaultType). Never throws. */
+export function isKnownRIDType(type) {
+    return registry.has(typeof type === 'string' ? type : type.toString());
+}
+/** Every registered RID type, in registration order. */
+export function knownRIDTypes() {
+    return [...registry.values()].map((t) => t.type);
+}
+//# sourceMappingURL=rid.js.map

@@ -1,0 +1,5 @@
+export interface Asset {
+    type: string;
+    body: () => Promise<Buffer>;
+}
+export declare const ASSETS: ReadonlyMap<string, Asset>;

@@ -1,0 +1,17 @@
+/**
+ * Cooperative slicing for loops over large batches: `yielder.maybeYield()` returns a promise that
+ * resolves on the next turn of the event loop (setImmediate, so pending I/O and timers run first)
+ * once the current slice has run for `sliceMs`, and undefined otherwise, so a short loop pays
+ * nothing. Without it a 100,000-item loop whose awaits only settle microtasks holds the event loop
+ * for seconds and every other request waits.
+ */
+export declare const DEFAULT_SLICE_MS = 10;
+export declare class Yielder {
+    private readonly sliceMs;
+    private sliceStart;
+    constructor(sliceMs?: number);
+    maybeYield(): Promise<void> | undefined;
+    /** Starts a new slice (after the caller waited for something that let the event loop run). */
+    reset(): void;
+}
+export declare function yieldToEventLoop(): Promise<void>;
