@@ -8,6 +8,7 @@ import { Event, KnowledgeSource } from './knowledge/index.ts';
 import { createKoiNetApp, startServer, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
+import { withPages } from './server/pages/index.ts';
 import type { NodeInterface } from './node.ts';
 import type { Logger } from './logger.ts';
 
@@ -169,7 +170,7 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     logger,
     ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
   });
-  const server = await startServer(app, { host: options.host, port: options.port });
+  const server = await startServer(withPages(app, node, { rootPath, logger }), { host: options.host, port: options.port });
   try {
     if (!node.initialized) await node.initialize();
     markReady();
