@@ -1,0 +1,141 @@
+/**
+ * The pages at the HTTP level: health's shape, 404/405 stay JSON around the pages, the redirect,
+ * hostile RIDs are escaped and bundle contents never show.
+ */
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { proposedEdgeBundle } from '../../../src/behaviours/index.ts';
+import { Bundle } from '../../../src/knowledge/index.ts';
+import { EdgeType, NodeType } from '../../../src/protocol/index.ts';
+import { API_PATHS } from '../../../src/protocol/index.ts';
+import { TestNetwork, type RunningNode } from '../../pages/nodes.ts';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** One request without keep-alive and without following redirects. */
+function send(url: string, method = 'GET'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function json(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const a = await send(url);
+  expect(a.headers['content-type']).to.match(/^application\/json/);
+  return { status: a.status, body: JSON.parse(a.text) as Record<string, unknown> };
+}
+
+/** Puts a bundle into the node's cache and graph, as the processor would after accepting it. */
+async function remember(n: RunningNode, bundle: Bundle): Promise<void> {
+  await n.node.cache.write(bundle);
+  n.node.graph.applyWrite(bundle);
+}
+
+describe('server: pages over HTTP', function () {
+  this.timeout(60_000);
+  const net = new TestNetwork();
+  afterEach(() => net.stopAll());
+
+  it('GET /koi-net/health answers the documented fields', async () => {
+    const a = await net.start('healthy');
+    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { status, body } = await json(`${a.url}/health`);
+    expect(status).to.equal(200);
+    expect(Object.keys(body).sort()).to.deep.equal(['node_type', 'protocol', 'rid', 'status', 'store', 'uptime_s', 'version']);
+    expect(body).to.include({ status: 'ok', rid: a.rid, node_type: NodeType.FULL, protocol: 'unsigned', version: pkg.version });
+    expect(body['uptime_s']).to.be.a('number').and.at.least(0);
+    expect(body['store']).to.deep.equal({ status: 'ok' });
+  });
+
+  it('a signed node reports the signed protocol', async () => {
+    const a = await net.start('signed', { protocol: 'signed' });
+    const { body } = await json(`${a.url}/health`);
+    expect(body).to.include({ status: 'ok', protocol: 'signed', rid: a.rid });
+  });
+
+  it("a store that reports failed writes makes the node 'degraded' (503)", async () => {
+    const a = await net.start('degraded');
+    // The optional KnowledgeStore.health() another module adds; the pages call it when present.
+    Object.assign(a.node.cache, { health: () => ({ status: 'degraded', pendingWrites: 3, lastError: 'ENOSPC: no space left on device' }) });
+    const { status, body } = await json(`${a.url}/health`);
+    expect(status).to.equal(503);
+    expect(body).to.include({ status: 'degraded' });
+    expect(body['store']).to.deep.equal({ status: 'degraded', pending_writes: 3, last_error: 'ENOSPC: no space left on device' });
+    const page = await send(`${a.url}/status`);
+    expect(page.text).to.include('badge-degraded').and.include('ENOSPC');
+  });
+
+  it('unknown paths answer 404 JSON and wrong methods 405 JSON, around the pages too', async () => {
+    const a = await net.start('methods');
+    for (const path of ['/koi-net/nope', '/koi-net/status/x', '/koi-net/assets/../package.json', '/koi-net/assets/index.html', '/nope']) {
+      const r = await send(a.origin + path);
+      expect(r.status, path).to.equal(404);
+      expect(JSON.parse(r.text), path).to.deep.equal({ detail: 'Not Found' });
+    }
+    for (const path of Object.values(API_PATHS)) {
+      const r = await send(`${a.url}${path}`, 'GET');
+      expect(r.status, path).to.equal(405);
+      expect(r.headers['allow'], path).to.equal('POST');
+      expect(JSON.parse(r.text), path).to.deep.equal({ detail: 'Method Not Allowed' });
+    }
+    for (const path of ['/docs', '/health', '/status', '/status.json', '/assets/status.js']) {
+      const r = await send(`${a.url}${path}`, 'POST');
+      expect(r.status, path).to.equal(405);
+      expect(r.headers['allow'], path).to.equal('GET, HEAD');
+      expect(JSON.parse(r.text), path).to.deep.equal({ detail: 'Method Not Allowed' });
+    }
+  });
+
+  it('GET / redirects to the status page, under a custom root path too', async () => {
+    const a = await net.start('rooted');
+    const r = await send(`${a.origin}/`);
+    expect(r.status).to.equal(302);
+    expect(r.headers['location']).to.equal('/koi-net/status');
+
+    const b = await net.start('custom-root', { rootPath: '/api' });
+    const rb = await send(`${b.origin}/`);
+    expect(rb.headers['location']).to.equal('/api/status');
+    expect((await json(`${b.origin}/api/health`)).body['rid']).to.equal(b.rid);
+    expect((await send(`${b.origin}/api/status`)).text).to.include(b.rid);
+    expect((await send(`${b.origin}/koi-net/health`)).status).to.equal(404);
+  });
+
+  it('the status page escapes hostile RIDs and shows no bundle contents', async () => {
+    const a = await net.start('target');
+    const hostile = 'orn:koi-net.node:<img src=x onerror=alert(1)>"\'&+x';
+    await remember(a, Bundle.generate(hostile, { node_type: 'FULL', base_url: 'http://127.0.0.1:9/SECRET-BASE-URL', provides: { event: [], state: [] } }));
+    await remember(a, proposedEdgeBundle(hostile, a.rid, ['orn:koi-net.node'], EdgeType.WEBHOOK));
+    await remember(a, Bundle.generate('orn:secret.note:<script>alert(2)</script>', { text: 'SECRET-CONTENTS-42' }));
+
+    const page = await send(`${a.url}/status`);
+    expect(page.status).to.equal(200);
+    expect(page.headers['content-security-policy']).to.include("script-src 'self'");
+    expect(page.text).to.not.include('<img src=x');
+    expect(page.text).to.not.include('<script>alert');
+    expect(page.text).to.include('&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;+x');
+    expect(page.text).to.include('data-status="PROPOSED"');
+    // Counts by type, RIDs, never contents (the data bundle's text, the neighbour's base_url).
+    const snapshot = await send(`${a.url}/status.json`);
+    const health = await send(`${a.url}/health`);
+    for (const text of [page.text, snapshot.text, health.text]) {
+      expect(text).to.not.include('SECRET-CONTENTS-42');
+      expect(text).to.not.include('SECRET-BASE-URL');
+    }
+    const parsed = JSON.parse(snapshot.text) as { cache: { by_type: Record<string, number> }; neighbours: { rid: string; link: string }[] };
+    expect(parsed.cache.by_type['orn:secret.note']).to.equal(1);
+    expect(parsed.neighbours).to.deep.include({ rid: hostile, node_type: 'FULL', self: false, link: 'PROPOSED' });
+  });
+});
