@@ -42,7 +42,10 @@ describe('pages in a browser', function () {
     expect(await page.textContent('.models')).to.include('EventsPayload');
     await page.click('.opblock-summary-path[data-path="/rids/fetch"]');
     await page.waitForSelector('.opblock-body .body-param__example, .opblock-body .microlight, .opblock-body pre', { timeout: 10_000 });
-    expect(await page.textContent('.opblock.is-open')).to.include('rid_types');
+    const opened = await page.textContent('.opblock.is-open');
+    expect(opened).to.include('rid_types');
+    // The contract's own examples, not strings generated from the RID pattern.
+    expect(opened).to.include('"orn:koi-net.node"');
     await maybeScreenshot(page, 'docs');
     expectOnlyNode(watched, browser, a.origin);
     expect(watched.errors, 'console errors (CSP violations among them)').to.deep.equal([]);
@@ -71,5 +74,12 @@ describe('pages in a browser', function () {
     await maybeScreenshot(page, 'status');
     expectOnlyNode(watched, browser, coord.origin);
     expect(watched.errors).to.deep.equal([]);
+
+    // A person watching the page must not keep the node from shutting down; the page then says
+    // its refresh failed instead of showing stale numbers silently.
+    const closed = await Promise.race([coord.server.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 20_000))]);
+    expect(closed).to.equal('closed');
+    await page.waitForFunction(() => document.getElementById('refresh-state')?.textContent?.includes('refresh failed'), undefined, { timeout: 20_000 });
+    await page.close();
   });
 });

@@ -76,6 +76,9 @@ export function createPagesHandler(node: NodeInterface, options: PagesOptions): 
 
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // The open status page (and any health probe) polls more often than the keep-alive timeout, so
+    // a kept-alive socket would never go idle and would hold server.close() open forever.
+    res.setHeader('Connection', 'close');
     try {
       switch (page) {
         case 'health': {

@@ -8,7 +8,9 @@ import { request } from 'node:http';
 import { proposedEdgeBundle } from '../../../src/behaviours/index.ts';
 import { Bundle } from '../../../src/knowledge/index.ts';
 import { EdgeType, NodeType } from '../../../src/protocol/index.ts';
-import { API_PATHS } from '../../../src/protocol/index.ts';
+import { API_PATHS, openapiDocument, operations } from '../../../src/protocol/index.ts';
+import { validateSchema } from '../../../src/protocol/validate.ts';
+import type { SchemaName } from '../../../src/protocol/types.ts';
 import { TestNetwork, type RunningNode } from '../../pages/nodes.ts';
 
 interface Answer {
@@ -96,6 +98,16 @@ describe('server: pages over HTTP', function () {
       expect(r.status, path).to.equal(405);
       expect(r.headers['allow'], path).to.equal('GET, HEAD');
       expect(JSON.parse(r.text), path).to.deep.equal({ detail: 'Method Not Allowed' });
+    }
+  });
+
+  it("the examples the docs page shows are requests the contract accepts", () => {
+    for (const op of Object.values(operations)) {
+      const media = (openapiDocument.paths[op.path] as { post: { requestBody: { content: Record<string, { schema: { $ref: string }; example?: unknown }> } } }).post
+        .requestBody.content['application/json'];
+      expect(media?.example, op.path).to.not.equal(undefined);
+      const name = media!.schema.$ref.split('/').pop() as SchemaName;
+      expect(validateSchema(name, media!.example), op.path).to.deep.equal([]);
     }
   });
 
