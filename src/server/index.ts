@@ -9,3 +9,4 @@ export {
   type StartServerOptions,
 } from './app.ts';
 export { HttpProblem, type ValidationDetailItem } from './errors.ts';
+export { createPagesHandler, withPages, type HealthReport, type NodeSnapshot, type PagesOptions } from './pages/index.ts';

@@ -8,7 +8,7 @@ import { escapeHtml } from './html.ts';
 import type { NodeSnapshot, SnapshotNode } from './snapshot.ts';
 
 const WIDTH = 720;
-const HEIGHT = 460;
+const HEIGHT = 500;
 const NODE_R = 14;
 
 export const STATUS_COLOURS: Readonly<Record<string, string>> = { APPROVED: '#2e7d32', PROPOSED: '#e65100' };
@@ -31,13 +31,13 @@ interface Point {
   y: number;
 }
 
-function ring(nodes: SnapshotNode[], radius: number, into: Map<string, Point>, phase = 0): void {
-  const cx = WIDTH / 2;
-  const cy = HEIGHT / 2;
-  nodes.forEach((n, i) => {
-    const a = phase - Math.PI / 2 + (2 * Math.PI * i) / nodes.length;
-    into.set(n.rid, { x: cx + radius * Math.cos(a) * 1.45, y: cy + radius * Math.sin(a) });
-  });
+const INNER_R = 145;
+const OUTER_R = 215;
+/** Horizontal stretch: the drawing is wider than tall. */
+const STRETCH = 1.45;
+
+function at(angle: number, radius: number): Point {
+  return { x: WIDTH / 2 + radius * Math.cos(angle) * STRETCH, y: HEIGHT / 2 + radius * Math.sin(angle) };
 }
 
 function layout(graph: NodeSnapshot['graph']): Map<string, Point> {
@@ -47,20 +47,52 @@ function layout(graph: NodeSnapshot['graph']): Map<string, Point> {
   const outer = graph.nodes.filter((n) => !n.self && n.link === null);
   for (const n of self) pos.set(n.rid, { x: WIDTH / 2, y: HEIGHT / 2 });
   // With nobody linked to self, the others take the inner ring.
-  if (inner.length > 0) {
-    ring(inner, 120, pos);
-    ring(outer, 195, pos, Math.PI / Math.max(outer.length, 1));
-  } else {
-    ring(outer, 140, pos);
+  const first = inner.length > 0 ? inner : outer;
+  const angle = new Map<string, number>();
+  first.forEach((n, i) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * i) / first.length;
+    angle.set(n.rid, a);
+    pos.set(n.rid, at(a, INNER_R));
+  });
+  if (first === outer) return pos;
+  // A node two hops away sits behind the neighbour it is linked to, so its edge does not cross
+  // the centre; those linked to no neighbour fill the gaps evenly.
+  const anchorOf = new Map<string, number>();
+  for (const e of graph.edges) {
+    const [a, b] = [angle.get(e.source), angle.get(e.target)];
+    if (a !== undefined && !angle.has(e.target) && !anchorOf.has(e.target)) anchorOf.set(e.target, a);
+    if (b !== undefined && !angle.has(e.source) && !anchorOf.has(e.source)) anchorOf.set(e.source, b);
   }
+  const groups = new Map<number, SnapshotNode[]>();
+  const loose: SnapshotNode[] = [];
+  for (const n of outer) {
+    const a = anchorOf.get(n.rid);
+    if (a === undefined) loose.push(n);
+    else groups.set(a, [...(groups.get(a) ?? []), n]);
+  }
+  const slot = (2 * Math.PI) / Math.max(inner.length, 1);
+  for (const [a, members] of groups) {
+    members.forEach((n, i) => pos.set(n.rid, at(a + ((i + 1) / (members.length + 1) - 0.5) * slot * 0.8, OUTER_R)));
+  }
+  loose.forEach((n, i) => pos.set(n.rid, at(-Math.PI / 2 + slot / 2 + (2 * Math.PI * i) / loose.length, OUTER_R)));
   return pos;
 }
 
 const f = (n: number): string => n.toFixed(1);
 
-/** Labels go on the outer side of a node, away from the edges that run to the centre. */
-function labelY(p: Point): number {
-  return p.y < HEIGHT / 2 - 1 ? p.y - NODE_R - 6 : p.y + NODE_R + 14;
+/**
+ * Edges run radially, so a label goes beside its node along the ring (the tangent), where no edge
+ * to the centre or to the outer ring passes. This node's own label sits below and to the right.
+ */
+function label(p: Point): { x: number; y: number; anchor: string } {
+  const vx = p.x - WIDTH / 2;
+  const vy = p.y - HEIGHT / 2;
+  const len = Math.hypot(vx, vy);
+  if (len < 1) return { x: p.x + NODE_R + 4, y: p.y + NODE_R + 10, anchor: 'start' };
+  const tx = -vy / len;
+  const ty = vx / len;
+  const anchor = tx > 0.3 ? 'start' : tx < -0.3 ? 'end' : 'middle';
+  return { x: p.x + tx * (NODE_R + 6), y: p.y + ty * (NODE_R + 8) + 4, anchor };
 }
 
 export function renderGraphSvg(graph: NodeSnapshot['graph']): string {
@@ -93,6 +125,7 @@ export function renderGraphSvg(graph: NodeSnapshot['graph']): string {
   for (const n of graph.nodes) {
     const p = pos.get(n.rid);
     if (!p) continue;
+    const l = label(p);
     const stroke = n.self ? '#0d47a1' : colourOf(n.link);
     const fill = n.self ? '#1976d2' : n.node_type === null ? '#eeeeee' : '#ffffff';
     const shape =
@@ -101,7 +134,7 @@ export function renderGraphSvg(graph: NodeSnapshot['graph']): string {
         : `<circle cx="${f(p.x)}" cy="${f(p.y)}" r="${NODE_R}" fill="${fill}" stroke="${stroke}" stroke-width="${n.self ? 4 : 2.5}"${n.node_type === null ? ' stroke-dasharray="3 3"' : ''}/>`;
     circles.push(
       `<g class="node${n.self ? ' self' : ''}" data-rid="${escapeHtml(n.rid)}">${shape}` +
-        `<text x="${f(p.x)}" y="${f(labelY(p))}" text-anchor="middle">${escapeHtml(shortName(n.rid))}${n.self ? ' (this node)' : ''}</text>` +
+        `<text x="${f(l.x)}" y="${f(l.y)}" text-anchor="${l.anchor}">${escapeHtml(shortName(n.rid))}${n.self ? ' (this node)' : ''}</text>` +
         `<title>${escapeHtml(`${n.rid}${n.node_type ? ` (${n.node_type})` : ' (profile not cached)'}`)}</title></g>`,
     );
   }
