@@ -6,12 +6,12 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { proposedEdgeBundle } from '../../../src/behaviours/index.ts';
-import { Bundle } from '../../../src/knowledge/index.ts';
+import { Bundle, Event, EventType } from '../../../src/knowledge/index.ts';
 import { EdgeType, NodeType } from '../../../src/protocol/index.ts';
 import { API_PATHS, openapiDocument, operations } from '../../../src/protocol/index.ts';
 import { validateSchema } from '../../../src/protocol/validate.ts';
 import type { SchemaName } from '../../../src/protocol/types.ts';
-import { TestNetwork, type RunningNode } from '../../pages/nodes.ts';
+import { TestNetwork, waitFor, type RunningNode } from '../../pages/nodes.ts';
 
 interface Answer {
   status: number;
@@ -149,5 +149,28 @@ describe('server: pages over HTTP', function () {
     const parsed = JSON.parse(snapshot.text) as { cache: { by_type: Record<string, number> }; neighbours: { rid: string; link: string }[] };
     expect(parsed.cache.by_type['orn:secret.note']).to.equal(1);
     expect(parsed.neighbours).to.deep.include({ rid: hostile, node_type: 'FULL', self: false, link: 'PROPOSED' });
+  });
+
+  it("a failing peer shows as failing, without the peer's address", async () => {
+    const a = await net.start('sender');
+    // A FULL peer whose base_url nobody answers: port 9 (discard) on loopback.
+    const peer = 'orn:koi-net.node:unreachable+0b7e3f4c-1d2a-4c5b-8e9f-a0b1c2d3e4f5';
+    await remember(a, Bundle.generate(peer, { node_type: 'FULL', base_url: 'http://127.0.0.1:9/SECRET-BASE-URL', provides: { event: [], state: [] } }));
+    await a.node.network.pushEventTo(Event.fromRid(a.rid, EventType.UPDATE), peer);
+    await a.node.network.flushWebhookQueue(peer);
+    const snapshot = await waitFor('the failed delivery in status.json', async () => {
+      const text = (await send(`${a.url}/status.json`)).text;
+      const parsed = JSON.parse(text) as { peers: { rid: string; consecutive_failures: number; webhook_queued: number; last_error?: string }[] };
+      const p = parsed.peers.find((x) => x.rid === peer);
+      return p && p.consecutive_failures > 0 ? { text, p } : undefined;
+    });
+    expect(snapshot.p.webhook_queued).to.equal(1);
+    expect(snapshot.p.last_error).to.be.a('string').and.include('<url>');
+    const page = await send(`${a.url}/status`);
+    expect(page.text).to.include('failing ×');
+    for (const text of [page.text, snapshot.text]) {
+      expect(text).to.not.include('SECRET-BASE-URL');
+      expect(text).to.not.include('127.0.0.1:9');
+    }
   });
 });
