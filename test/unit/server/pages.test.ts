@@ -12,6 +12,9 @@ import { API_PATHS, openapiDocument, operations } from '../../../src/protocol/in
 import { validateSchema } from '../../../src/protocol/validate.ts';
 import type { SchemaName } from '../../../src/protocol/types.ts';
 import { TestNetwork, waitFor, type RunningNode } from '../../pages/nodes.ts';
+import { createNodeHandlers } from '../../../src/full-node.ts';
+import { NodeInterface } from '../../../src/node.ts';
+import { createKoiNetApp, startServer, withPages } from '../../../src/server/index.ts';
 
 interface Answer {
   status: number;
@@ -171,6 +174,23 @@ describe('server: pages over HTTP', function () {
     for (const text of [page.text, snapshot.text]) {
       expect(text).to.not.include('SECRET-BASE-URL');
       expect(text).to.not.include('127.0.0.1:9');
+    }
+  });
+
+  it("before the node is initialized, health says 'starting' (503) and the status page still renders", async () => {
+    const node = new NodeInterface({ name: 'early', dataDir: '/nonexistent/never-opened', profile: { node_type: NodeType.FULL, base_url: null, provides: { event: [], state: [] } } });
+    const { idle: _idle, ...handlers } = createNodeHandlers(node, { ready: new Promise(() => {}) });
+    const server = await startServer(withPages(createKoiNetApp({ handlers }), node, { rootPath: '/koi-net' }));
+    try {
+      const health = await json(`${server.url}/koi-net/health`);
+      expect(health.status).to.equal(503);
+      expect(health.body).to.include({ status: 'starting', rid: null, node_type: null, protocol: 'unsigned' });
+      const page = await send(`${server.url}/koi-net/status`);
+      expect(page.status).to.equal(200);
+      expect(page.text).to.include('not initialized yet').and.include('badge-starting');
+      expect((await send(`${server.url}/koi-net/docs`)).status).to.equal(200);
+    } finally {
+      await server.close();
     }
   });
 });
