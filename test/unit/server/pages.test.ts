@@ -126,6 +126,12 @@ describe('server: pages over HTTP', function () {
     expect((await json(`${b.origin}/api/health`)).body['rid']).to.equal(b.rid);
     expect((await send(`${b.origin}/api/status`)).text).to.include(b.rid);
     expect((await send(`${b.origin}/koi-net/health`)).status).to.equal(404);
+
+    // Endpoints at the mount point: the pages are too.
+    const c = await net.start('bare-root', { rootPath: '/' });
+    expect((await send(`${c.origin}/`)).headers['location']).to.equal('/status');
+    expect((await json(`${c.origin}/health`)).body['rid']).to.equal(c.rid);
+    expect((await send(`${c.origin}/rids/fetch`)).status).to.equal(405);
   });
 
   it('the status page escapes hostile RIDs and shows no bundle contents', async () => {
