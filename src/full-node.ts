@@ -11,6 +11,7 @@ import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem
 import { KoiNetError } from './errors.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
+import { withPages } from './server/pages/index.ts';
 import type { NodeInterface } from './node.ts';
 import type { Logger } from './logger.ts';
 
@@ -178,7 +179,7 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     logger,
     ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
   });
-  const server = await startServer(app, { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  const server = await startServer(withPages(app, node, { rootPath, logger }), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   try {
     if (!node.initialized) await node.initialize();
     markReady();

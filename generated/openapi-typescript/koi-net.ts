@@ -98,11 +98,13 @@ export interface components {
          * Format: rid
          * @description A reference identifier `<type>:<reference>`; for the namespace schemes `orn` and `urn` the
          *     type is `<scheme>:<namespace>`. Empty scheme, namespace or reference is invalid.
+         * @example orn:koi-net.node:coordinator+6bd0d2bc-07aa-4f4a-9c8e-2b5a8b7d1c2e
          */
         RID: string;
         /**
          * Format: rid-type
          * @description An RID type (context) string, `<scheme>` or `orn:<namespace>` / `urn:<namespace>`.
+         * @example orn:koi-net.node
          */
         RIDType: string;
         /**
@@ -115,9 +117,13 @@ export interface components {
             /**
              * Format: date-time
              * @description ISO 8601 date-time with an offset; Python emits `2025-04-08T14:10:19.123456Z`.
+             * @example 2025-04-08T14:10:19.123456Z
              */
             timestamp: string;
-            /** @description SHA-256 hex of the RFC 8785 canonical JSON of the contents. */
+            /**
+             * @description SHA-256 hex of the RFC 8785 canonical JSON of the contents.
+             * @example 0f3c2a9d5b8e41c7a6d2e9f0b1c3d5e7f9a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7
+             */
             sha256_hash: string;
         };
         /** @description Bundle contents, any JSON object. */
@@ -267,6 +273,29 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         {
+                 *           "rid": "orn:koi-net.node:member+3f9a1c0e-2b7d-4e8a-9c51-6d0e7f2a8b94",
+                 *           "event_type": "NEW",
+                 *           "manifest": {
+                 *             "rid": "orn:koi-net.node:member+3f9a1c0e-2b7d-4e8a-9c51-6d0e7f2a8b94",
+                 *             "timestamp": "2025-04-08T14:10:19.123000Z",
+                 *             "sha256_hash": "68d5b9d33d4121a0829c142488ab23fb38ceb1067a63fa25c0ae57b507a08cbf"
+                 *           },
+                 *           "contents": {
+                 *             "node_type": "FULL",
+                 *             "base_url": "http://127.0.0.1:8001/koi-net",
+                 *             "provides": {
+                 *               "event": [],
+                 *               "state": []
+                 *             }
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EventsPayload"];
             };
         };
@@ -293,6 +322,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rid": "orn:koi-net.node:member+3f9a1c0e-2b7d-4e8a-9c51-6d0e7f2a8b94",
+                 *       "limit": 50
+                 *     }
+                 */
                 "application/json": components["schemas"]["PollEvents"];
             };
         };
@@ -319,6 +354,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rid_types": [
+                 *         "orn:koi-net.node",
+                 *         "orn:koi-net.edge"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["FetchRids"];
             };
         };
@@ -345,6 +388,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rid_types": [
+                 *         "orn:koi-net.edge"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["FetchManifests"];
             };
         };
@@ -371,6 +421,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rids": [
+                 *         "orn:koi-net.node:coordinator+6bd0d2bc-07aa-4f4a-9c8e-2b5a8b7d1c2e"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["FetchBundles"];
             };
         };

@@ -11,3 +11,5 @@ export {
 export { HttpProblem, type ValidationDetailItem } from './errors.ts';
 export { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS, resolveServerTimeouts, type ServerTimeouts } from './timeouts.ts';
 export { MAX_CONTENTS_DEPTH } from './nesting.ts';
+
+export { createPagesHandler, withPages, type HealthReport, type NodeSnapshot, type PagesOptions } from './pages/index.ts';
