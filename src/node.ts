@@ -21,6 +21,7 @@ import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
 import { proposedEdgeBundle } from './behaviours/edge.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 
 /** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
 export type ProtocolMode = 'unsigned' | 'signed';
@@ -31,6 +32,11 @@ export interface NodeInterfaceOptions {
   profile: NodeProfile;
   /** Where identity, cache and queues live; default the working directory. */
   dataDir?: string;
+  /**
+   * Take the lock of `dataDir` (`<dataDir>/koi-net.lock`) before writing anything there, so a
+   * second process on the same directory fails with "data dir D is in use by pid N" (default true).
+   */
+  lockDataDir?: boolean;
   /** Default `<dataDir>/identity.json`. */
   identityFilePath?: string;
   /** Default `<dataDir>/cache`. */
@@ -103,6 +109,7 @@ export class NodeInterface {
   private recovery: RecoveryReport | undefined;
   private ownsCache = false;
   private nodeKeyPair: NodeKeyPair | undefined;
+  private dataDirLock: DataDirLock | undefined;
   readonly protocol: ProtocolMode;
 
   constructor(options: NodeInterfaceOptions) {
@@ -164,6 +171,23 @@ export class NodeInterface {
     if (this.parts) return;
     const o = this.options;
     const dataDir = o.dataDir ?? '.';
+    // Before anything in the directory is read or written: a second process must change nothing.
+    if (o.lockDataDir !== false && !this.dataDirLock) this.dataDirLock = await DataDirLock.acquire(dataDir);
+    try {
+      await this.open(o, dataDir);
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.dataDirLock;
+    this.dataDirLock = undefined;
+    await lock?.release();
+  }
+
+  private async open(o: NodeInterfaceOptions, dataDir: string): Promise<void> {
     const logger = this.logger;
     // Before opening anything: a wrong password must fail the start without leaving stores open.
     const keyPair =
@@ -258,6 +282,15 @@ export class NodeInterface {
   }
 
   private async doFinalize(): Promise<void> {
+    try {
+      await this.closeParts();
+    } finally {
+      // Also when closing failed (e.g. a full disk): the stores are done with either way.
+      await this.releaseLock();
+    }
+  }
+
+  private async closeParts(): Promise<void> {
     if (!this.parts) return;
     this.stopRetryTimer();
     await this.retryTick;

@@ -1,0 +1,182 @@
+/**
+ * Issue 10, item 2: one process per data dir. Real CLI processes on real ports: a second start on
+ * a directory in use exits 1 with "data dir D is in use by pid N" and writes nothing there; after
+ * SIGKILL of the holder a new start takes the stale lock over; of starters racing for a stale lock
+ * exactly one wins. The library lock is also raced in-process.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../../src/data-dir-lock.ts';
+import { CLI_PATH, REPO_ROOT, freePort } from '../integration/helpers/processes.ts';
+import { waitFor } from '../integration/helpers/wait.ts';
+
+interface Child {
+  proc: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+
+function startCli(dataDir: string, port: number): Child {
+  const proc = spawn(
+    process.execPath,
+    [CLI_PATH, 'start', '--name', 'locked', '--type', 'full', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info'],
+    { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.add(proc);
+  const c: Child = { proc, stdout: '', stderr: '', exit: new Promise((r) => proc.once('exit', (code) => r(code))) };
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (c.stdout += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (c.stderr += d));
+  void c.exit.then(() => children.delete(proc));
+  return c;
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KOI_NET_')) env[k] = v;
+  return env;
+}
+
+function started(c: Child): Promise<true> {
+  return waitFor('"node started"', () => (c.stdout.includes('"msg":"node started"') ? true : c.proc.exitCode !== null ? Promise.reject(new Error(`exited ${c.proc.exitCode}: ${c.stderr}${c.stdout}`)) : undefined), {
+    timeoutMs: 30_000,
+    intervalMs: 50,
+  });
+}
+
+async function stopChild(c: Child): Promise<void> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  c.proc.kill('SIGTERM');
+  const t = setTimeout(() => c.proc.kill('SIGKILL'), 8_000);
+  await c.exit;
+  clearTimeout(t);
+}
+
+/** Names, sizes and mtimes of every file below `dir`: "nothing was written" compares these. */
+async function snapshotTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    const s = await stat(p);
+    out.push(`${p} ${s.size} ${s.mtimeMs}`);
+  }
+  return out.sort();
+}
+
+describe('reliability: one process per data dir (lock)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  const running: Child[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'koi-lock-'));
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(stopChild));
+    await rm(dir, { recursive: true, force: true });
+  });
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  it('a second process on the same data dir exits 1 naming the holder and writes nothing there', async () => {
+    const dataDir = join(dir, 'node');
+    const first = startCli(dataDir, await freePort());
+    running.push(first);
+    await started(first);
+    const identityBefore = await readFile(join(dataDir, 'identity.json'), 'utf8');
+    // Let the write-behind settle so the tree is quiet before the second start.
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await snapshotTree(dataDir);
+
+    const second = startCli(dataDir, await freePort());
+    running.push(second);
+    // Old behaviour: the second process simply runs; give it ample time to exit instead.
+    const code = await Promise.race([second.exit, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
+    expect(code, second.stderr + second.stdout.slice(0, 2000)).to.equal(1);
+    expect(second.stderr.trim()).to.equal(`koi-net: data dir ${dataDir} is in use by pid ${first.proc.pid}`);
+    expect(second.stdout).not.to.include('node started');
+    expect(await readFile(join(dataDir, 'identity.json'), 'utf8')).to.equal(identityBefore);
+    expect(await snapshotTree(dataDir)).to.deep.equal(before);
+    expect(first.proc.exitCode).to.equal(null);
+  });
+
+  it('a lock left by a SIGKILLed process is taken over by the next start', async () => {
+    const dataDir = join(dir, 'node');
+    const port = await freePort();
+    const first = startCli(dataDir, port);
+    running.push(first);
+    await started(first);
+    first.proc.kill('SIGKILL');
+    await first.exit;
+    const stale = JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')) as { pid: number };
+    expect(stale.pid).to.equal(first.proc.pid);
+
+    const next = startCli(dataDir, port);
+    running.push(next);
+    await started(next);
+    const lock = JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')) as { pid: number };
+    expect(lock.pid).to.equal(next.proc.pid);
+    // A clean stop removes the lock.
+    await stopChild(next);
+    expect(await readdir(dataDir)).not.to.include(LOCK_FILE_NAME);
+  });
+
+  it('of two processes racing for a stale lock exactly one starts; the other exits 1', async () => {
+    const dataDir = join(dir, 'node');
+    const first = startCli(dataDir, await freePort());
+    running.push(first);
+    await started(first);
+    first.proc.kill('SIGKILL');
+    await first.exit;
+
+    const a = startCli(dataDir, await freePort());
+    const b = startCli(dataDir, await freePort());
+    running.push(a, b);
+    const outcome = await Promise.race([
+      Promise.all([a.exit, b.exit]).then(() => 'both exited'),
+      waitFor('one racer to start and the other to exit', () => {
+        const up = [a, b].filter((c) => c.stdout.includes('"msg":"node started"'));
+        const out = [a, b].filter((c) => c.proc.exitCode !== null);
+        return up.length === 1 && out.length === 1 ? 'one won' : undefined;
+      }, { timeoutMs: 40_000, intervalMs: 50 }),
+    ]);
+    expect(outcome, a.stderr + b.stderr).to.equal('one won');
+    const winner = [a, b].find((c) => c.proc.exitCode === null)!;
+    const loser = [a, b].find((c) => c.proc.exitCode !== null)!;
+    expect(loser.proc.exitCode).to.equal(1);
+    expect(loser.stderr.trim()).to.equal(`koi-net: data dir ${dataDir} is in use by pid ${winner.proc.pid}`);
+  });
+
+  it('in-process: many concurrent acquirers of a stale lock, exactly one wins; release lets the next in', async () => {
+    const dataDir = join(dir, 'lib');
+    // A pid that is certainly dead: a child we started and reaped.
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(join(dataDir, LOCK_FILE_NAME), JSON.stringify({ pid: dead.pid, token: 'stale' }) + '\n');
+
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => DataDirLock.acquire(dataDir)));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).to.have.length(1);
+    expect(lost).to.have.length(11);
+    for (const l of lost) {
+      expect(l.reason).to.be.instanceOf(DataDirLockedError);
+      expect((l.reason as Error).message).to.equal(`data dir ${dataDir} is in use by pid ${process.pid}`);
+    }
+    const lock = (won[0] as PromiseFulfilledResult<DataDirLock>).value;
+    await lock.release();
+    const again = await DataDirLock.acquire(dataDir);
+    await again.release();
+    // No temp or aside files left behind.
+    expect(await readdir(dataDir)).to.deep.equal([]);
+  });
+});
