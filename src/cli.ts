@@ -63,6 +63,7 @@ Node flags (override the config file, which overrides KOI_NET_* environment vari
   --pretty                    human-readable logs instead of JSON lines
   --body-limit SIZE           largest request body (e.g. 1mb)
   --request-timeout MS        timeout of each request to another node
+  --first-contact-retry-max MS  longest pause between first-contact handshake retries (default 30000)
   --max-events-per-broadcast N  most events in one broadcast request (default 1000)
   --max-rids-per-fetch N        most rids / rid_types in one fetch request (default 10000)
   --max-events-per-poll N       most events in one poll answer (default 1000)
@@ -96,6 +97,7 @@ const OPTIONS = {
   pretty: { type: 'boolean' },
   'body-limit': { type: 'string' },
   'request-timeout': { type: 'string' },
+  'first-contact-retry-max': { type: 'string' },
   'max-events-per-broadcast': { type: 'string' },
   'max-rids-per-fetch': { type: 'string' },
   'max-events-per-poll': { type: 'string' },
@@ -159,6 +161,7 @@ export function flagsToOverrides(flags: Flags): ConfigOverrides {
   }
   if (flags['body-limit'] !== undefined) o.bodyLimit = flags['body-limit'];
   if (flags['request-timeout'] !== undefined) o.requestTimeoutMs = int(flags['request-timeout'], 'request-timeout');
+  if (flags['first-contact-retry-max'] !== undefined) o.firstContactRetryMaxMs = int(flags['first-contact-retry-max'], 'first-contact-retry-max');
   if (flags['max-events-per-broadcast'] !== undefined) o.maxEventsPerBroadcast = int(flags['max-events-per-broadcast'], 'max-events-per-broadcast');
   if (flags['max-rids-per-fetch'] !== undefined) o.maxRidsPerFetch = int(flags['max-rids-per-fetch'], 'max-rids-per-fetch');
   if (flags['max-events-per-poll'] !== undefined) o.maxEventsPerPoll = int(flags['max-events-per-poll'], 'max-events-per-poll');
@@ -228,6 +231,7 @@ async function cmdStart(flags: Flags): Promise<number> {
     // Read from the environment only, so it never lands in a config file or a log line.
     ...(config.protocol === 'signed' && process.env.KOI_NET_PRIV_KEY_PASSWORD ? { privateKeyPassword: process.env.KOI_NET_PRIV_KEY_PASSWORD } : {}),
     requestTimeoutMs: config.requestTimeoutMs,
+    firstContactRetry: { maxDelayMs: config.firstContactRetryMaxMs },
     logger,
   });
   installBehaviours(node, {

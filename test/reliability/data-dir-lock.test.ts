@@ -5,56 +5,19 @@
  * exactly one wins. The library lock is also raced in-process.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../../src/data-dir-lock.ts';
-import { CLI_PATH, REPO_ROOT, freePort } from '../integration/helpers/processes.ts';
+import { freePort } from '../integration/helpers/processes.ts';
+import { startCli, started, stopCli, type CliChild } from './cli-child.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 
-interface Child {
-  proc: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
+type Child = CliChild;
 
-const children = new Set<ChildProcess>();
-
-function startCli(dataDir: string, port: number): Child {
-  const proc = spawn(
-    process.execPath,
-    [CLI_PATH, 'start', '--name', 'locked', '--type', 'full', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info'],
-    { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(proc);
-  const c: Child = { proc, stdout: '', stderr: '', exit: new Promise((r) => proc.once('exit', (code) => r(code))) };
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (c.stdout += d));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (c.stderr += d));
-  void c.exit.then(() => children.delete(proc));
-  return c;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KOI_NET_')) env[k] = v;
-  return env;
-}
-
-function started(c: Child): Promise<true> {
-  return waitFor('"node started"', () => (c.stdout.includes('"msg":"node started"') ? true : c.proc.exitCode !== null ? Promise.reject(new Error(`exited ${c.proc.exitCode}: ${c.stderr}${c.stdout}`)) : undefined), {
-    timeoutMs: 30_000,
-    intervalMs: 50,
-  });
-}
-
-async function stopChild(c: Child): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  c.proc.kill('SIGTERM');
-  const t = setTimeout(() => c.proc.kill('SIGKILL'), 8_000);
-  await c.exit;
-  clearTimeout(t);
+function startNode(dataDir: string, port: number): Child {
+  return startCli(['--name', 'locked', '--type', 'full', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info']);
 }
 
 /** Names, sizes and mtimes of every file below `dir`: "nothing was written" compares these. */
@@ -78,16 +41,13 @@ describe('reliability: one process per data dir (lock)', function () {
     dir = await mkdtemp(join(tmpdir(), 'koi-lock-'));
   });
   afterEach(async () => {
-    await Promise.all(running.splice(0).map(stopChild));
+    await Promise.all(running.splice(0).map(stopCli));
     await rm(dir, { recursive: true, force: true });
-  });
-  after(() => {
-    for (const c of children) c.kill('SIGKILL');
   });
 
   it('a second process on the same data dir exits 1 naming the holder and writes nothing there', async () => {
     const dataDir = join(dir, 'node');
-    const first = startCli(dataDir, await freePort());
+    const first = startNode(dataDir, await freePort());
     running.push(first);
     await started(first);
     const identityBefore = await readFile(join(dataDir, 'identity.json'), 'utf8');
@@ -95,7 +55,7 @@ describe('reliability: one process per data dir (lock)', function () {
     await new Promise((r) => setTimeout(r, 500));
     const before = await snapshotTree(dataDir);
 
-    const second = startCli(dataDir, await freePort());
+    const second = startNode(dataDir, await freePort());
     running.push(second);
     // Old behaviour: the second process simply runs; give it ample time to exit instead.
     const code = await Promise.race([second.exit, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
@@ -110,7 +70,7 @@ describe('reliability: one process per data dir (lock)', function () {
   it('a lock left by a SIGKILLed process is taken over by the next start', async () => {
     const dataDir = join(dir, 'node');
     const port = await freePort();
-    const first = startCli(dataDir, port);
+    const first = startNode(dataDir, port);
     running.push(first);
     await started(first);
     first.proc.kill('SIGKILL');
@@ -118,26 +78,26 @@ describe('reliability: one process per data dir (lock)', function () {
     const stale = JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')) as { pid: number };
     expect(stale.pid).to.equal(first.proc.pid);
 
-    const next = startCli(dataDir, port);
+    const next = startNode(dataDir, port);
     running.push(next);
     await started(next);
     const lock = JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')) as { pid: number };
     expect(lock.pid).to.equal(next.proc.pid);
     // A clean stop removes the lock.
-    await stopChild(next);
+    await stopCli(next);
     expect(await readdir(dataDir)).not.to.include(LOCK_FILE_NAME);
   });
 
   it('of two processes racing for a stale lock exactly one starts; the other exits 1', async () => {
     const dataDir = join(dir, 'node');
-    const first = startCli(dataDir, await freePort());
+    const first = startNode(dataDir, await freePort());
     running.push(first);
     await started(first);
     first.proc.kill('SIGKILL');
     await first.exit;
 
-    const a = startCli(dataDir, await freePort());
-    const b = startCli(dataDir, await freePort());
+    const a = startNode(dataDir, await freePort());
+    const b = startNode(dataDir, await freePort());
     running.push(a, b);
     const outcome = await Promise.race([
       Promise.all([a.exit, b.exit]).then(() => 'both exited'),
