@@ -22,6 +22,7 @@ import {
   type KoiNetConfig,
 } from './config/index.ts';
 import { KoiNetError } from './errors.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { NodeInterface } from './node.ts';
 import { NodeIdentity } from './identity/index.ts';
@@ -194,6 +195,16 @@ async function cmdInit(flags: Flags): Promise<number> {
   const name = overrides.name ?? 'node';
   const dataDir = resolve(overrides.dataDir ?? join('.koi', name));
   const configPath = flags.config ? resolve(flags.config) : defaultConfigPath(dataDir);
+  // A running node owns its directory: init must not rewrite its config or identity under it.
+  const lock = await DataDirLock.acquire(dataDir);
+  try {
+    return await initLocked(flags, configPath, overrides, dataDir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function initLocked(flags: Flags, configPath: string, overrides: ReturnType<typeof flagsToOverrides>, dataDir: string): Promise<number> {
   const config = await writeConfigTemplate(configPath, { ...overrides, dataDir }, { force: flags.force });
   // Making the identity now lets the operator hand the RID to peers before the first start.
   // Signed: the key is the identity (the RID hashes it), so it is made now too.

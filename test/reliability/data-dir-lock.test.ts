@@ -5,13 +5,13 @@
  * exactly one wins. The library lock is also raced in-process.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../../src/data-dir-lock.ts';
-import { freePort } from '../integration/helpers/processes.ts';
-import { startCli, started, stopCli, type CliChild } from './cli-child.ts';
+import { CLI_PATH, REPO_ROOT, freePort } from '../integration/helpers/processes.ts';
+import { cleanEnv, startCli, started, stopCli, type CliChild } from './cli-child.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 
 type Child = CliChild;
@@ -65,6 +65,12 @@ describe('reliability: one process per data dir (lock)', function () {
     expect(await readFile(join(dataDir, 'identity.json'), 'utf8')).to.equal(identityBefore);
     expect(await snapshotTree(dataDir)).to.deep.equal(before);
     expect(first.proc.exitCode).to.equal(null);
+
+    // `init --force` would rewrite the config and identity of the running node: refused the same way.
+    const init = spawnSync(process.execPath, [CLI_PATH, 'init', '--name', 'other', '--data-dir', dataDir, '--force'], { cwd: REPO_ROOT, env: cleanEnv(), encoding: 'utf8' });
+    expect(init.status, init.stderr).to.equal(1);
+    expect(init.stderr.trim()).to.equal(`koi-net: data dir ${dataDir} is in use by pid ${first.proc.pid}`);
+    expect(await snapshotTree(dataDir)).to.deep.equal(before);
   });
 
   it('a lock left by a SIGKILLed process is taken over by the next start', async () => {
