@@ -59,7 +59,7 @@ async function fill(dir: string): Promise<string> {
 }
 
 describe('reliability: a full disk under the cache', function () {
-  this.timeout(120_000);
+  this.timeout(120_000 + Number(process.env.KOI_DISKFULL_OUTAGE_MS ?? 0));
   let dir: string;
   let cacheDir: string;
   let mounted = false;
@@ -102,6 +102,9 @@ describe('reliability: a full disk under the cache', function () {
     });
     // Still being served while the disk is full: the store keeps what it acknowledged in memory.
     const servedDuring = (await fetchBundles(url, rids.map(String))).length;
+    // A longer outage lets the retry backoff grow to its cap (for the measurement in docs/RELIABILITY.md).
+    const outageMs = Number(process.env.KOI_DISKFULL_OUTAGE_MS ?? 0);
+    if (outageMs > 0) await new Promise((r) => setTimeout(r, outageMs));
     const onDiskDuring = (await readdir(cacheDir)).filter((n) => rids.some((r) => n === cacheFileName(r)));
     expect(onDiskDuring).to.deep.equal([]);
 
