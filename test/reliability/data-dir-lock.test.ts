@@ -51,8 +51,9 @@ describe('reliability: one process per data dir (lock)', function () {
     running.push(first);
     await started(first);
     const identityBefore = await readFile(join(dataDir, 'identity.json'), 'utf8');
-    // Let the write-behind settle so the tree is quiet before the second start.
-    await new Promise((r) => setTimeout(r, 500));
+    // Let the node go quiet before the second start (cache write-behind, the queues' idle
+    // compaction 500 ms after their last write): ample margin on a loaded machine.
+    await new Promise((r) => setTimeout(r, 1_500));
     const before = await snapshotTree(dataDir);
 
     const second = startNode(dataDir, await freePort());
