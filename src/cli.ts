@@ -23,6 +23,7 @@ import {
   type KoiNetConfig,
 } from './config/index.ts';
 import { KoiNetError } from './errors.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { NodeInterface } from './node.ts';
 import { NodeIdentity } from './identity/index.ts';
@@ -64,6 +65,7 @@ Node flags (override the config file, which overrides KOI_NET_* environment vari
   --pretty                    human-readable logs instead of JSON lines
   --body-limit SIZE           largest request body (e.g. 1mb)
   --request-timeout MS        timeout of each request to another node
+  --first-contact-retry-max MS  longest pause between first-contact handshake retries (default 30000)
   --max-events-per-broadcast N  most events in one broadcast request (default 1000)
   --max-rids-per-fetch N        most rids / rid_types in one fetch request (default 10000)
   --max-events-per-poll N       most events in one poll answer (default 1000)
@@ -100,6 +102,7 @@ const OPTIONS = {
   pretty: { type: 'boolean' },
   'body-limit': { type: 'string' },
   'request-timeout': { type: 'string' },
+  'first-contact-retry-max': { type: 'string' },
   'max-events-per-broadcast': { type: 'string' },
   'max-rids-per-fetch': { type: 'string' },
   'max-events-per-poll': { type: 'string' },
@@ -166,6 +169,7 @@ export function flagsToOverrides(flags: Flags): ConfigOverrides {
   }
   if (flags['body-limit'] !== undefined) o.bodyLimit = flags['body-limit'];
   if (flags['request-timeout'] !== undefined) o.requestTimeoutMs = int(flags['request-timeout'], 'request-timeout');
+  if (flags['first-contact-retry-max'] !== undefined) o.firstContactRetryMaxMs = int(flags['first-contact-retry-max'], 'first-contact-retry-max');
   if (flags['max-events-per-broadcast'] !== undefined) o.maxEventsPerBroadcast = int(flags['max-events-per-broadcast'], 'max-events-per-broadcast');
   if (flags['max-rids-per-fetch'] !== undefined) o.maxRidsPerFetch = int(flags['max-rids-per-fetch'], 'max-rids-per-fetch');
   if (flags['max-events-per-poll'] !== undefined) o.maxEventsPerPoll = int(flags['max-events-per-poll'], 'max-events-per-poll');
@@ -201,6 +205,16 @@ async function cmdInit(flags: Flags): Promise<number> {
   const name = overrides.name ?? 'node';
   const dataDir = resolve(overrides.dataDir ?? join('.koi', name));
   const configPath = flags.config ? resolve(flags.config) : defaultConfigPath(dataDir);
+  // A running node owns its directory: init must not rewrite its config or identity under it.
+  const lock = await DataDirLock.acquire(dataDir);
+  try {
+    return await initLocked(flags, configPath, overrides, dataDir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function initLocked(flags: Flags, configPath: string, overrides: ReturnType<typeof flagsToOverrides>, dataDir: string): Promise<number> {
   const config = await writeConfigTemplate(configPath, { ...overrides, dataDir }, { force: flags.force });
   // Making the identity now lets the operator hand the RID to peers before the first start.
   // Signed: the key is the identity (the RID hashes it), so it is made now too.
@@ -238,6 +252,7 @@ async function cmdStart(flags: Flags): Promise<number> {
     // Read from the environment only, so it never lands in a config file or a log line.
     ...(config.protocol === 'signed' && process.env.KOI_NET_PRIV_KEY_PASSWORD ? { privateKeyPassword: process.env.KOI_NET_PRIV_KEY_PASSWORD } : {}),
     requestTimeoutMs: config.requestTimeoutMs,
+    firstContactRetry: { maxDelayMs: config.firstContactRetryMaxMs },
     logger,
   });
   installBehaviours(node, {

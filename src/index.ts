@@ -13,6 +13,8 @@ export * from './network/index.ts';
 export { Poller, type PollerOptions, type PeerPollState } from './network/poller.ts';
 export * from './processor/index.ts';
 export { NodeInterface, type NodeInterfaceOptions } from './node.ts';
+export { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from './data-dir-lock.ts';
+export { type FirstContactRetryOptions, DEFAULT_FIRST_CONTACT_RETRY } from './network/first-contact.ts';
 export * from './server/index.ts';
 export {
   createNodeHandlers,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Cache, type KnowledgeStore } from './cache/index.ts';
 import { NodeIdentity } from './identity/index.ts';
-import { Bundle, Event, EventType } from './knowledge/index.ts';
+import { Bundle } from './knowledge/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './network/queues.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
@@ -21,6 +21,8 @@ import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
 import { proposedEdgeBundle } from './behaviours/edge.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { FirstContactJoiner, validateFirstContactRetry, type FirstContactRetryOptions } from './network/first-contact.ts';
 
 /** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
 export type ProtocolMode = 'unsigned' | 'signed';
@@ -31,6 +33,11 @@ export interface NodeInterfaceOptions {
   profile: NodeProfile;
   /** Where identity, cache and queues live; default the working directory. */
   dataDir?: string;
+  /**
+   * Take the lock of `dataDir` (`<dataDir>/koi-net.lock`) before writing anything there, so a
+   * second process on the same directory fails with "data dir D is in use by pid N" (default true).
+   */
+  lockDataDir?: boolean;
   /** Default `<dataDir>/identity.json`. */
   identityFilePath?: string;
   /** Default `<dataDir>/cache`. */
@@ -45,6 +52,11 @@ export interface NodeInterfaceOptions {
    * the reference's `first_contact: {rid, url}` config.
    */
   firstContactRid?: string;
+  /**
+   * Until the node holds an approved edge with a neighbour, the first-contact handshake is retried
+   * with exponential backoff and jitter (default 1 s doubling, capped at 30 s).
+   */
+  firstContactRetry?: FirstContactRetryOptions;
   /** Wire format; default `unsigned` (1.0.x). */
   protocol?: ProtocolMode;
   /** Signed mode: the PEM private key, created on first start. Default `<dataDir>/priv_key.pem`. */
@@ -103,6 +115,8 @@ export class NodeInterface {
   private recovery: RecoveryReport | undefined;
   private ownsCache = false;
   private nodeKeyPair: NodeKeyPair | undefined;
+  private dataDirLock: DataDirLock | undefined;
+  private joiner: FirstContactJoiner | undefined;
   readonly protocol: ProtocolMode;
 
   constructor(options: NodeInterfaceOptions) {
@@ -113,6 +127,8 @@ export class NodeInterface {
       throw new KoiNetError('invalid_protocol', `protocol must be 'unsigned' or 'signed', got ${String(this.protocol)}`);
     }
     this.logger = options.logger ?? silentLogger;
+    // Checked here so a bad value fails the construction, not a retry minutes later.
+    validateFirstContactRetry(options.firstContactRetry);
     const processorOptions: ProcessorOptions = {
       defaultHandlers: options.defaultHandlers ?? builtInHandlers,
       logger: this.logger.child({ component: 'processor' }),
@@ -164,6 +180,23 @@ export class NodeInterface {
     if (this.parts) return;
     const o = this.options;
     const dataDir = o.dataDir ?? '.';
+    // Before anything in the directory is read or written: a second process must change nothing.
+    if (o.lockDataDir !== false && !this.dataDirLock) this.dataDirLock = await DataDirLock.acquire(dataDir);
+    try {
+      await this.open(o, dataDir);
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.dataDirLock;
+    this.dataDirLock = undefined;
+    await lock?.release();
+  }
+
+  private async open(o: NodeInterfaceOptions, dataDir: string): Promise<void> {
     const logger = this.logger;
     // Before opening anything: a wrong password must fail the start without leaving stores open.
     const keyPair =
@@ -258,7 +291,17 @@ export class NodeInterface {
   }
 
   private async doFinalize(): Promise<void> {
+    try {
+      await this.closeParts();
+    } finally {
+      // Also when closing failed (e.g. a full disk): the stores are done with either way.
+      await this.releaseLock();
+    }
+  }
+
+  private async closeParts(): Promise<void> {
     if (!this.parts) return;
+    await this.joiner?.stop();
     this.stopRetryTimer();
     await this.retryTick;
     if (this.parts.inbox) await this.parts.inbox.settle();
@@ -311,19 +354,24 @@ export class NodeInterface {
    * NEW with our bundle, sent straight to the first contact's URL.
    */
   private async introduceToFirstContact(url: string): Promise<void> {
-    const { identity, network } = this.requireParts();
-    const events = [Event.fromRid(identity.rid, EventType.FORGET), Event.fromBundle(identity.bundle, EventType.NEW)];
+    const { identity, network, graph, cache } = this.requireParts();
     const node = this.options.firstContactRid;
     if (this.protocol === 'signed' && node === undefined) {
       this.logger.warn({ firstContact: url }, 'signed protocol: no first-contact RID configured, so no handshake (envelopes need the target node RID)');
       return;
     }
-    try {
-      await network.requestHandler.broadcastEvents(node === undefined ? { url } : { url, node }, { events });
-      this.logger.info({ firstContact: url }, 'introduced this node to its first contact');
-    } catch (err) {
-      this.logger.warn({ firstContact: url, err: String(err) }, 'first contact unreachable; will retry on the next poll or restart');
-    }
+    this.joiner = new FirstContactJoiner({
+      ...this.options.firstContactRetry,
+      url,
+      ...(node === undefined ? {} : { node: KoiNetNode.of(node) }),
+      identity,
+      graph,
+      cache,
+      requestHandler: network.requestHandler,
+      processor: this.processor,
+      logger: this.logger.child({ component: 'first-contact' }),
+    });
+    await this.joiner.start();
   }
 
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */

@@ -46,6 +46,11 @@ export interface KnowledgeStore {
   /** Removes every bundle. */
   drop(): Promise<void>;
   /**
+   * Whether the store keeps up: 'degraded' while some write or delete has failed and is being
+   * retried (what it holds is still served, from memory, but not yet on disk).
+   */
+  health?(): StoreHealth;
+  /**
    * Resolves when every write and delete called before it is persisted; rejects (CacheError) if
    * one of them failed and no later write or delete of the same RID has succeeded since.
    */
@@ -54,9 +59,19 @@ export interface KnowledgeStore {
   close?(): Promise<void>;
 }
 
+export interface StoreHealth {
+  status: 'ok' | 'degraded';
+  /** Mutations not yet on disk: queued, being written, or failed and waiting for their retry. */
+  pendingWrites: number;
+  /** While degraded: the last write error. */
+  lastError?: string;
+}
+
 /** The logging calls the cache makes; the project's Logger (pino) satisfies it. */
 export interface CacheLogger {
   warn(obj: object, msg?: string): void;
+  /** Recovery after failures; falls back to warn when absent. */
+  info?(obj: object, msg?: string): void;
   /** Background write failures; falls back to warn when absent. */
   error?(obj: object, msg?: string): void;
 }
@@ -86,6 +101,12 @@ export interface CacheOptions {
   writer?: 'worker' | 'threadpool';
   /** 'threadpool' writer: files written at once (default 8). */
   writeConcurrency?: number;
+  /**
+   * A file write or delete that fails (a full disk, an I/O error) is retried after this delay,
+   * doubling per failure of the same RID up to `retryMaxDelayMs` (defaults 100 and 5000 ms).
+   */
+  retryInitialDelayMs?: number;
+  retryMaxDelayMs?: number;
   /**
    * Without a valid snapshot and with more bundle files than this (default 1000), open() indexes
    * the directory from the file names alone and returns; the files are read and checked in the
@@ -123,9 +144,15 @@ interface VerifierAnswer {
  * A mutation the index already shows but the disk does not yet. `diskEntry` is what the disk held
  * before the first unpersisted mutation of the RID, so a failure can put the index back to it.
  */
-type PendingOp =
+type PendingOp = (
   | { kind: 'write'; seq: number; key: string; entry: IndexEntry; text: string; unlink: string[]; diskEntry: IndexEntry | undefined }
-  | { kind: 'delete'; seq: number; key: string; unlink: string[]; diskEntry: IndexEntry | undefined };
+  | { kind: 'delete'; seq: number; key: string; unlink: string[]; diskEntry: IndexEntry | undefined }
+) & {
+  /** A retry of a failed op: not started before this time (epoch ms). */
+  notBefore?: number;
+  /** The op is a retry (nobody awaits it; sync() reports its failure through `failed`). */
+  retry?: boolean;
+};
 // diskEntry is reassigned when an earlier op of the RID fails (the disk then kept the older state).
 
 interface Settlers {
@@ -313,8 +340,15 @@ export class Cache implements KnowledgeStore {
   /** Promise settlers of each op, including the ops coalesced into it. */
   private readonly settlers = new Map<number, Settlers[]>();
   private syncWaiters: SyncWaiter[] = [];
-  /** RIDs whose last persisted attempt failed, with the seq of that attempt. */
-  private readonly failed = new Map<string, { seq: number; error: CacheError }>();
+  /** RIDs whose last persisted attempt failed, with the seq of that attempt and the failures in a row. */
+  private readonly failed = new Map<string, { seq: number; error: CacheError; attempts: number }>();
+  /** RIDs whose failed op is queued (or being written) again as a retry. */
+  private readonly retrying = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimerAt = Infinity;
+  private readonly retryInitialDelayMs: number;
+  private readonly retryMaxDelayMs: number;
+  private lastError: string | undefined;
   private opSeq = 0;
   private writing = 0;
   private pumpScheduled = false;
@@ -358,6 +392,8 @@ export class Cache implements KnowledgeStore {
     this.writerKind = options.writer ?? 'worker';
     this.verifierKind = options.verifier ?? 'worker';
     this.deferAbove = Math.max(0, options.deferVerificationAbove ?? 1000);
+    this.retryInitialDelayMs = Math.max(1, options.retryInitialDelayMs ?? 100);
+    this.retryMaxDelayMs = Math.max(this.retryInitialDelayMs, options.retryMaxDelayMs ?? 5000);
   }
 
   /** Creates the directory if needed, removes leftover temp files and indexes every bundle file. */
@@ -377,9 +413,18 @@ export class Cache implements KnowledgeStore {
     return this.index.size;
   }
 
-  /** Mutations not yet on disk (queued or being written). */
+  /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
   get pendingWrites(): number {
-    return this.outstanding.size;
+    return this.outstanding.size + this.retrying.size;
+  }
+
+  health(): StoreHealth {
+    const degraded = this.failed.size > 0;
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      pendingWrites: this.pendingWrites,
+      ...(degraded && this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
   }
 
   /** Index entries not yet checked against their file (see the class comment). */
@@ -507,6 +552,7 @@ export class Cache implements KnowledgeStore {
     for (const op of this.queued.values()) this.settle(op, undefined);
     this.queued.clear();
     this.failed.clear();
+    this.retrying.clear();
     await this.sync().catch(() => undefined);
     this.invalidateSnapshot();
     try {
@@ -535,7 +581,16 @@ export class Cache implements KnowledgeStore {
   async close(): Promise<void> {
     // The snapshot must only hold manifests read from the files.
     await this.verified();
-    await this.sync();
+    try {
+      await this.sync();
+    } catch (err) {
+      // Closing a store that cannot write: stop retrying; whoever acknowledged the data keeps it
+      // (the node's inbox replays what its checkpoint did not pass).
+      if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.retryTimerAt = Infinity;
+      throw err;
+    }
     // A failed write can put an unverified entry back; rare, so checked right here.
     for (const entry of [...this.unverified]) this.verifyNow(entry);
     // Idle now; a later write starts a new one.
@@ -592,6 +647,8 @@ export class Cache implements KnowledgeStore {
     let carried: readonly string[] = [];
     let settlers: Settlers[] = [];
     if (waiting !== undefined) {
+      // A queued retry is superseded: the new op carries its file-name cleanups and is awaited.
+      this.retrying.delete(key);
       diskEntry = waiting.diskEntry;
       carried = waiting.unlink;
       this.outstanding.delete(waiting.seq);
@@ -628,16 +685,17 @@ export class Cache implements KnowledgeStore {
   private pump(): void {
     if (this.writerKind === 'worker') return this.pumpWorker();
     if (this.queued.size === 0 || this.writing >= this.writeConcurrency) return;
+    const now = Date.now();
     for (const [key, op] of this.queued) {
       if (this.writing >= this.writeConcurrency) break;
-      if (this.inflight.has(key)) continue;
+      if (this.inflight.has(key) || !this.due(op, now)) continue;
       this.queued.delete(key);
       this.inflight.set(key, op);
       this.writing++;
       this.persist(op, (err) => {
         this.writing--;
         this.inflight.delete(key);
-        this.finish(op, err);
+        this.finish(op, err, true);
         this.pump();
       });
     }
@@ -648,12 +706,13 @@ export class Cache implements KnowledgeStore {
    * worker starts the next while this thread handles the answer to the last.
    */
   private pumpWorker(): void {
+    const now = Date.now();
     while (this.queued.size > 0 && this.batches.size < WORKER_BATCHES_IN_FLIGHT) {
       const ops: PendingOp[] = [];
       const messages: WorkerOp[] = [];
       for (const [key, op] of this.queued) {
         if (ops.length >= WORKER_BATCH_SIZE) break;
-        if (this.inflight.has(key)) continue;
+        if (this.inflight.has(key) || !this.due(op, now)) continue;
         let message: WorkerOp;
         try {
           message = this.workerOp(op);
@@ -701,7 +760,7 @@ export class Cache implements KnowledgeStore {
       ops.forEach((op, i) => {
         this.inflight.delete(op.key);
         const failure = results[i];
-        this.finish(op, failure == null ? undefined : new CacheError(`cannot write cache file for ${op.key}: ${failure}`));
+        this.finish(op, failure == null ? undefined : new CacheError(`cannot write cache file for ${op.key}: ${failure}`), true);
       });
       // Nothing out: the thread must not keep an otherwise finished process alive.
       if (this.batches.size === 0) worker.unref();
@@ -721,7 +780,7 @@ export class Cache implements KnowledgeStore {
     this.batches.clear();
     for (const op of lost) {
       this.inflight.delete(op.key);
-      this.finish(op, new CacheError(`cache writer thread failed: ${errorMessage(err)}`, { cause: err }));
+      this.finish(op, new CacheError(`cache writer thread failed: ${errorMessage(err)}`, { cause: err }), true);
     }
     this.pump();
   }
@@ -775,24 +834,75 @@ export class Cache implements KnowledgeStore {
     });
   }
 
-  private finish(op: PendingOp, err: CacheError | undefined): void {
+  /**
+   * Settles an op. A failed file operation (`retryable`: a full disk, an I/O error) is not undone:
+   * the index keeps showing the new state, read() keeps serving it from memory, and the op is
+   * queued again after a backoff until the disk takes it, so what was acknowledged becomes durable
+   * as soon as there is room, without a restart. Its callers' promises reject at once (and sync()
+   * rejects while it is unpersisted), so durability checks such as the inbox checkpoint wait.
+   * A failure that cannot heal (a refused file name) puts the index back to the disk state.
+   */
+  private finish(op: PendingOp, err: CacheError | undefined, retryable = false): void {
+    if (op.retry) this.retrying.delete(op.key);
     if (err === undefined) {
+      const wasFailed = this.failed.get(op.key);
       this.failed.delete(op.key);
-    } else {
-      this.failed.set(op.key, { seq: op.seq, error: err });
-      const next = this.queued.get(op.key);
-      if (next !== undefined) next.diskEntry = op.diskEntry;
-      const current = this.index.get(op.key);
-      const ours = op.kind === 'write' ? current === op.entry : current === undefined;
-      // Put the index back to what the disk holds, unless a later mutation replaced it already
-      // (that one is queued and will be attempted on its own).
-      if (ours && !this.queued.has(op.key)) {
-        if (op.diskEntry === undefined) this.indexRemove(op.key);
-        else this.indexPut(op.diskEntry);
+      if (wasFailed !== undefined && this.failed.size === 0) {
+        (this.logger.info ?? this.logger.warn).call(this.logger, { pendingWrites: this.pendingWrites }, 'cache writes succeed again; store healthy');
       }
-      (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; index reverted to the disk state');
+    } else {
+      const previous = this.failed.get(op.key);
+      const attempts = (previous?.attempts ?? 0) + 1;
+      if (this.failed.size === 0) {
+        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; store degraded, retrying with backoff');
+      }
+      this.failed.set(op.key, { seq: op.seq, error: err, attempts });
+      this.lastError = err.message;
+      const next = this.queued.get(op.key);
+      if (next !== undefined) {
+        // A later mutation of the RID supersedes this one; it also does this one's file cleanups.
+        next.diskEntry = op.diskEntry;
+        next.unlink = mergeNames(op.unlink, next.unlink);
+        if (next.kind === 'write') next.unlink = next.unlink.filter((n) => n !== next.entry.fileName);
+      } else if (retryable) {
+        const delay = Math.min(this.retryInitialDelayMs * 2 ** (attempts - 1), this.retryMaxDelayMs);
+        const retry: PendingOp = { ...op, seq: ++this.opSeq, retry: true, notBefore: Date.now() + delay };
+        this.queued.set(op.key, retry);
+        this.retrying.add(op.key);
+        this.scheduleRetry(retry.notBefore!);
+      } else {
+        const current = this.index.get(op.key);
+        const ours = op.kind === 'write' ? current === op.entry : current === undefined;
+        if (ours) {
+          if (op.diskEntry === undefined) this.indexRemove(op.key);
+          else this.indexPut(op.diskEntry);
+        }
+        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; index reverted to the disk state');
+      }
     }
     this.settle(op, err);
+  }
+
+  private due(op: PendingOp, now: number): boolean {
+    return op.notBefore === undefined || op.notBefore <= now;
+  }
+
+  /** One timer for the earliest retry; the pump then takes every op that is due. */
+  private scheduleRetry(at: number): void {
+    if (this.retryTimer !== undefined && this.retryTimerAt <= at) return;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimerAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryTimerAt = Infinity;
+      this.pump();
+      // Ops not yet due get the next timer.
+      let next = Infinity;
+      for (const op of this.queued.values()) if (op.notBefore !== undefined && op.notBefore > Date.now()) next = Math.min(next, op.notBefore);
+      if (next < Infinity) this.scheduleRetry(next);
+    }, Math.max(0, at - Date.now()));
+    // Retries alone must not keep a finished process alive.
+    this.retryTimer.unref();
   }
 
   private settle(op: PendingOp, err: CacheError | undefined): void {

@@ -44,6 +44,8 @@ export interface KoiNetConfig {
   /** Largest request body the server accepts (express notation, e.g. `1mb`). */
   bodyLimit: string;
   requestTimeoutMs: number;
+  /** Longest pause between first-contact handshake attempts while the node has not joined. */
+  firstContactRetryMaxMs: number;
   /** Most events one broadcast request may carry (more: 422). */
   maxEventsPerBroadcast: number;
   /** Most RIDs (or RID types) one fetch request may ask for (more: 422). */
@@ -98,6 +100,7 @@ export function defaultConfig(): KoiNetConfig {
     log: { level: 'info', pretty: false },
     bodyLimit: '1mb',
     requestTimeoutMs: 10000,
+    firstContactRetryMaxMs: 30000,
     // Same values as the server's DEFAULT_SERVER_LIMITS (docs/SECURITY.md explains the choice).
     maxEventsPerBroadcast: 1000,
     maxRidsPerFetch: 10_000,
@@ -155,7 +158,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (raw === null || raw === undefined) return {};
   const r = new FieldReader(filePath);
   const top = r.object(raw, '(root)');
-  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll', 'server_headers_timeout_ms', 'server_request_timeout_ms', 'server_keep_alive_timeout_ms']);
+  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'first_contact_retry_max_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll', 'server_headers_timeout_ms', 'server_request_timeout_ms', 'server_keep_alive_timeout_ms']);
   const out: ConfigOverrides = {};
   if (top.name !== undefined) out.name = r.string(top.name, 'name');
   if (top.type !== undefined) out.type = r.oneOf(top.type, 'type', ['full', 'partial'] as const, true);
@@ -195,6 +198,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   }
   if (top.body_limit !== undefined) out.bodyLimit = r.bodyLimit(top.body_limit, 'body_limit');
   if (top.request_timeout_ms !== undefined) out.requestTimeoutMs = r.int(top.request_timeout_ms, 'request_timeout_ms', 1, 3_600_000);
+  if (top.first_contact_retry_max_ms !== undefined) out.firstContactRetryMaxMs = r.int(top.first_contact_retry_max_ms, 'first_contact_retry_max_ms', 1, 3_600_000);
   if (top.max_events_per_broadcast !== undefined) out.maxEventsPerBroadcast = r.int(top.max_events_per_broadcast, 'max_events_per_broadcast', 1, MAX_LIST_LIMIT);
   if (top.max_rids_per_fetch !== undefined) out.maxRidsPerFetch = r.int(top.max_rids_per_fetch, 'max_rids_per_fetch', 1, MAX_LIST_LIMIT);
   if (top.max_events_per_poll !== undefined) out.maxEventsPerPoll = r.int(top.max_events_per_poll, 'max_events_per_poll', 1, MAX_LIST_LIMIT);
@@ -340,6 +344,7 @@ export function validateConfig(c: KoiNetConfig, source?: string): void {
   if (!Number.isInteger(c.pollIntervalMs) || c.pollIntervalMs < 1) fail('poll_interval_ms', `must be a positive integer, got ${JSON.stringify(c.pollIntervalMs)}`);
   if (!(LOG_LEVELS as readonly string[]).includes(c.log.level)) fail('log.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(c.log.level)}`);
   if (!Number.isInteger(c.requestTimeoutMs) || c.requestTimeoutMs < 1) fail('request_timeout_ms', `must be a positive integer, got ${JSON.stringify(c.requestTimeoutMs)}`);
+  if (!Number.isInteger(c.firstContactRetryMaxMs) || c.firstContactRetryMaxMs < 1) fail('first_contact_retry_max_ms', `must be a positive integer, got ${JSON.stringify(c.firstContactRetryMaxMs)}`);
   for (const [field, n] of [
     ['max_events_per_broadcast', c.maxEventsPerBroadcast],
     ['max_rids_per_fetch', c.maxRidsPerFetch],

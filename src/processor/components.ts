@@ -17,6 +17,8 @@ export interface ProcessorCache {
   write(bundle: Bundle): MaybePromise<unknown>;
   delete(rid: RID): MaybePromise<unknown>;
   exists(rid: RID): MaybePromise<boolean>;
+  /** RIDs of the given types (the forget-node handler lists edges with it); every store of the node has it. */
+  listRids?(ridTypes?: Iterable<RIDType | string>): readonly RID[];
   /** The cached manifest without reading the bundle, where the store keeps manifests in memory. */
   readManifest?(rid: RID): Manifest | undefined;
   /**

@@ -1,6 +1,7 @@
-import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE } from '../rid/index.ts';
+import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.ts';
+import { publicKeyHash } from '../secure/keys.ts';
 import { Bundle, Event, EventType, KnowledgeSource, type JsonObject } from '../knowledge/index.ts';
-import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, type EdgeProfile } from '../protocol/index.ts';
+import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { HandlerType, STOP_CHAIN, createHandler, type KnowledgeHandler } from './handler.ts';
 
 /**
@@ -181,10 +182,104 @@ export const basicNetworkOutputFilter: KnowledgeHandler = createHandler(
   },
 );
 
-/** The four handlers a node has unless told otherwise, in registration order. */
+/** A base URL as compared for "claims our address": no trailing slash, scheme and host lower-case. */
+function sameBaseUrl(a: string, b: string): boolean {
+  const norm = (u: string): string => {
+    try {
+      const x = new URL(u);
+      return `${x.protocol}//${x.host}${x.pathname.replace(/\/+$/, '')}${x.search}`;
+    } catch {
+      return u.replace(/\/+$/, '');
+    }
+  };
+  return norm(a) === norm(b);
+}
+
+/**
+ * Bundle (nodes): the node profiles this node refuses to cache, as koi-net 2.x's secure profile
+ * handler. A cached profile decides where webhooks for that node go and, in signed mode, which key
+ * verifies its envelopes; so a neighbour relaying a forged profile could redirect deliveries meant
+ * for another node. Dropped:
+ *  - signed mode (this node's profile has a public_key): a profile whose public_key does not hash
+ *    to the RID's hash (`<name>+<sha256 of the base64 key text>`), or that has none;
+ *  - a profile of another node that claims this node's base_url;
+ *  - external knowledge about this node's own RID (basicRidHandler drops it first; kept here so
+ *    replacing the defaults piecemeal does not reopen it).
+ * Unlike the reference, two partial nodes (no base_url) never match each other's "address".
+ */
+export const secureProfileHandler: KnowledgeHandler = createHandler(
+  HandlerType.Bundle,
+  { name: 'secureProfileHandler', ridTypes: [KOI_NET_NODE_TYPE] },
+  async (ctx, kobj) => {
+    if (kobj.contents === undefined || kobj.normalizedEventType === EventType.FORGET) return undefined;
+    const rid = kobj.rid.toString();
+    const me = ctx.identity.rid.toString();
+    if (rid === me) {
+      if (kobj.source !== KnowledgeSource.EXTERNAL) return undefined;
+      ctx.logger.warn({ rid }, "external node bundle of this node's own RID dropped");
+      return STOP_CHAIN;
+    }
+    let profile: NodeProfile;
+    try {
+      profile = parseNodeProfile(kobj.contents);
+    } catch (err) {
+      ctx.logger.warn({ rid, err: String(err) }, 'node bundle with an invalid profile dropped');
+      return STOP_CHAIN;
+    }
+    const signed = typeof (ctx.identity.profile as { public_key?: unknown }).public_key === 'string';
+    if (signed) {
+      const key = (profile as { public_key?: unknown }).public_key;
+      const hash = kobj.rid instanceof KoiNetNode ? kobj.rid.hash : KoiNetNode.fromString(rid).hash;
+      if (typeof key !== 'string' || publicKeyHash(key) !== hash) {
+        ctx.logger.warn({ rid, source: ctx.sourceNode ?? null }, 'node bundle whose public_key does not hash to its RID dropped');
+        return STOP_CHAIN;
+      }
+    }
+    const ours = ctx.identity.profile.base_url;
+    if (ours && profile.base_url && sameBaseUrl(ours, profile.base_url)) {
+      ctx.logger.warn({ rid, baseUrl: profile.base_url, source: ctx.sourceNode ?? null }, "node bundle claiming this node's base_url dropped");
+      return STOP_CHAIN;
+    }
+    return undefined;
+  },
+);
+
+/**
+ * Final (nodes): when a node is forgotten, so are its edges, as koi-net 2.x's forget-node handler;
+ * else they stay cached and in the graph, pointing at a node nobody can reach. Each edge goes
+ * through the pipeline as an internal FORGET (cache, graph, and the other end of our own edges).
+ */
+export const forgetNodeHandler: KnowledgeHandler = createHandler(
+  HandlerType.Final,
+  { name: 'forgetNodeHandler', ridTypes: [KOI_NET_NODE_TYPE] },
+  async (ctx, kobj) => {
+    if (kobj.normalizedEventType !== EventType.FORGET) return undefined;
+    const node = kobj.rid.toString();
+    const edges = ctx.cache.listRids ? ctx.cache.listRids([KOI_NET_EDGE_TYPE]) : [];
+    for (const edgeRid of edges) {
+      let profile: EdgeProfile | null | undefined = ctx.graph.getEdgeProfile({ rid: edgeRid });
+      if (!profile) {
+        const bundle = await ctx.cache.read(edgeRid);
+        try {
+          profile = bundle ? parseEdgeProfile(bundle.contents) : undefined;
+        } catch {
+          profile = undefined;
+        }
+      }
+      if (!profile || (profile.source !== node && profile.target !== node)) continue;
+      ctx.logger.info({ node, edge: edgeRid.toString() }, 'forgetting an edge of a forgotten node');
+      await ctx.handle({ rid: edgeRid, eventType: EventType.FORGET });
+    }
+    return undefined;
+  },
+);
+
+/** The handlers a node has unless told otherwise, in registration order. */
 export const defaultHandlers: readonly KnowledgeHandler[] = Object.freeze([
   basicRidHandler,
   basicManifestHandler,
+  secureProfileHandler,
   edgeNegotiationHandler,
   basicNetworkOutputFilter,
+  forgetNodeHandler,
 ]);

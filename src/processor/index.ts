@@ -34,4 +34,6 @@ export {
   basicRidHandler,
   defaultHandlers,
   edgeNegotiationHandler,
+  forgetNodeHandler,
+  secureProfileHandler,
 } from './default-handlers.ts';

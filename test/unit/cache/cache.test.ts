@@ -305,20 +305,37 @@ describe('cache/Cache', () => {
     expect(await readdir(dir)).to.deep.equal([cacheFileName(NODE)]);
   });
 
-  it('a failed write throws CacheError and leaves the index alone', async () => {
-    const cache = await Cache.open(dir, { logger });
+  it('a failed write rejects with CacheError, stays readable from memory and is retried until it lands', async () => {
+    const cache = await Cache.open(dir, { logger, retryInitialDelayMs: 20, retryMaxDelayMs: 50 });
     // A directory where the file should go makes the rename fail.
     await mkdir(join(dir, cacheFileName(NODE)));
     await writeFile(join(dir, cacheFileName(NODE), 'x'), 'x');
     let thrown: unknown;
     try {
-      await cache.write(Bundle.generate(NODE, {}));
+      await cache.write(Bundle.generate(NODE, { v: 7 }));
     } catch (err) {
       thrown = err;
     }
     expect(thrown).to.be.instanceOf(CacheError);
-    expect(cache.exists(NODE)).to.equal(false);
+    expect(cache.exists(NODE)).to.equal(true);
+    expect((await cache.read(NODE))?.contents).to.deep.equal({ v: 7 });
+    const degraded = cache.health();
+    expect(degraded.status).to.equal('degraded');
+    expect(degraded.pendingWrites).to.equal(1);
+    expect(degraded.lastError).to.be.a('string').and.include('cannot write cache file');
     expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).to.deep.equal([]);
+    await cache.sync().then(
+      () => expect.fail('sync() must reject while the write is not on disk'),
+      (err: unknown) => expect(err).to.be.instanceOf(CacheError),
+    );
+
+    // The obstacle goes: the next retry writes the file, without a new write() call.
+    await rm(join(dir, cacheFileName(NODE)), { recursive: true, force: true });
+    for (let i = 0; i < 200 && cache.health().status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cache.health()).to.deep.equal({ status: 'ok', pendingWrites: 0 });
+    await cache.sync();
+    expect(JSON.parse(await readFile(join(dir, cacheFileName(NODE)), 'utf8')).contents).to.deep.equal({ v: 7 });
+    await cache.close();
   });
 
   it('uses Manifest instances from the index (no disk) for readManifest', async () => {
@@ -380,10 +397,10 @@ describe('cache/Cache', () => {
     expect(reopened.listRids().map(String).sort()).to.deep.equal([EDGE, NODE].sort());
   });
 
-  it('a failed background write rejects sync() and puts the index back (threadpool and worker writers)', async () => {
+  it('a failed background write rejects sync(), keeps the index, and lands on a retry (threadpool and worker writers)', async () => {
     for (const writer of ['worker', 'threadpool'] as const) {
       const sub = join(root, writer);
-      const cache = await Cache.open(sub, { logger, writer });
+      const cache = await Cache.open(sub, { logger, writer, retryInitialDelayMs: 20, retryMaxDelayMs: 50 });
       await mkdir(join(sub, cacheFileName(NODE)));
       await writeFile(join(sub, cacheFileName(NODE), 'x'), 'x');
       const written = cache.write(Bundle.generate(NODE, {}));
@@ -392,8 +409,13 @@ describe('cache/Cache', () => {
       let thrown: unknown;
       await cache.sync().catch((err: unknown) => (thrown = err));
       expect(thrown, writer).to.be.instanceOf(CacheError);
-      expect(cache.exists(NODE)).to.equal(false);
-      await cache.close().catch(() => undefined);
+      expect(cache.exists(NODE), writer).to.equal(true);
+      expect(cache.health().status, writer).to.equal('degraded');
+      await rm(join(sub, cacheFileName(NODE)), { recursive: true, force: true });
+      for (let i = 0; i < 200 && cache.health().status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(cache.health().status, writer).to.equal('ok');
+      await cache.sync();
+      await cache.close();
     }
   });
 });

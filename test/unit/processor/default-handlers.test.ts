@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KoiNetEdge, KoiNetNode, RID } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, KnowledgeObject, KnowledgeSource, Manifest } from '../../../src/knowledge/index.ts';
-import { EdgeStatus, EdgeType, NodeType } from '../../../src/protocol/index.ts';
+import { EdgeStatus, EdgeType, NodeType, type NodeProfile } from '../../../src/protocol/index.ts';
 import {
   STOP_CHAIN,
   basicManifestHandler,
@@ -9,10 +9,14 @@ import {
   basicRidHandler,
   defaultHandlers,
   edgeNegotiationHandler,
+  forgetNodeHandler,
+  secureProfileHandler,
   type HandlerContext,
   type HandlerResult,
   type KnowledgeHandler,
 } from '../../../src/processor/index.ts';
+import { readFileSync } from 'node:fs';
+import { NodeKeyPair } from '../../../src/secure/index.ts';
 import { edgeBundle, edgeProfile, makeHarness, nodeBundle, nodeProfile, sleep, type Harness } from './fixtures/harness.ts';
 
 const { EXTERNAL, INTERNAL } = KnowledgeSource;
@@ -39,14 +43,18 @@ describe('processor/default-handlers', () => {
   let h: Harness;
   afterEach(async () => h?.close());
 
-  it('exports the four handlers in order, with their phases and filters', () => {
+  it('exports the six handlers in order, with their phases and filters', () => {
     expect(defaultHandlers.map((d) => [d.name, d.handlerType])).to.deep.equal([
       ['basicRidHandler', 'RID'],
       ['basicManifestHandler', 'Manifest'],
+      ['secureProfileHandler', 'Bundle'],
       ['edgeNegotiationHandler', 'Bundle'],
       ['basicNetworkOutputFilter', 'Network'],
+      ['forgetNodeHandler', 'Final'],
     ]);
     expect(edgeNegotiationHandler.ridTypes?.map(String)).to.deep.equal(['orn:koi-net.edge']);
+    expect(secureProfileHandler.ridTypes?.map(String)).to.deep.equal(['orn:koi-net.node']);
+    expect(forgetNodeHandler.ridTypes?.map(String)).to.deep.equal(['orn:koi-net.node']);
   });
 
   describe('basicRidHandler', () => {
@@ -336,6 +344,106 @@ describe('processor/default-handlers', () => {
       await sleep(0);
       expect(h.network.pushed).to.deep.equal([]);
       expect(h.cache.exists(thing('z'))).to.equal(true);
+    });
+  });
+
+  /** Keys and RIDs made by the Python reference (test/fixtures/pydantic_json.json). */
+  const vectors = JSON.parse(readFileSync(new URL('../../fixtures/pydantic_json.json', import.meta.url), 'utf8')) as {
+    node_rids: Record<string, { rid: string; public_key_der_b64: string }>;
+  };
+  const [vecA, vecB] = Object.values(vectors.node_rids) as [{ rid: string; public_key_der_b64: string }, { rid: string; public_key_der_b64: string }];
+
+  describe('secureProfileHandler (koi-net 2.x secure profile handler)', () => {
+    const MY_URL = 'http://127.0.0.1:7001/koi-net';
+    const signedProfile = (key: string, baseUrl?: string): NodeProfile =>
+      ({ node_type: baseUrl ? NodeType.FULL : NodeType.PARTIAL, ...(baseUrl ? { base_url: baseUrl } : {}), provides: { event: [], state: [] }, public_key: key }) as NodeProfile;
+    const kobjOf = (rid: string, profile: NodeProfile): KnowledgeObject =>
+      KnowledgeObject.fromBundle(nodeBundle(KoiNetNode.fromString(rid), profile), EventType.NEW, EXTERNAL);
+
+    describe('signed mode', () => {
+      beforeEach(async () => {
+        h = await makeHarness({ profile: signedProfile(NodeKeyPair.generate().publicKeyDerB64, MY_URL) });
+      });
+
+      it('keeps a profile whose public_key hashes to its RID (reference vectors A and B)', async () => {
+        expect(await call(secureProfileHandler, h, kobjOf(vecA.rid, signedProfile(vecA.public_key_der_b64)))).to.equal(undefined);
+        expect(await call(secureProfileHandler, h, kobjOf(vecB.rid, signedProfile(vecB.public_key_der_b64, 'http://127.0.0.1:7002/koi-net')))).to.equal(undefined);
+      });
+
+      it("drops a profile carrying another node's key, or none", async () => {
+        expect(await call(secureProfileHandler, h, kobjOf(vecA.rid, signedProfile(vecB.public_key_der_b64)))).to.equal(STOP_CHAIN);
+        const noKey = { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } } as NodeProfile;
+        expect(await call(secureProfileHandler, h, kobjOf(vecA.rid, noKey))).to.equal(STOP_CHAIN);
+        expect(h.logger.at('warn').map((l) => l.msg)).to.include('node bundle whose public_key does not hash to its RID dropped');
+      });
+
+      it("drops a valid profile that claims this node's base_url (also with a trailing slash)", async () => {
+        expect(await call(secureProfileHandler, h, kobjOf(vecB.rid, signedProfile(vecB.public_key_der_b64, MY_URL)))).to.equal(STOP_CHAIN);
+        expect(await call(secureProfileHandler, h, kobjOf(vecB.rid, signedProfile(vecB.public_key_der_b64, `${MY_URL}/`)))).to.equal(STOP_CHAIN);
+      });
+
+      it('through the pipeline: a forged profile is not cached and not in the graph', async () => {
+        await h.processor.handle({ bundle: nodeBundle(KoiNetNode.fromString(vecA.rid), signedProfile(vecB.public_key_der_b64, 'http://127.0.0.1:7666/koi-net')), sourceNode: vecB.rid, flush: true });
+        expect(h.cache.exists(vecA.rid)).to.equal(false);
+        expect(h.graph.getNodeProfile(vecA.rid)).to.equal(undefined);
+        await h.processor.handle({ bundle: nodeBundle(KoiNetNode.fromString(vecA.rid), signedProfile(vecA.public_key_der_b64)), sourceNode: vecB.rid, flush: true });
+        expect(h.cache.exists(vecA.rid)).to.equal(true);
+      });
+    });
+
+    describe('unsigned mode', () => {
+      beforeEach(async () => {
+        h = await makeHarness({ profile: nodeProfile({ baseUrl: MY_URL }) });
+      });
+
+      it('does not ask for keys, but still drops a profile claiming our base_url', async () => {
+        const other = KoiNetNode.generate('other');
+        expect(await call(secureProfileHandler, h, kobjOf(String(other), nodeProfile({ baseUrl: 'http://127.0.0.1:7002/koi-net' })))).to.equal(undefined);
+        expect(await call(secureProfileHandler, h, kobjOf(String(other), nodeProfile({ baseUrl: MY_URL })))).to.equal(STOP_CHAIN);
+      });
+
+      it('a partial node does not take every other partial node for an impostor', async () => {
+        await h.close();
+        h = await makeHarness({ profile: nodeProfile({ nodeType: NodeType.PARTIAL }) });
+        const other = KoiNetNode.generate('other');
+        expect(await call(secureProfileHandler, h, kobjOf(String(other), nodeProfile({ nodeType: NodeType.PARTIAL })))).to.equal(undefined);
+      });
+    });
+  });
+
+  describe('forgetNodeHandler (koi-net 2.x forget-node handler)', () => {
+    beforeEach(async () => {
+      h = await makeHarness();
+    });
+
+    it("a FORGET of a node removes every edge it is an end of, from cache and graph, and tells our edges' other end", async () => {
+      const x = KoiNetNode.generate('x');
+      const y = KoiNetNode.generate('y');
+      const z = KoiNetNode.generate('z');
+      const toMe = edgeBundle(edgeProfile(x, h.me, { status: EdgeStatus.APPROVED }));
+      const fromMe = edgeBundle(edgeProfile(h.me, x, { status: EdgeStatus.APPROVED }));
+      const xy = edgeBundle(edgeProfile(x, y, { status: EdgeStatus.APPROVED }));
+      const yz = edgeBundle(edgeProfile(y, z, { status: EdgeStatus.APPROVED }));
+      await h.seed(nodeBundle(x, nodeProfile()), nodeBundle(y, nodeProfile()), nodeBundle(z, nodeProfile()), toMe, fromMe, xy, yz);
+      expect(h.graph.getNeighbors().map(String)).to.deep.equal([String(x)]);
+
+      await h.processor.handle({ rid: x, eventType: EventType.FORGET, sourceNode: y, flush: true });
+      for (const e of [toMe, fromMe, xy]) {
+        expect(h.cache.exists(e.rid), String(e.rid)).to.equal(false);
+        expect(h.graph.getEdgeProfile({ rid: e.rid })).to.equal(undefined);
+      }
+      expect(h.cache.exists(yz.rid)).to.equal(true);
+      expect(h.graph.getEdgeProfile({ rid: yz.rid })?.source).to.equal(String(y));
+      expect(h.graph.getNeighbors()).to.deep.equal([]);
+      expect(h.graph.hasNode(x)).to.equal(false);
+    });
+
+    it('a FORGET of an unknown node, or of an edge, changes no edge', async () => {
+      const y = KoiNetNode.generate('y');
+      const e = edgeBundle(edgeProfile(y, h.me, { status: EdgeStatus.APPROVED }));
+      await h.seed(nodeBundle(y, nodeProfile()), e);
+      await h.processor.handle({ rid: KoiNetNode.generate('ghost'), eventType: EventType.FORGET, sourceNode: y, flush: true });
+      expect(h.cache.exists(e.rid)).to.equal(true);
     });
   });
 });

@@ -79,8 +79,10 @@ describe('processor/handler', () => {
       expect(h.processor.registeredHandlers.map((x) => x.name)).to.deep.equal([
         'basicRidHandler',
         'basicManifestHandler',
+        'secureProfileHandler',
         'edgeNegotiationHandler',
         'basicNetworkOutputFilter',
+        'forgetNodeHandler',
         'mine',
       ]);
     } finally {

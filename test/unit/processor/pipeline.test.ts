@@ -270,7 +270,8 @@ describe('processor/pipeline', () => {
 
     it('node and edge RIDs update the graph on write and delete', async () => {
       const peer = KoiNetNode.generate('peer');
-      await h.processor.handle({ bundle: nodeBundle(peer, nodeProfile()), flush: true });
+      // Its own address: a profile claiming ours would be dropped (secureProfileHandler).
+      await h.processor.handle({ bundle: nodeBundle(peer, nodeProfile({ baseUrl: 'http://127.0.0.1:10/koi-net' })), flush: true });
       expect(h.graph.getNodeProfile(peer)).to.not.equal(undefined);
       const edge = edgeBundle(edgeProfile(peer, h.me, { status: 'APPROVED' }));
       await h.processor.handle({ bundle: edge, flush: true });

@@ -1,0 +1,87 @@
+/**
+ * The first-contact retry in one process: a node pointed at a closed port on 127.0.0.1 keeps
+ * retrying with growing, capped, jittered delays and logs each attempt; finalize() stops it; bad
+ * retry options are refused at construction.
+ */
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeInterface } from '../../../src/node.ts';
+import { NodeType } from '../../../src/protocol/index.ts';
+import type { Logger } from '../../../src/logger.ts';
+
+interface Line {
+  at: number;
+  msg: string | undefined;
+  obj: Record<string, unknown>;
+}
+
+function recorder(lines: Line[]): Logger {
+  const rec =
+    () =>
+    (obj: object, msg?: string): void =>
+      void lines.push({ at: Date.now(), msg, obj: obj as Record<string, unknown> });
+  const logger: Logger = { debug: rec(), info: rec(), warn: rec(), error: rec(), child: () => logger };
+  return logger;
+}
+
+/** A port nobody listens on (it was free a moment ago; the node only connects to it). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('node: first-contact handshake retry', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'koi-fc-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('retries with exponential, capped, jittered delays, logging each attempt, until finalize', async () => {
+    const lines: Line[] = [];
+    const node = new NodeInterface({
+      name: 'lonely',
+      dataDir: dir,
+      profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } },
+      firstContact: `http://127.0.0.1:${await closedPort()}/koi-net`,
+      firstContactRetry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0.2 },
+      inbox: false,
+      logger: recorder(lines),
+    });
+    await node.initialize();
+    await new Promise((r) => setTimeout(r, 2_500));
+    await node.finalize();
+    const attempts = lines.filter((l) => l.msg === 'first contact handshake attempt');
+    const failures = lines.filter((l) => l.msg === 'first contact unreachable; retrying with backoff');
+    expect(attempts.length).to.be.at.least(5);
+    expect(failures.length).to.equal(attempts.length);
+    expect(attempts.map((a) => a.obj.attempt)).to.deep.equal(attempts.map((_, i) => i + 1));
+    const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i]!.at);
+    // 100, 200, 400, 400...: each gap at least 80% of its nominal delay (jitter), never above the cap
+    // by more than scheduling slack on a loaded machine.
+    const nominal = gaps.map((_, i) => Math.min(100 * 2 ** i, 400));
+    gaps.forEach((g, i) => expect(g, `gap ${i}`).to.be.at.least(nominal[i]! * 0.8 - 5));
+    expect(Math.max(...gaps.slice(3))).to.be.at.most(400 + 1_000);
+    // Stopped by finalize: no attempt afterwards.
+    const count = attempts.length;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(lines.filter((l) => l.msg === 'first contact handshake attempt').length).to.equal(count);
+  });
+
+  it('refuses nonsense retry options with a clear error', () => {
+    const base = { name: 'x', profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } } };
+    expect(() => new NodeInterface({ ...base, firstContactRetry: { maxDelayMs: 0 } })).to.throw(RangeError, /maxDelayMs must be positive/);
+    expect(() => new NodeInterface({ ...base, firstContactRetry: { initialDelayMs: -1 } })).to.throw(RangeError, /initialDelayMs must be positive/);
+    expect(() => new NodeInterface({ ...base, firstContactRetry: { jitter: 1 } })).to.throw(RangeError, /jitter must be in/);
+  });
+});
