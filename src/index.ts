@@ -13,6 +13,7 @@ export * from './network/index.ts';
 export { Poller, type PollerOptions, type PeerPollState } from './network/poller.ts';
 export * from './processor/index.ts';
 export { NodeInterface, type NodeInterfaceOptions } from './node.ts';
+export { findFreePort } from './free-port.ts';
 export * from './server/index.ts';
 export {
   createNodeHandlers,
