@@ -453,7 +453,7 @@ function failureText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err instanceof KoiNetError) return err.message.replace(/\s+/g, ' ');
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  const where = e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : undefined;
+  const where = e.address === undefined ? undefined : e.port ? `${e.address}:${e.port}` : e.address;
   switch (e.code) {
     case 'EADDRINUSE':
       return `cannot listen on ${where ?? 'the port'}: the address is already in use (choose another --port, or --port 0 for a free one)`;
