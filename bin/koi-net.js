@@ -1,5 +1,26 @@
 #!/usr/bin/env node
-// The package ships TypeScript sources; tsx's loader runs them on Node 20, which cannot strip types.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli.ts');
+// The `koi-net` command: runs the compiled CLI (dist/, made by `npm run build`) on plain Node.
+// Inside the repository, `npm run koi-net` runs the TypeScript sources instead (always current).
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+
+// `--version` alone is answered without loading the node stack (express, ajv, pino, ...).
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${version}\n`);
+  process.exit(0);
+}
+
+let cli;
+try {
+  cli = await import('../dist/src/cli.js');
+} catch (err) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli.js')) {
+    process.stderr.write('koi-net: the compiled CLI (dist/) is missing; run `npm run build` in the package directory\n');
+    process.exit(1);
+  }
+  throw err;
+}
+// Keep-alive sockets of the HTTP client and pino's worker would otherwise hold the process open.
+process.exit(await cli.runCli(args));

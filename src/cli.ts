@@ -3,10 +3,9 @@
  * full node (HTTP server) or a partial node (poller) until SIGINT/SIGTERM, `status` reports on a
  * node directory from its files alone. Library first: every step here is public API.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -15,6 +14,7 @@ import {
   effectiveProvides,
   findConfigFile,
   loadConfig,
+  renderConfig,
   resolveBaseUrl,
   serverLimitsFromConfig,
   serverTimeoutsFromConfig,
@@ -35,6 +35,10 @@ import { Cache } from './cache/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { NodeType, type NodeProfile } from './protocol/index.ts';
 import { KoiNetNode, RID } from './rid/index.ts';
+import { findFreePort } from './free-port.ts';
+import { packageVersion } from './package-files.ts';
+
+export { findFreePort };
 
 const HELP = `koi-net: run and inspect KOI-net nodes
 
@@ -44,7 +48,7 @@ Usage:
   koi-net status [--data-dir DIR | --config FILE] [--json] report on a node directory (no running node needed)
   koi-net --help | --version
 
-Node flags (override the config file, which overrides KOI_NET_* environment variables):
+Node flags. Precedence: command-line flags > KOI_NET_* environment variables > config file > defaults.
   --name NAME                 node name (part of the RID made on first start)
   --type full|partial         full: HTTP server; partial: polls its neighbors
   --host HOST  --port PORT    where a full node listens (port 0: a free port)
@@ -74,6 +78,8 @@ Node flags (override the config file, which overrides KOI_NET_* environment vari
   --server-keep-alive-timeout MS  close idle keep-alive connections after (default 5000)
 
 Without --config, start and status use <data-dir>/koi-net.yaml or ./koi-net.yaml if present.
+When start finds no config file, it writes the effective one to <data-dir>/koi-net.yaml, so
+\`koi-net start --data-dir DIR\` alone restarts the same node.
 `;
 
 const OPTIONS = {
@@ -235,7 +241,8 @@ async function initLocked(flags: Flags, configPath: string, overrides: ReturnTyp
 // --- start ---------------------------------------------------------------------------------------
 
 async function cmdStart(flags: Flags): Promise<number> {
-  const config = await resolveConfig(flags);
+  const found = findConfigFile({ flag: flags.config, dataDir: flags['data-dir'] });
+  const config = await loadConfig(found?.path, { overrides: flagsToOverrides(flags), mustExist: found?.explicit ?? true });
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: config.name });
 
   // With port 0 the profile needs the real port before the node exists, so take a free one first.
@@ -265,6 +272,7 @@ async function cmdStart(flags: Flags): Promise<number> {
   if (config.type === 'full') {
     const running = await startFullNode(node, { host: config.host, port, bodyLimit: config.bodyLimit, limits: serverLimitsFromConfig(config), timeouts: serverTimeoutsFromConfig(config), logger: logger.child({ component: 'server' }) });
     url = running.url;
+    port = running.port;
     stopRunning = () => running.close();
   } else {
     await node.initialize();
@@ -272,6 +280,9 @@ async function cmdStart(flags: Flags): Promise<number> {
     poller.start();
     stopRunning = () => poller.stop();
   }
+  // Written only once the node runs, so a start that fails leaves no config behind.
+  const written = found === undefined ? await writeEffectiveConfig(config, port) : undefined;
+  if (written) logger.info({ config: written }, 'wrote the effective config; `koi-net start --data-dir DIR` alone restarts this node');
   logger.info({ rid: String(node.identity.rid), nodeType: node.identity.profile.node_type, ...(url ? { url } : {}), dataDir: config.dataDir }, 'node started');
 
   return new Promise<number>((resolveExit) => {
@@ -302,17 +313,20 @@ async function cmdStart(flags: Flags): Promise<number> {
   });
 }
 
-/** A port that was free a moment ago (bind 0, read it, release it). */
-export function findFreePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
+/**
+ * A node started from flags alone (no config file) records its effective settings in its data
+ * directory, so a restart with `--data-dir` alone is the same node. Port 0 is written as the port
+ * that was bound: peers keep this node's URL. An existing file is never overwritten.
+ */
+async function writeEffectiveConfig(config: KoiNetConfig, port: number): Promise<string | undefined> {
+  const path = defaultConfigPath(config.dataDir);
+  try {
+    await writeFile(path, renderConfig({ ...config, port }, config.dataDir), { flag: 'wx' });
+    return path;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
 }
 
 // --- status --------------------------------------------------------------------------------------
@@ -419,14 +433,15 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     parsed = parseFlags(argv);
   } catch (err) {
-    process.stderr.write(`koi-net: ${(err as Error).message}\n\n${HELP}`);
+    // Node's parse errors run on with advice about `--`; the first sentence is the useful part.
+    const first = (err as Error).message.split(/(?<=\.) /)[0]!.replace(/\.$/, '');
+    process.stderr.write(`koi-net: ${first}. See koi-net --help.\n`);
     return 2;
   }
   const { values: flags, positionals } = parsed;
   const command = positionals[0];
   if (flags.version) {
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (flags.help || command === undefined || command === 'help') {
@@ -434,7 +449,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return command === undefined && !flags.help ? 2 : 0;
   }
   if (positionals.length > 1) {
-    process.stderr.write(`koi-net: unexpected argument ${JSON.stringify(positionals[1])}\n`);
+    process.stderr.write(`koi-net: unexpected argument ${JSON.stringify(positionals[1])}. See koi-net --help.\n`);
     return 2;
   }
   try {
@@ -446,20 +461,33 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'status':
         return await cmdStatus(flags);
       default:
-        process.stderr.write(`koi-net: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+        process.stderr.write(`koi-net: unknown command ${JSON.stringify(command)}. See koi-net --help.\n`);
         return 2;
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`koi-net: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof KoiNetError) {
-      process.stderr.write(`koi-net: ${err.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`koi-net: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    // One line an operator can act on; the stack only when asked for with --log-level debug|trace.
+    const usage = err instanceof UsageError || err instanceof ConfigError;
+    process.stderr.write(`koi-net: ${failureText(err)}${usage ? '. See koi-net --help.' : ''}\n`);
+    if (!usage && err instanceof Error && err.stack && /^(debug|trace)$/i.test(flags['log-level'] ?? '')) process.stderr.write(`${err.stack}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+/** Operating-system errors of a start, said in words; the rest is the error's own message. */
+function failureText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err instanceof KoiNetError) return err.message.replace(/\s+/g, ' ');
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where = e.address === undefined ? undefined : e.port ? `${e.address}:${e.port}` : e.address;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where ?? 'the port'}: the address is already in use (choose another --port, or --port 0 for a free one)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where ?? 'that address'}: no such address on this machine (check --host)`;
+    case 'EACCES':
+      return where ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)` : `permission denied: ${e.message}`;
+    default:
+      return e.message.split('\n')[0] ?? e.message;
   }
 }
 
@@ -476,12 +504,18 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** Run when executed (bin/koi-net.js or `tsx src/cli.ts`), not when imported by tests. */
+/**
+ * Run when this file is executed (`node --import tsx src/cli.ts`, `node dist/src/cli.js`), not when
+ * imported (tests, bin/koi-net.js, which calls runCli itself).
+ */
 function isEntryPoint(): boolean {
   const entry = process.argv[1];
   if (!entry) return false;
-  const name = basename(entry);
-  return name === 'koi-net' || name === 'koi-net.js' || resolve(entry) === fileURLToPath(import.meta.url);
+  try {
+    return realpathSync(resolve(entry)) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
 }
 
 if (isEntryPoint()) {

@@ -28,7 +28,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     return pino({
       level,
       name: options.name,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+      // Colours only on a terminal: in a file or a pipe the escape codes would be noise.
+      transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
   return pino({ level, name: options.name });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { operations, type OperationId } from '../../generated/stubs/operations.ts';
+import { packageFileUrl } from '../package-files.ts';
 
 /** A JSON Schema (2020-12) object as found under `components.schemas`. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -18,7 +19,8 @@ export interface OpenApiDocument {
   [k: string]: unknown;
 }
 
-export const OPENAPI_SPEC_URL = new URL('../../openapi/koi-net.openapi.yaml', import.meta.url);
+/** Found from src/ (development) and from dist/src/ (the installed package) alike. */
+export const OPENAPI_SPEC_URL = packageFileUrl('openapi/koi-net.openapi.yaml');
 
 /** Where the five endpoints are mounted unless a node is configured otherwise. */
 export const DEFAULT_ROOT_PATH = '/koi-net';

@@ -100,16 +100,19 @@ describe('integration: a network of node processes', function () {
     await waitKnowsNodes(b, [sensor, a]);
 
     const item = `${ITEM_TYPE}:thermo-1`;
+    // The cache is write-behind: the file lands shortly after the kobj line, so wait for it.
+    const cachedAs = (dataDir: string, rid: string, contents: Record<string, unknown>) =>
+      waitFor(`${rid} cached as ${JSON.stringify(contents)}`, async () => JSON.stringify(await cachedContents(dataDir, rid)) === JSON.stringify(contents), { timeoutMs: 15_000 });
     const aGot = (eventType: string, pred: (r: OutputRecord) => boolean = () => true) =>
       a.waitForRecord(`${eventType} of ${item}`, (r) => r.msg === 'kobj' && r.rid === item && r.event_type === eventType && pred(r));
 
     await sensor.command({ op: 'upsert', rid: item, contents: { celsius: 20 } });
     expect((await aGot('NEW')).contents).to.deep.equal({ celsius: 20 });
-    expect(await cachedContents(a.spec.dataDir, item)).to.deep.equal({ celsius: 20 });
+    await cachedAs(a.spec.dataDir, item, { celsius: 20 });
 
     await sensor.command({ op: 'upsert', rid: item, contents: { celsius: 21.5 } });
     await aGot('UPDATE', (r) => JSON.stringify(r.contents) === JSON.stringify({ celsius: 21.5 }));
-    expect(await cachedContents(a.spec.dataDir, item)).to.deep.equal({ celsius: 21.5 });
+    await cachedAs(a.spec.dataDir, item, { celsius: 21.5 });
 
     await sensor.command({ op: 'forget', rid: item });
     await aGot('FORGET');

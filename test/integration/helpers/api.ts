@@ -14,7 +14,7 @@ import { Cache } from '../../../src/cache/index.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { RID } from '../../../src/rid/index.ts';
 import type { BundleJSON, BundlesPayload, EdgeProfile, EventJSON, RidsPayload } from '../../../src/protocol/index.ts';
-import { CLI_PATH, REPO_ROOT } from './processes.ts';
+import { CLI_ARGS, REPO_ROOT } from './processes.ts';
 
 export const NODE_TYPE = 'orn:koi-net.node';
 export const EDGE_TYPE = 'orn:koi-net.edge';
@@ -73,7 +73,7 @@ export function nodeStatus(dataDir: string): Promise<NodeStatus> {
 
 /** `koi-net status --json --data-dir DIR`, the real command (for nodes that are stopped). */
 export async function cliStatus(dataDir: string): Promise<NodeStatus> {
-  const { stdout } = await promisify(execFile)(process.execPath, [CLI_PATH, 'status', '--json', '--data-dir', dataDir], { cwd: REPO_ROOT });
+  const { stdout } = await promisify(execFile)(process.execPath, [...CLI_ARGS, 'status', '--json', '--data-dir', dataDir], { cwd: REPO_ROOT });
   return JSON.parse(stdout) as NodeStatus;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Real node processes for integration tests: `node bin/koi-net.js start ...` for plain nodes, or
+ * Real node processes for integration tests: `koi-net start ...` (the CLI's TypeScript sources, so
+ * no build is needed after an edit; the compiled bin is tested by test/package) for plain nodes, or
  * the fixture script (test/integration/fixtures/custom-node.ts, same flags plus a few) when a node
  * needs handlers the CLI does not have. Each test owns a {@link Cluster}: its temp directory, the
  * processes it started (stopped by PID in afterEach) and their output, dumped when the test fails.
@@ -13,7 +14,8 @@ import { waitFor } from './wait.ts';
 import { onFreePort, retryWhileInUse } from '../../helpers/ports.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CLI_PATH = join(REPO_ROOT, 'bin', 'koi-net.js');
+/** `process.execPath` arguments that run the `koi-net` command from src/ (tsx). */
+export const CLI_ARGS: readonly string[] = ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli.ts')];
 const FIXTURE_NODE = join(REPO_ROOT, 'test', 'integration', 'fixtures', 'custom-node.ts');
 
 /** Short enough that a partial node hears of an event within a few hundred ms. */
@@ -84,7 +86,7 @@ export class NodeProcess {
 
   /** Spawns the node and resolves once it printed "node started" (rejects if it exits first). */
   static async start(spec: ResolvedSpec): Promise<NodeProcess> {
-    const args = spec.fixture ? ['--import', 'tsx', FIXTURE_NODE, ...nodeArgs(spec)] : [CLI_PATH, 'start', ...nodeArgs(spec)];
+    const args = spec.fixture ? ['--import', 'tsx', FIXTURE_NODE, ...nodeArgs(spec)] : [...CLI_ARGS, 'start', ...nodeArgs(spec)];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: cleanEnv(),

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { expect } from 'chai';
 import { onFreePort } from '../../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'koi-net.js');
+/** The command from its TypeScript sources (no build needed); test/package runs the compiled bin. */
+const CLI = ['--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
 
 /** The child's environment without KOI_NET_* variables of whoever runs the tests. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -20,9 +22,9 @@ interface RunResult {
   stderr: string;
 }
 
-function run(args: string[], cwd = ROOT): Promise<RunResult> {
+function run(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv() });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd, env: { ...cleanEnv(), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -40,8 +42,8 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function startNode(args: string[], timeoutMs = 15000): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'start', ...args], { cwd: ROOT, env: cleanEnv() });
+function startNode(args: string[], timeoutMs = 15000, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn(process.execPath, [...CLI, 'start', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -109,6 +111,99 @@ describe('koi-net CLI', function () {
     expect(unknown.stderr).to.include('unknown command');
     const badFlag = await run(['start', '--bogus']);
     expect(badFlag.code).to.equal(2);
+  });
+
+  it('usage mistakes are one line that points to --help, not a help dump', async () => {
+    for (const args of [['start', '--bogus'], ['start', '--port'], ['fly'], ['start', 'extra'], ['start', '--type', 'half']]) {
+      const res = await run(args);
+      expect(res.code, args.join(' ')).to.equal(2);
+      expect(res.stdout, args.join(' ')).to.equal('');
+      expect(res.stderr.trimEnd().split('\n'), args.join(' ')).to.have.length(1);
+      expect(res.stderr).to.match(/^koi-net: .+See koi-net --help\.\n$/);
+    }
+    expect((await run(['start', '--bogus'])).stderr).to.equal("koi-net: Unknown option '--bogus'. See koi-net --help.\n");
+  });
+
+  it('a port in use is one clear line and exit 1, without a stack trace, and writes no config', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const dataDir = join(dir, 'busy');
+      const res = await run(['start', '--name', 'busy', '--port', String(port), '--data-dir', dataDir, '--log-level', 'silent']);
+      expect(res.code).to.equal(1);
+      expect(res.stderr).to.equal(`koi-net: cannot listen on 127.0.0.1:${port}: the address is already in use (choose another --port, or --port 0 for a free one)\n`);
+      expect(existsSync(join(dataDir, 'koi-net.yaml'))).to.equal(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('start with flags alone writes the effective koi-net.yaml, so --data-dir alone restarts the same node', async () => {
+    const dataDir = join(dir, 'flags');
+    const first = await startNode([
+      '--name', 'flagged', '--port', '0', '--data-dir', dataDir, '--role', 'coordinator',
+      '--provides-event', 'orn:my.thing', '--provides-state', 'orn:my.thing', '--max-events-per-poll', '77',
+    ]);
+    running.push(first);
+    expect(await stopNode(first)).to.equal(0);
+    const yaml = await readFile(join(dataDir, 'koi-net.yaml'), 'utf8');
+    // Port 0 is recorded as the port that was bound: peers keep this node's URL.
+    const port = Number(new URL(first.line.url!).port);
+    expect(yaml).to.include(`port: ${port}\n`);
+    expect(yaml).to.include('name: flagged\n');
+    expect(yaml).to.include('role: coordinator\n');
+    expect(yaml).to.include('max_events_per_poll: 77\n');
+    expect(yaml).to.include('data_dir: .\n');
+
+    const second = await startNode(['--data-dir', dataDir]);
+    running.push(second);
+    expect(second.line.rid).to.equal(first.line.rid);
+    expect(second.line.url).to.equal(first.line.url);
+    const bundles = await postJson(`${second.line.url}/bundles/fetch`, { rids: [second.line.rid] });
+    const profile = (bundles.json as { bundles: { contents: { provides: { event: string[]; state: string[] } } }[] }).bundles[0]!.contents;
+    // The coordinator role adds node and edge types to what the flags asked for.
+    expect(profile.provides.event).to.include('orn:my.thing');
+    expect(profile.provides.state).to.include('orn:my.thing');
+    expect(profile.provides.event).to.include('orn:koi-net.node');
+    expect(await stopNode(second)).to.equal(0);
+    // The file is the operator's from now on: a later start never rewrites it.
+    expect(await readFile(join(dataDir, 'koi-net.yaml'), 'utf8')).to.equal(yaml);
+  });
+
+  it('precedence is flags > environment > file, as --help and the written YAML say', async () => {
+    const help = (await run(['--help'])).stdout;
+    const rule = 'command-line flags > KOI_NET_* environment variables > config file > defaults';
+    expect(help).to.include(`Precedence: ${rule}.`);
+    const dataDir = join(dir, 'prec');
+    const init = await run(['init', '--name', 'prec', '--data-dir', dataDir, '--port', '1']);
+    expect(init.code, init.stderr).to.equal(0);
+    expect(await readFile(join(dataDir, 'koi-net.yaml'), 'utf8')).to.include(`# Precedence: ${rule.replace('config file', 'this file')}.`);
+
+    const [envPort, flagPort] = [await freePort(), await freePort()];
+    const fromEnv = await startNode(['--data-dir', dataDir], 15000, { KOI_NET_PORT: String(envPort) });
+    running.push(fromEnv);
+    expect(fromEnv.line.url).to.equal(`http://127.0.0.1:${envPort}/koi-net`); // environment over file
+    expect(await stopNode(fromEnv)).to.equal(0);
+    const fromFlag = await startNode(['--data-dir', dataDir, '--port', String(flagPort)], 15000, { KOI_NET_PORT: String(envPort) });
+    running.push(fromFlag);
+    expect(fromFlag.line.url).to.equal(`http://127.0.0.1:${flagPort}/koi-net`); // flag over environment
+    expect(await stopNode(fromFlag)).to.equal(0);
+  });
+
+  it('--pretty writes plain text (no colour codes) when the output is not a terminal', async () => {
+    const child = spawn(process.execPath, [...CLI, 'start', '--name', 'pretty', '--port', '0', '--data-dir', join(dir, 'pretty'), '--pretty'], { cwd: ROOT, env: cleanEnv() });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 20000;
+    while (!out.includes('node started') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    expect(out).to.match(/INFO.*node started/);
+    expect(out).not.to.include('\u001b[');
+    expect(out).not.to.match(/^\{"level"/m);
   });
 
   it('init writes a commented config and identity; status reads the directory', async () => {
