@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fetchEdges, nodeStatus } from '../../test/integration/helpers/api.ts';
-import { freePort } from '../../test/integration/helpers/processes.ts';
+import { candidatePort as freePort } from '../../test/helpers/ports.ts';
 import { waitFor } from '../../test/integration/helpers/wait.ts';
 import { startCli, started, stopCli, type CliChild } from '../../test/reliability/cli-child.ts';
 

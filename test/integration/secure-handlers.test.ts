@@ -17,7 +17,7 @@ import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { EdgeStatus, NodeType, parseEdgeProfile, type NodeProfile } from '../../src/protocol/index.ts';
 import { KoiNetNode } from '../../src/rid/index.ts';
 import { NodeKeyPair } from '../../src/secure/index.ts';
-import { freePort } from './helpers/processes.ts';
+import { candidatePort as freePort } from '../helpers/ports.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
 
 interface Running {

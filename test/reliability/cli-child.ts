@@ -3,7 +3,7 @@
  * helpers/processes.ts does not give: a start that must fail, or flags of their own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI_PATH, REPO_ROOT } from '../integration/helpers/processes.ts';
+import { CLI_ARGS, REPO_ROOT } from '../integration/helpers/processes.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 
 export interface CliChild {
@@ -22,7 +22,7 @@ process.once('exit', () => {
 });
 
 export function startCli(args: string[]): CliChild {
-  const proc = spawn(process.execPath, [CLI_PATH, 'start', ...args], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...CLI_ARGS, 'start', ...args], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   const c: CliChild = {
     proc,

@@ -10,7 +10,8 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../../src/data-dir-lock.ts';
-import { CLI_PATH, REPO_ROOT, freePort } from '../integration/helpers/processes.ts';
+import { CLI_ARGS, REPO_ROOT } from '../integration/helpers/processes.ts';
+import { candidatePort as freePort } from '../helpers/ports.ts';
 import { cleanEnv, startCli, started, stopCli, type CliChild } from './cli-child.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 
@@ -68,7 +69,7 @@ describe('reliability: one process per data dir (lock)', function () {
     expect(first.proc.exitCode).to.equal(null);
 
     // `init --force` would rewrite the config and identity of the running node: refused the same way.
-    const init = spawnSync(process.execPath, [CLI_PATH, 'init', '--name', 'other', '--data-dir', dataDir, '--force'], { cwd: REPO_ROOT, env: cleanEnv(), encoding: 'utf8' });
+    const init = spawnSync(process.execPath, [...CLI_ARGS, 'init', '--name', 'other', '--data-dir', dataDir, '--force'], { cwd: REPO_ROOT, env: cleanEnv(), encoding: 'utf8' });
     expect(init.status, init.stderr).to.equal(1);
     expect(init.stderr.trim()).to.equal(`koi-net: data dir ${dataDir} is in use by pid ${first.proc.pid}`);
     expect(await snapshotTree(dataDir)).to.deep.equal(before);

@@ -15,7 +15,7 @@ import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { RID } from '../../src/rid/index.ts';
 import { cacheFileName } from '../../src/cache/index.ts';
 import { fetchBundles, postJson } from '../integration/helpers/api.ts';
-import { freePort } from '../integration/helpers/processes.ts';
+import { candidatePort as freePort } from '../helpers/ports.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 import { startCli, started, stopCli, type CliChild } from './cli-child.ts';
 

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchEdges, nodeStatus } from '../integration/helpers/api.ts';
-import { freePort } from '../integration/helpers/processes.ts';
+import { candidatePort as freePort } from '../helpers/ports.ts';
 import { sleep, waitFor } from '../integration/helpers/wait.ts';
 import { startCli, started, stopCli, type CliChild } from './cli-child.ts';
 

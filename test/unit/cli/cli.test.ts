@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { onFreePort } from '../../helpers/ports.ts';
+import { createServer } from 'node:net';
+import { candidatePort as freePort, onFreePort } from '../../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The command from its TypeScript sources (no build needed); test/package runs the compiled bin. */
