@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, defaultConfigPath, effectiveProvides, findConfigFile, loadConfig, renderConfig, resolveBaseUrl, serverLimitsFromConfig, serverTimeoutsFromConfig, writeConfigTemplate, } from "./config/index.js";
 import { KoiNetError } from "./errors.js";
+import { DataDirLock } from "./data-dir-lock.js";
 import { createLogger, silentLogger } from "./logger.js";
 import { NodeInterface } from "./node.js";
 import { NodeIdentity } from "./identity/index.js";
@@ -214,6 +215,16 @@ async function cmdInit(flags) {
     const name = overrides.name ?? 'node';
     const dataDir = resolve(overrides.dataDir ?? join('.koi', name));
     const configPath = flags.config ? resolve(flags.config) : defaultConfigPath(dataDir);
+    // A running node owns its directory: init must not rewrite its config or identity under it.
+    const lock = await DataDirLock.acquire(dataDir);
+    try {
+        return await initLocked(flags, configPath, overrides, dataDir);
+    }
+    finally {
+        await lock.release();
+    }
+}
+async function initLocked(flags, configPath, overrides, dataDir) {
     const config = await writeConfigTemplate(configPath, { ...overrides, dataDir }, { force: flags.force });
     // Making the identity now lets the operator hand the RID to peers before the first start.
     // Signed: the key is the identity (the RID hashes it), so it is made now too.
@@ -463,7 +474,7 @@ function failureText(err) {
     if (err instanceof KoiNetError)
         return err.message.replace(/\s+/g, ' ');
     const e = err;
-    const where = e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : undefined;
+    const where = e.address === undefined ? undefined : e.port ? `${e.address}:${e.port}` : e.address;
     switch (e.code) {
         case 'EADDRINUSE':
             return `cannot listen on ${where ?? 'the port'}: the address is already in use (choose another --port, or --port 0 for a free one)`;

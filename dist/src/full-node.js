@@ -4,6 +4,7 @@ import { HttpProblem, badInputDetail, isBadInputError } from "./server/errors.js
 import { KoiNetError } from "./errors.js";
 import { DEFAULT_ROOT_PATH } from "./protocol/index.js";
 import { withPages } from "./server/pages/index.js";
+import { Yielder } from "./util/slices.js";
 export function createNodeHandlers(node, options = {}) {
     const logger = options.logger ?? node.logger.child({ component: 'endpoints' });
     const ready = options.ready ?? Promise.resolve();
@@ -43,14 +44,20 @@ export function createNodeHandlers(node, options = {}) {
             // taken, so one event that cannot be read refuses the request before anything is applied.
             const events = [];
             const refused = [];
-            wires.forEach((wire, i) => {
+            // Reading a raised-limit batch (100k events) takes about a second: slice it so other
+            // requests are answered meanwhile.
+            const yielder = new Yielder();
+            for (let i = 0; i < wires.length; i++) {
+                const pause = yielder.maybeYield();
+                if (pause)
+                    await pause;
                 try {
-                    events.push(Event.fromJSON(wire));
+                    events.push(Event.fromJSON(wires[i]));
                 }
                 catch (err) {
                     refused.push(refusedEventDetail(i, err));
                 }
-            });
+            }
             if (refused.length > 0) {
                 logger.info({ refused: refused.map((r) => r.loc[2]), count: wires.length, reason: refused[0].msg }, 'refused a broadcast: an event cannot be taken');
                 throw HttpProblem.validation(refused);

@@ -27,6 +27,11 @@ export interface KnowledgeStore {
     /** Removes every bundle. */
     drop(): Promise<void>;
     /**
+     * Whether the store keeps up: 'degraded' while some write or delete has failed and is being
+     * retried (what it holds is still served, from memory, but not yet on disk).
+     */
+    health?(): StoreHealth;
+    /**
      * Resolves when every write and delete called before it is persisted; rejects (CacheError) if
      * one of them failed and no later write or delete of the same RID has succeeded since.
      */
@@ -34,9 +39,18 @@ export interface KnowledgeStore {
     /** sync(), then release resources (the file cache also saves its index snapshot). */
     close?(): Promise<void>;
 }
+export interface StoreHealth {
+    status: 'ok' | 'degraded';
+    /** Mutations not yet on disk: queued, being written, or failed and waiting for their retry. */
+    pendingWrites: number;
+    /** While degraded: the last write error. */
+    lastError?: string;
+}
 /** The logging calls the cache makes; the project's Logger (pino) satisfies it. */
 export interface CacheLogger {
     warn(obj: object, msg?: string): void;
+    /** Recovery after failures; falls back to warn when absent. */
+    info?(obj: object, msg?: string): void;
     /** Background write failures; falls back to warn when absent. */
     error?(obj: object, msg?: string): void;
 }
@@ -65,6 +79,12 @@ export interface CacheOptions {
     writer?: 'worker' | 'threadpool';
     /** 'threadpool' writer: files written at once (default 8). */
     writeConcurrency?: number;
+    /**
+     * A file write or delete that fails (a full disk, an I/O error) is retried after this delay,
+     * doubling per failure of the same RID up to `retryMaxDelayMs` (defaults 100 and 5000 ms).
+     */
+    retryInitialDelayMs?: number;
+    retryMaxDelayMs?: number;
     /**
      * Without a valid snapshot and with more bundle files than this (default 1000), open() indexes
      * the directory from the file names alone and returns; the files are read and checked in the
@@ -135,8 +155,15 @@ export declare class Cache implements KnowledgeStore {
     /** Promise settlers of each op, including the ops coalesced into it. */
     private readonly settlers;
     private syncWaiters;
-    /** RIDs whose last persisted attempt failed, with the seq of that attempt. */
+    /** RIDs whose last persisted attempt failed, with the seq of that attempt and the failures in a row. */
     private readonly failed;
+    /** RIDs whose failed op is queued (or being written) again as a retry. */
+    private readonly retrying;
+    private retryTimer;
+    private retryTimerAt;
+    private readonly retryInitialDelayMs;
+    private readonly retryMaxDelayMs;
+    private lastError;
     private opSeq;
     private writing;
     private pumpScheduled;
@@ -170,8 +197,9 @@ export declare class Cache implements KnowledgeStore {
     /** Creates the directory if needed, removes leftover temp files and indexes every bundle file. */
     static open(dir: string, options?: CacheOptions): Promise<Cache>;
     get size(): number;
-    /** Mutations not yet on disk (queued or being written). */
+    /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
     get pendingWrites(): number;
+    health(): StoreHealth;
     /** Index entries not yet checked against their file (see the class comment). */
     get unverifiedCount(): number;
     /**
@@ -212,7 +240,18 @@ export declare class Cache implements KnowledgeStore {
     private workerDied;
     /** Runs one op on the thread pool: temp file + rename, or unlink; then its stale names. */
     private persist;
+    /**
+     * Settles an op. A failed file operation (`retryable`: a full disk, an I/O error) is not undone:
+     * the index keeps showing the new state, read() keeps serving it from memory, and the op is
+     * queued again after a backoff until the disk takes it, so what was acknowledged becomes durable
+     * as soon as there is room, without a restart. Its callers' promises reject at once (and sync()
+     * rejects while it is unpersisted), so durability checks such as the inbox checkpoint wait.
+     * A failure that cannot heal (a refused file name) puts the index back to the disk state.
+     */
     private finish;
+    private due;
+    /** One timer for the earliest retry; the pump then takes every op that is due. */
+    private scheduleRetry;
     private settle;
     private oldestOutstanding;
     private failureUpTo;

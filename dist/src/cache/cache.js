@@ -154,8 +154,15 @@ export class Cache {
     /** Promise settlers of each op, including the ops coalesced into it. */
     settlers = new Map();
     syncWaiters = [];
-    /** RIDs whose last persisted attempt failed, with the seq of that attempt. */
+    /** RIDs whose last persisted attempt failed, with the seq of that attempt and the failures in a row. */
     failed = new Map();
+    /** RIDs whose failed op is queued (or being written) again as a retry. */
+    retrying = new Set();
+    retryTimer;
+    retryTimerAt = Infinity;
+    retryInitialDelayMs;
+    retryMaxDelayMs;
+    lastError;
     opSeq = 0;
     writing = 0;
     pumpScheduled = false;
@@ -196,6 +203,8 @@ export class Cache {
         this.writerKind = options.writer ?? 'worker';
         this.verifierKind = options.verifier ?? 'worker';
         this.deferAbove = Math.max(0, options.deferVerificationAbove ?? 1000);
+        this.retryInitialDelayMs = Math.max(1, options.retryInitialDelayMs ?? 100);
+        this.retryMaxDelayMs = Math.max(this.retryInitialDelayMs, options.retryMaxDelayMs ?? 5000);
     }
     /** Creates the directory if needed, removes leftover temp files and indexes every bundle file. */
     static async open(dir, options = {}) {
@@ -213,9 +222,17 @@ export class Cache {
     get size() {
         return this.index.size;
     }
-    /** Mutations not yet on disk (queued or being written). */
+    /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
     get pendingWrites() {
-        return this.outstanding.size;
+        return this.outstanding.size + this.retrying.size;
+    }
+    health() {
+        const degraded = this.failed.size > 0;
+        return {
+            status: degraded ? 'degraded' : 'ok',
+            pendingWrites: this.pendingWrites,
+            ...(degraded && this.lastError !== undefined ? { lastError: this.lastError } : {}),
+        };
     }
     /** Index entries not yet checked against their file (see the class comment). */
     get unverifiedCount() {
@@ -341,6 +358,7 @@ export class Cache {
             this.settle(op, undefined);
         this.queued.clear();
         this.failed.clear();
+        this.retrying.clear();
         await this.sync().catch(() => undefined);
         this.invalidateSnapshot();
         try {
@@ -369,7 +387,18 @@ export class Cache {
     async close() {
         // The snapshot must only hold manifests read from the files.
         await this.verified();
-        await this.sync();
+        try {
+            await this.sync();
+        }
+        catch (err) {
+            // Closing a store that cannot write: stop retrying; whoever acknowledged the data keeps it
+            // (the node's inbox replays what its checkpoint did not pass).
+            if (this.retryTimer !== undefined)
+                clearTimeout(this.retryTimer);
+            this.retryTimer = undefined;
+            this.retryTimerAt = Infinity;
+            throw err;
+        }
         // A failed write can put an unverified entry back; rare, so checked right here.
         for (const entry of [...this.unverified])
             this.verifyNow(entry);
@@ -427,6 +456,8 @@ export class Cache {
         let carried = [];
         let settlers = [];
         if (waiting !== undefined) {
+            // A queued retry is superseded: the new op carries its file-name cleanups and is awaited.
+            this.retrying.delete(key);
             diskEntry = waiting.diskEntry;
             carried = waiting.unlink;
             this.outstanding.delete(waiting.seq);
@@ -467,10 +498,11 @@ export class Cache {
             return this.pumpWorker();
         if (this.queued.size === 0 || this.writing >= this.writeConcurrency)
             return;
+        const now = Date.now();
         for (const [key, op] of this.queued) {
             if (this.writing >= this.writeConcurrency)
                 break;
-            if (this.inflight.has(key))
+            if (this.inflight.has(key) || !this.due(op, now))
                 continue;
             this.queued.delete(key);
             this.inflight.set(key, op);
@@ -478,7 +510,7 @@ export class Cache {
             this.persist(op, (err) => {
                 this.writing--;
                 this.inflight.delete(key);
-                this.finish(op, err);
+                this.finish(op, err, true);
                 this.pump();
             });
         }
@@ -488,13 +520,14 @@ export class Cache {
      * worker starts the next while this thread handles the answer to the last.
      */
     pumpWorker() {
+        const now = Date.now();
         while (this.queued.size > 0 && this.batches.size < WORKER_BATCHES_IN_FLIGHT) {
             const ops = [];
             const messages = [];
             for (const [key, op] of this.queued) {
                 if (ops.length >= WORKER_BATCH_SIZE)
                     break;
-                if (this.inflight.has(key))
+                if (this.inflight.has(key) || !this.due(op, now))
                     continue;
                 let message;
                 try {
@@ -546,7 +579,7 @@ export class Cache {
             ops.forEach((op, i) => {
                 this.inflight.delete(op.key);
                 const failure = results[i];
-                this.finish(op, failure == null ? undefined : new CacheError(`cannot write cache file for ${op.key}: ${failure}`));
+                this.finish(op, failure == null ? undefined : new CacheError(`cannot write cache file for ${op.key}: ${failure}`), true);
             });
             // Nothing out: the thread must not keep an otherwise finished process alive.
             if (this.batches.size === 0)
@@ -567,7 +600,7 @@ export class Cache {
         this.batches.clear();
         for (const op of lost) {
             this.inflight.delete(op.key);
-            this.finish(op, new CacheError(`cache writer thread failed: ${errorMessage(err)}`, { cause: err }));
+            this.finish(op, new CacheError(`cache writer thread failed: ${errorMessage(err)}`, { cause: err }), true);
         }
         this.pump();
     }
@@ -626,28 +659,85 @@ export class Cache {
             writeFileCallback(tempPath, op.text, 'utf8', (again) => (again ? fail(again) : rename()));
         });
     }
-    finish(op, err) {
+    /**
+     * Settles an op. A failed file operation (`retryable`: a full disk, an I/O error) is not undone:
+     * the index keeps showing the new state, read() keeps serving it from memory, and the op is
+     * queued again after a backoff until the disk takes it, so what was acknowledged becomes durable
+     * as soon as there is room, without a restart. Its callers' promises reject at once (and sync()
+     * rejects while it is unpersisted), so durability checks such as the inbox checkpoint wait.
+     * A failure that cannot heal (a refused file name) puts the index back to the disk state.
+     */
+    finish(op, err, retryable = false) {
+        if (op.retry)
+            this.retrying.delete(op.key);
         if (err === undefined) {
+            const wasFailed = this.failed.get(op.key);
             this.failed.delete(op.key);
+            if (wasFailed !== undefined && this.failed.size === 0) {
+                (this.logger.info ?? this.logger.warn).call(this.logger, { pendingWrites: this.pendingWrites }, 'cache writes succeed again; store healthy');
+            }
         }
         else {
-            this.failed.set(op.key, { seq: op.seq, error: err });
-            const next = this.queued.get(op.key);
-            if (next !== undefined)
-                next.diskEntry = op.diskEntry;
-            const current = this.index.get(op.key);
-            const ours = op.kind === 'write' ? current === op.entry : current === undefined;
-            // Put the index back to what the disk holds, unless a later mutation replaced it already
-            // (that one is queued and will be attempted on its own).
-            if (ours && !this.queued.has(op.key)) {
-                if (op.diskEntry === undefined)
-                    this.indexRemove(op.key);
-                else
-                    this.indexPut(op.diskEntry);
+            const previous = this.failed.get(op.key);
+            const attempts = (previous?.attempts ?? 0) + 1;
+            if (this.failed.size === 0) {
+                (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; store degraded, retrying with backoff');
             }
-            (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; index reverted to the disk state');
+            this.failed.set(op.key, { seq: op.seq, error: err, attempts });
+            this.lastError = err.message;
+            const next = this.queued.get(op.key);
+            if (next !== undefined) {
+                // A later mutation of the RID supersedes this one; it also does this one's file cleanups.
+                next.diskEntry = op.diskEntry;
+                next.unlink = mergeNames(op.unlink, next.unlink);
+                if (next.kind === 'write')
+                    next.unlink = next.unlink.filter((n) => n !== next.entry.fileName);
+            }
+            else if (retryable) {
+                const delay = Math.min(this.retryInitialDelayMs * 2 ** (attempts - 1), this.retryMaxDelayMs);
+                const retry = { ...op, seq: ++this.opSeq, retry: true, notBefore: Date.now() + delay };
+                this.queued.set(op.key, retry);
+                this.retrying.add(op.key);
+                this.scheduleRetry(retry.notBefore);
+            }
+            else {
+                const current = this.index.get(op.key);
+                const ours = op.kind === 'write' ? current === op.entry : current === undefined;
+                if (ours) {
+                    if (op.diskEntry === undefined)
+                        this.indexRemove(op.key);
+                    else
+                        this.indexPut(op.diskEntry);
+                }
+                (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; index reverted to the disk state');
+            }
         }
         this.settle(op, err);
+    }
+    due(op, now) {
+        return op.notBefore === undefined || op.notBefore <= now;
+    }
+    /** One timer for the earliest retry; the pump then takes every op that is due. */
+    scheduleRetry(at) {
+        if (this.retryTimer !== undefined && this.retryTimerAt <= at)
+            return;
+        if (this.retryTimer !== undefined)
+            clearTimeout(this.retryTimer);
+        this.retryTimerAt = at;
+        this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.retryTimerAt = Infinity;
+            this.pump();
+            // Ops not yet due get the next timer.
+            let next = Infinity;
+            for (const op of this.queued.values())
+                if (op.notBefore !== undefined && op.notBefore > Date.now())
+                    next = Math.min(next, op.notBefore);
+            if (next < Infinity)
+                this.scheduleRetry(next);
+        }, Math.max(0, at - Date.now()));
+        // Retries alone must not keep a finished process alive.
+        this.retryTimer.unref();
     }
     settle(op, err) {
         this.outstanding.delete(op.seq);

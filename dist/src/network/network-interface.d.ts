@@ -162,7 +162,7 @@ export declare class NetworkInterface {
     pollNeighborsWithSources(): Promise<SourcedEvent[]>;
     private chooseQueue;
     private deliverWebhookQueue;
-    /** One POST of `events`; false (and the batch requeued or dropped) when it failed. */
+    /** One POST of `events`: delivered, refused for good (dropped), or failed (requeued, backoff). */
     private deliverBatch;
     /** FORGET + NEW of this node's cached bundle (empty when our own bundle is not cached yet). */
     private handshakeEvents;

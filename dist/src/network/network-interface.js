@@ -309,15 +309,21 @@ export class NetworkInterface {
         }
         // Reachable again: a later loss of reachability deserves a fresh warning.
         this.warnedUnreachable.delete(node);
+        // A refused batch is dropped and the rest still goes out now (it would otherwise wait for the
+        // next wake); the attempt then reports false.
+        let refused = false;
         for (;;) {
             const events = await this.queues.takeWebhook(target, MAX_EVENTS_PER_DELIVERY);
             if (events.length === 0)
-                return true;
-            if (!(await this.deliverBatch(target, node, events)))
+                return !refused;
+            const outcome = await this.deliverBatch(target, node, events);
+            if (outcome === 'failed')
                 return false;
+            if (outcome === 'refused')
+                refused = true;
         }
     }
-    /** One POST of `events`; false (and the batch requeued or dropped) when it failed. */
+    /** One POST of `events`: delivered, refused for good (dropped), or failed (requeued, backoff). */
     async deliverBatch(target, node, events) {
         const peer = this.peerState(node);
         const retry = peer.consecutiveFailures > 0;
@@ -337,7 +343,7 @@ export class NetworkInterface {
             peer.consecutiveFailures = 0;
             peer.nextAttemptAt = 0;
             peer.lastError = undefined;
-            return true;
+            return 'delivered';
         }
         catch (err) {
             if (err instanceof RemoteProtocolError && err.errorType === 'unknown_node') {
@@ -352,7 +358,7 @@ export class NetworkInterface {
                 await this.queues.ackWebhook(target);
                 peer.refusedBatches++;
                 this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
-                return false;
+                return 'refused';
             }
             await this.queues.requeueWebhookFront(target, events);
             peer.failures++;
@@ -361,7 +367,7 @@ export class NetworkInterface {
             const delayMs = this.backoffMs(peer.consecutiveFailures);
             peer.nextAttemptAt = Date.now() + delayMs;
             this.logger.warn({ node, count: events.length, err: peer.lastError, attempt: peer.consecutiveFailures, retryInMs: delayMs, retries: peer.retries }, 'webhook delivery failed; events requeued, retrying after backoff');
-            return false;
+            return 'failed';
         }
     }
     /** FORGET + NEW of this node's cached bundle (empty when our own bundle is not cached yet). */

@@ -152,6 +152,7 @@ export class ProcessorInterface {
     async drain() {
         // Yield first so `draining` is assigned before the loop can find the queue empty and clear it.
         await Promise.resolve();
+        this.yielder.reset();
         for (;;) {
             const item = this.queue.shift();
             if (item === undefined) {

@@ -3,9 +3,7 @@
  * /health show the same facts. Only RIDs, RID types, node types, edge status/type and counts are
  * taken: bundle contents (data, base URLs, public keys) never reach a page.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { packageVersion } from '../../package-files.ts';
 import type { NodeInterface } from '../../node.ts';
 
 /** 'starting': the server listens but the node is not initialized yet (no RID to show). */
@@ -227,22 +225,4 @@ function shorten(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
-/**
- * The version of this package, found by walking up from this file, so it is right both when run
- * from src/ and from a compiled dist/ tree.
- */
-function readPackageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'koi-net' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here; look one level up
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
-
-export const PACKAGE_VERSION = readPackageVersion();
+export const PACKAGE_VERSION = packageVersion();

@@ -53,7 +53,7 @@ export function createPagesHandler(node, options) {
         const path = req.path;
         const page = PAGES.find((p) => path === `${root}/${p}`);
         const asset = path.startsWith(assetPrefix) ? path.slice(assetPrefix.length) : undefined;
-        const isRoot = path === '/' && root !== '';
+        const isRoot = path === '/';
         if (page === undefined && asset === undefined && !isRoot)
             return next();
         if (req.method !== 'GET' && req.method !== 'HEAD')

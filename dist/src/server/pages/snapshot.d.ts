@@ -84,4 +84,9 @@ export interface SnapshotSource {
 }
 export declare function healthOf({ node, startedAt }: SnapshotSource): HealthReport;
 export declare function snapshotOf(source: SnapshotSource): NodeSnapshot;
+/**
+ * Delivery errors name the peer's URL ("cannot reach http://...") and socket address; those come
+ * from the peer's profile (bundle contents), so the pages keep only the reason.
+ */
+export declare function redactAddresses(text: string): string;
 export declare const PACKAGE_VERSION: string;

@@ -114,7 +114,7 @@ function peerStates(node) {
             failures: s?.failures ?? 0,
             consecutive_failures: s?.consecutiveFailures ?? 0,
             retry_in_ms: s?.retryInMs ?? 0,
-            ...(s?.lastError !== undefined ? { last_error: shorten(s.lastError) } : {}),
+            ...(s?.lastError !== undefined ? { last_error: shorten(redactAddresses(s.lastError)) } : {}),
         };
     });
 }
@@ -127,6 +127,15 @@ function cacheCounts(node) {
         total++;
     }
     return { total, by_type: Object.fromEntries(Object.entries(by_type).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+}
+/**
+ * Delivery errors name the peer's URL ("cannot reach http://...") and socket address; those come
+ * from the peer's profile (bundle contents), so the pages keep only the reason.
+ */
+export function redactAddresses(text) {
+    return text
+        .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, '<url>')
+        .replace(/\[[0-9a-f:.]+\](?::\d+)?|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?/gi, '<address>');
 }
 function shorten(text) {
     return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
