@@ -191,6 +191,28 @@ console.log(JSON.stringify({ rids: rids.data.rids, bundles: bundles.data.bundles
     expect(koiFiles.filter((f) => /server|node\.js|logger|full-node/.test(f)), 'node stack files').to.deep.equal([]);
   });
 
+  it('the installed node serves its docs, health and status pages from files the package and its dependencies ship', async () => {
+    const base = coordinator!.url;
+    const docs = await fetch(`${base}/docs`);
+    expect(docs.status).to.equal(200);
+    const html = await docs.text();
+    // Every asset the docs and status pages refer to is served by the node itself (no CDN).
+    const status = await fetch(`${base}/status`);
+    expect(status.status).to.equal(200);
+    const statusHtml = await status.text();
+    expect(statusHtml).to.include(coordinator!.rid);
+    const refs = [...`${html}${statusHtml}`.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.filter((r) => /^[a-z]+:|^\/\//i.test(r)), 'absolute URLs').to.deep.equal([]);
+    expect(refs).to.include('assets/swagger-ui-bundle.js');
+    for (const ref of new Set(refs)) {
+      const res = await fetch(new URL(ref, `${base}/docs`));
+      expect(res.status, ref).to.equal(200);
+      expect((await res.arrayBuffer()).byteLength, ref).to.be.greaterThan(0);
+    }
+    const health = (await (await fetch(`${base}/health`)).json()) as Record<string, unknown>;
+    expect(health).to.include({ status: 'ok', rid: coordinator!.rid, version: PKG.version, protocol: 'unsigned' });
+  });
+
   it("`import { NodeInterface, RID, Bundle } from 'koi-net'` works on plain node, and the OpenAPI document is found", async () => {
     await writeFile(join(app, 'main.mjs'), `import { NodeInterface, RID, Bundle, openapiDocument, KoiNetNode } from 'koi-net';
 import * as secure from 'koi-net/secure';

@@ -3,9 +3,7 @@
  * /health show the same facts. Only RIDs, RID types, node types, edge status/type and counts are
  * taken: bundle contents (data, base URLs, public keys) never reach a page.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { packageVersion } from "../../package-files.js";
 /** Cap on what one page lists or draws, so a huge graph cannot make the page unusable. */
 export const MAX_GRAPH_NODES = 200;
 export const MAX_GRAPH_EDGES = 1000;
@@ -140,24 +138,5 @@ export function redactAddresses(text) {
 function shorten(text) {
     return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
-/**
- * The version of this package, found by walking up from this file, so it is right both when run
- * from src/ and from a compiled dist/ tree.
- */
-function readPackageVersion() {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (let i = 0; i < 6; i++) {
-        try {
-            const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-            if (pkg.name === 'koi-net' && typeof pkg.version === 'string')
-                return pkg.version;
-        }
-        catch {
-            // not here; look one level up
-        }
-        dir = dirname(dir);
-    }
-    return 'unknown';
-}
-export const PACKAGE_VERSION = readPackageVersion();
+export const PACKAGE_VERSION = packageVersion();
 //# sourceMappingURL=snapshot.js.map
