@@ -122,6 +122,21 @@ describe('reliability: one process per data dir (lock)', function () {
     expect(loser.stderr.trim()).to.equal(`koi-net: data dir ${dataDir} is in use by pid ${winner.proc.pid}`);
   });
 
+  it("a stale lock naming this very pid (a container's pid 1 after a restart) is taken over; a live one of ours is not", async () => {
+    const dataDir = join(dir, 'same-pid');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(join(dataDir, LOCK_FILE_NAME), JSON.stringify({ pid: process.pid, token: 'left-by-an-earlier-process' }) + '\n');
+    const lock = await DataDirLock.acquire(dataDir);
+    try {
+      const err = await DataDirLock.acquire(dataDir).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(DataDirLockedError);
+    } finally {
+      await lock.release();
+    }
+    expect(await readdir(dataDir)).to.deep.equal([]);
+  });
+
   it('in-process: many concurrent acquirers of a stale lock, exactly one wins; release lets the next in', async () => {
     const dataDir = join(dir, 'lib');
     // A pid that is certainly dead: a child we started and reaped.
