@@ -55,12 +55,16 @@ export class DataDirLock {
         const token = randomUUID();
         const mine = { pid: process.pid, token };
         for (let round = 0; round < MAX_ROUNDS; round++) {
+            // Registered before the link: another acquirer in this process may read the new lock
+            // before tryCreate returns, and must see it as held.
+            heldTokens.add(token);
             if (await tryCreate(path, mine))
                 return new DataDirLock(dir, path, token);
+            heldTokens.delete(token);
             const held = await readLock(path);
             if (held === 'missing')
                 continue;
-            if (held !== 'unreadable' && isAlive(held.pid))
+            if (held !== 'unreadable' && isHeld(held))
                 throw new DataDirLockedError(dir, held.pid);
             await takeOverStale(path, held, token);
         }
@@ -71,6 +75,7 @@ export class DataDirLock {
         if (this.released)
             return;
         this.released = true;
+        heldTokens.delete(this.token);
         process.removeListener('exit', this.onExit);
         const held = await readLock(this.path);
         if (held !== 'missing' && held !== 'unreadable' && held.token === this.token) {
@@ -134,6 +139,17 @@ function parseLock(text) {
         return undefined;
     }
 }
+/**
+ * Tokens of the locks this process holds. A lock naming our own pid with a token we do not hold
+ * was left by an earlier process that had the same pid: in a container the node is always pid 1,
+ * so after a kill and restart its stale lock names the new process itself.
+ */
+const heldTokens = new Set();
+function isHeld(lock) {
+    if (lock.pid === process.pid)
+        return heldTokens.has(lock.token);
+    return isAlive(lock.pid);
+}
 /** EPERM means the process exists but belongs to someone else: alive. */
 function isAlive(pid) {
     try {
@@ -162,7 +178,7 @@ async function takeOverStale(path, stale, token) {
     const same = stale === 'unreadable'
         ? moved === 'unreadable'
         : moved !== 'missing' && moved !== 'unreadable' && moved.token === stale.token && moved.pid === stale.pid;
-    if (same || (moved !== 'missing' && moved !== 'unreadable' && !isAlive(moved.pid))) {
+    if (same || (moved !== 'missing' && moved !== 'unreadable' && !isHeld(moved))) {
         await unlink(aside).catch(() => undefined);
         return;
     }
