@@ -428,6 +428,19 @@ export class NetworkInterface {
         const already = first !== undefined && first.rid.toString() === this.identity.rid.toString() && first.eventType === EventType.FORGET;
         events = already || intro.length === 0 ? events : [...intro, ...events];
       } else if (err instanceof RemoteHTTPError && NON_RETRYABLE_STATUSES.has(err.status)) {
+        // A peer refuses a broadcast whole but names the events it cannot take (422 with
+        // loc ["body","events",i,...]): drop only those and send the others again at once.
+        const named = err.status === 422 ? refusedEventIndexes(err.body, events.length) : undefined;
+        if (named && named.size < events.length) {
+          const dropped = events.filter((_, i) => named.has(i));
+          const rest = events.filter((_, i) => !named.has(i));
+          peer.refusedBatches++;
+          this.logger.error(
+            { node, count: dropped.length, rids: dropped.map((e) => String(e.rid)), status: err.status, err: err.message },
+            'peer refused some events; those dropped, the rest sent again',
+          );
+          return this.deliverBatch(target, node, rest);
+        }
         await this.queues.ackWebhook(target);
         peer.refusedBatches++;
         this.logger.error({ node, count: events.length, status: err.status, err: err.message }, 'peer refused the events; batch dropped');
@@ -599,4 +612,24 @@ function toNodeRid(value: KoiNetNode | RID | string): KoiNetNode {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The indexes of the events a 422 body names (FastAPI's `detail[].loc` of `["body","events",i,...]`,
+ * or `["body","payload","events",i,...]` in signed mode); undefined when it names none, or an index
+ * outside the batch, so that the caller falls back to dropping the whole batch.
+ */
+export function refusedEventIndexes(body: unknown, count: number): Set<number> | undefined {
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  if (!Array.isArray(detail)) return undefined;
+  const out = new Set<number>();
+  for (const item of detail) {
+    const loc = (item as { loc?: unknown } | null)?.loc;
+    if (!Array.isArray(loc)) return undefined;
+    const at = loc[1] === 'payload' ? 2 : 1;
+    const i = loc[at + 1];
+    if (loc[0] !== 'body' || loc[at] !== 'events' || typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= count) return undefined;
+    out.add(i);
+  }
+  return out.size > 0 ? out : undefined;
 }
