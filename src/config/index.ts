@@ -237,6 +237,7 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
     pretty: get('LOG_PRETTY'),
     bodyLimit: get('BODY_LIMIT'),
     timeout: get('REQUEST_TIMEOUT_MS'),
+    firstContactRetryMax: get('FIRST_CONTACT_RETRY_MAX_MS'),
     maxBroadcast: get('MAX_EVENTS_PER_BROADCAST'),
     maxFetch: get('MAX_RIDS_PER_FETCH'),
     maxPoll: get('MAX_EVENTS_PER_POLL'),
@@ -268,6 +269,7 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
   }
   if (v.bodyLimit) out.bodyLimit = r.bodyLimit(v.bodyLimit, 'KOI_NET_BODY_LIMIT');
   if (v.timeout) out.requestTimeoutMs = r.int(v.timeout, 'KOI_NET_REQUEST_TIMEOUT_MS', 1, 3_600_000);
+  if (v.firstContactRetryMax) out.firstContactRetryMaxMs = r.int(v.firstContactRetryMax, 'KOI_NET_FIRST_CONTACT_RETRY_MAX_MS', 1, 3_600_000);
   if (v.maxBroadcast) out.maxEventsPerBroadcast = r.int(v.maxBroadcast, 'KOI_NET_MAX_EVENTS_PER_BROADCAST', 1, MAX_LIST_LIMIT);
   if (v.maxFetch) out.maxRidsPerFetch = r.int(v.maxFetch, 'KOI_NET_MAX_RIDS_PER_FETCH', 1, MAX_LIST_LIMIT);
   if (v.maxPoll) out.maxEventsPerPoll = r.int(v.maxPoll, 'KOI_NET_MAX_EVENTS_PER_POLL', 1, MAX_LIST_LIMIT);
@@ -522,6 +524,10 @@ body_limit: ${y(c.bodyLimit)}
 
 # Timeout of each request to another node, in milliseconds.
 request_timeout_ms: ${c.requestTimeoutMs}
+
+# Until it has an approved edge, the node retries its first-contact handshake with exponential
+# backoff and jitter (1 s doubling); this caps the delay between attempts, in milliseconds.
+first_contact_retry_max_ms: ${c.firstContactRetryMaxMs}
 
 # Request limits of the server (more is answered 422); see docs/SECURITY.md.
 # Most events in one /events/broadcast request.
