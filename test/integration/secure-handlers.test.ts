@@ -17,7 +17,7 @@ import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { EdgeStatus, NodeType, parseEdgeProfile, type NodeProfile } from '../../src/protocol/index.ts';
 import { KoiNetNode } from '../../src/rid/index.ts';
 import { NodeKeyPair } from '../../src/secure/index.ts';
-import { candidatePort as freePort } from '../helpers/ports.ts';
+import { onFreePort } from '../helpers/ports.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
 
 interface Running {
@@ -43,22 +43,30 @@ describe('integration: 2.x secure-profile and forget-node handlers between signe
   });
 
   async function startSigned(name: string, opts: { coordinator?: boolean; first?: Running } = {}): Promise<Running> {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}/koi-net`;
-    const provides = opts.coordinator ? ['orn:koi-net.node', 'orn:koi-net.edge'] : [];
-    const node = new NodeInterface({
-      name,
-      protocol: 'signed',
-      dataDir: join(dir, name),
-      profile: { node_type: NodeType.FULL, base_url: url, provides: { event: provides, state: provides } },
-      ...(opts.first ? { firstContact: opts.first.url, firstContactRid: String(opts.first.node.identity.rid) } : {}),
-      retryTickMs: 50,
+    // The profile carries the URL before the server listens: start again on another port if the
+    // candidate was taken meanwhile (no test assumes a port stays free).
+    return onFreePort(async (port) => {
+      const url = `http://127.0.0.1:${port}/koi-net`;
+      const provides = opts.coordinator ? ['orn:koi-net.node', 'orn:koi-net.edge'] : [];
+      const node = new NodeInterface({
+        name,
+        protocol: 'signed',
+        dataDir: join(dir, `${name}-${port}`),
+        profile: { node_type: NodeType.FULL, base_url: url, provides: { event: provides, state: provides } },
+        ...(opts.first ? { firstContact: opts.first.url, firstContactRid: String(opts.first.node.identity.rid) } : {}),
+        retryTickMs: 50,
+      });
+      installBehaviours(node, { coordinator: opts.coordinator === true, contact: !opts.coordinator });
+      try {
+        const server = await startFullNode(node, { host: '127.0.0.1', port });
+        const r = { node, server, url };
+        running.push(r);
+        return r;
+      } catch (err) {
+        await node.finalize().catch(() => undefined);
+        throw err;
+      }
     });
-    installBehaviours(node, { coordinator: opts.coordinator === true, contact: !opts.coordinator });
-    const server = await startFullNode(node, { host: '127.0.0.1', port });
-    const r = { node, server, url };
-    running.push(r);
-    return r;
   }
 
   const edgeOf = (at: Running, s: Running, t: Running): string | undefined => at.node.graph.getEdgeProfile({ source: s.node.identity.rid, target: t.node.identity.rid })?.status;

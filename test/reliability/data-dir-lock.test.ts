@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from '../../src/data-dir-lock.ts';
 import { CLI_ARGS, REPO_ROOT } from '../integration/helpers/processes.ts';
-import { candidatePort as freePort } from '../helpers/ports.ts';
 import { cleanEnv, startCli, started, stopCli, type CliChild } from './cli-child.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 
 type Child = CliChild;
 
-function startNode(dataDir: string, port: number): Child {
-  return startCli(['--name', 'locked', '--type', 'full', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info']);
+/** Port 0: the node binds a port the OS chose, so no test assumes a port stays free. */
+function startNode(dataDir: string): Child {
+  return startCli(['--name', 'locked', '--type', 'full', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info']);
 }
 
 /** Names, sizes and mtimes of every file below `dir`: "nothing was written" compares these. */
@@ -48,7 +48,7 @@ describe('reliability: one process per data dir (lock)', function () {
 
   it('a second process on the same data dir exits 1 naming the holder and writes nothing there', async () => {
     const dataDir = join(dir, 'node');
-    const first = startNode(dataDir, await freePort());
+    const first = startNode(dataDir);
     running.push(first);
     await started(first);
     const identityBefore = await readFile(join(dataDir, 'identity.json'), 'utf8');
@@ -57,7 +57,7 @@ describe('reliability: one process per data dir (lock)', function () {
     await new Promise((r) => setTimeout(r, 1_500));
     const before = await snapshotTree(dataDir);
 
-    const second = startNode(dataDir, await freePort());
+    const second = startNode(dataDir);
     running.push(second);
     // Old behaviour: the second process simply runs; give it ample time to exit instead.
     const code = await Promise.race([second.exit, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
@@ -77,8 +77,7 @@ describe('reliability: one process per data dir (lock)', function () {
 
   it('a lock left by a SIGKILLed process is taken over by the next start', async () => {
     const dataDir = join(dir, 'node');
-    const port = await freePort();
-    const first = startNode(dataDir, port);
+    const first = startNode(dataDir);
     running.push(first);
     await started(first);
     first.proc.kill('SIGKILL');
@@ -86,7 +85,7 @@ describe('reliability: one process per data dir (lock)', function () {
     const stale = JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')) as { pid: number };
     expect(stale.pid).to.equal(first.proc.pid);
 
-    const next = startNode(dataDir, port);
+    const next = startNode(dataDir);
     running.push(next);
     await started(next);
     const lock = JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8')) as { pid: number };
@@ -98,14 +97,14 @@ describe('reliability: one process per data dir (lock)', function () {
 
   it('of two processes racing for a stale lock exactly one starts; the other exits 1', async () => {
     const dataDir = join(dir, 'node');
-    const first = startNode(dataDir, await freePort());
+    const first = startNode(dataDir);
     running.push(first);
     await started(first);
     first.proc.kill('SIGKILL');
     await first.exit;
 
-    const a = startNode(dataDir, await freePort());
-    const b = startNode(dataDir, await freePort());
+    const a = startNode(dataDir);
+    const b = startNode(dataDir);
     running.push(a, b);
     const outcome = await Promise.race([
       Promise.all([a.exit, b.exit]).then(() => 'both exited'),

@@ -15,7 +15,6 @@ import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { RID } from '../../src/rid/index.ts';
 import { cacheFileName } from '../../src/cache/index.ts';
 import { fetchBundles, postJson } from '../integration/helpers/api.ts';
-import { candidatePort as freePort } from '../helpers/ports.ts';
 import { waitFor } from '../integration/helpers/wait.ts';
 import { startCli, started, stopCli, type CliChild } from './cli-child.ts';
 
@@ -84,8 +83,7 @@ describe('reliability: a full disk under the cache', function () {
     mountTmpfs(cacheDir);
     mounted = true;
 
-    const port = await freePort();
-    node = startCli(['--name', 'diskfull', '--type', 'full', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', 'info']);
+    node = startCli(['--name', 'diskfull', '--type', 'full', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'info']);
     const up = await started(node);
     const url = String(up.url);
     // The node's own bundle is on the tmpfs; now nothing more fits.
