@@ -26,7 +26,7 @@ export function candidatePort(host = '127.0.0.1'): Promise<number> {
 /** An error (or a child's output inside one) saying the port was taken. */
 export function isAddressInUse(err: unknown): boolean {
   if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EADDRINUSE') return true;
-  return /EADDRINUSE|address already in use/i.test(err instanceof Error ? err.message : String(err));
+  return /EADDRINUSE|address (is )?already in use/i.test(err instanceof Error ? err.message : String(err));
 }
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { candidatePort as freePort, onFreePort } from '../../helpers/ports.ts';
+import { onFreePort } from '../../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The command from its TypeScript sources (no build needed); test/package runs the compiled bin. */
@@ -181,12 +181,13 @@ describe('koi-net CLI', function () {
     expect(init.code, init.stderr).to.equal(0);
     expect(await readFile(join(dataDir, 'koi-net.yaml'), 'utf8')).to.include(`# Precedence: ${rule.replace('config file', 'this file')}.`);
 
-    const [envPort, flagPort] = [await freePort(), await freePort()];
-    const fromEnv = await startNode(['--data-dir', dataDir], 15000, { KOI_NET_PORT: String(envPort) });
+    let envPort = 0;
+    const fromEnv = await onFreePort((p) => startNode(['--data-dir', dataDir], 15000, { KOI_NET_PORT: String((envPort = p)) }));
     running.push(fromEnv);
     expect(fromEnv.line.url).to.equal(`http://127.0.0.1:${envPort}/koi-net`); // environment over file
     expect(await stopNode(fromEnv)).to.equal(0);
-    const fromFlag = await startNode(['--data-dir', dataDir, '--port', String(flagPort)], 15000, { KOI_NET_PORT: String(envPort) });
+    let flagPort = 0;
+    const fromFlag = await onFreePort((p) => startNode(['--data-dir', dataDir, '--port', String((flagPort = p))], 15000, { KOI_NET_PORT: String(envPort) }));
     running.push(fromFlag);
     expect(fromFlag.line.url).to.equal(`http://127.0.0.1:${flagPort}/koi-net`); // flag over environment
     expect(await stopNode(fromFlag)).to.equal(0);
