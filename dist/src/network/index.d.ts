@@ -1,9 +1,0 @@
-export { NetworkGraph } from './graph.ts';
-export type { GraphNodeAttributes, GraphEdgeAttributes, EdgeDirection, NeighborQuery, EdgeLookup, NetworkGraphSnapshot, NetworkGraphOptions, } from './graph.ts';
-export * from './queues.ts';
-export { RequestHandler } from './request-handler.ts';
-export type { RequestTarget, NodeProfileSource, RequestHandlerOptions, BroadcastEventsRequest, PollEventsRequest, FetchRidsRequest, FetchManifestsRequest, FetchBundlesRequest, EventsResult, RidsResult, ManifestsResult, BundlesResult, } from './request-handler.ts';
-export { ResponseHandler } from './response-handler.ts';
-export type { FetchRidsBody, FetchManifestsBody, FetchBundlesBody, RidsPayloadBody, ManifestsPayloadBody, BundlesPayloadBody, ResponseCache, ResponseHandlerOptions, } from './response-handler.ts';
-export { NetworkInterface } from './network-interface.ts';
-export type { NetworkInterfaceOptions, QueueKind, SourcedEvent } from './network-interface.ts';

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=components.js.map

@@ -1,5 +1,0 @@
-export { API_PATHS, DEFAULT_ROOT_PATH, OPENAPI_SPEC_URL, loadOpenapiDocument, openapiDocument, operations, type ApiPaths, type JsonSchema, type OpenApiDocument, type OperationId, } from './spec.ts';
-export type { KoiNetHandlers, OperationSpec, RequestBody, ResponseBody } from '../../generated/stubs/operations.ts';
-export * from './types.ts';
-export { SCHEMA_NAMES, assertSchema, getRIDFormatCheckers, parseSchema, patternRIDFormatCheckers, registryRIDFormatCheckers, setRIDFormatCheckers, validateSchema, type RIDFormatCheckers, } from './validate.ts';
-export { parseEdgeProfile, parseNodeProfile } from './profiles.ts';

@@ -1,5 +1,0 @@
-export interface Asset {
-    type: string;
-    body: () => Promise<Buffer>;
-}
-export declare const ASSETS: ReadonlyMap<string, Asset>;
