@@ -9,6 +9,8 @@ import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
 import { nestingProblems } from './nesting.ts';
+import { fastAccept } from './fast-accept.ts';
+import { SerializedJson } from './serialized.ts';
 import { resolveServerTimeouts, serverTimeoutOptions, type ServerTimeouts } from './timeouts.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import {
@@ -72,9 +74,15 @@ export interface SignedServerOptions {
   ready?: Promise<void>;
 }
 
-/** Per request in signed mode: who sent the envelope. Handlers get it as their second argument. */
+/** Per request facts handlers may need, as their second argument (absent when there are none). */
 export interface RequestContext {
+  /** Signed mode: who sent the envelope. */
   sourceNode?: KoiNetNode;
+  /**
+   * Unsigned mode: the request carried no Content-Type, as koi-net 1.0.0b6 and 1.0.x clients post.
+   * A fetch_bundles answer then also lists the bundles under `manifests`, where b6 reads them.
+   */
+  withoutContentType?: boolean;
 }
 
 /** The payload type each endpoint takes and answers, as the reference's API_MODEL_MAP. */
@@ -169,6 +177,10 @@ interface KoiLocals {
   koiOperation?: RoutedOperation;
   /** Signed mode: the verified sender, whom the answer is signed to. */
   koiSource?: KoiNetNode;
+  /** The request had no Content-Type (before the body stage set one for the validator). */
+  koiNoContentType?: boolean;
+  /** The body passed the fast exact check (fast-accept.ts); the validator is skipped. */
+  koiAccepted?: boolean;
 }
 
 /**
@@ -307,6 +319,8 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
         const tooDeep = nestingProblems(json.value, eventsPathOf((res.locals as KoiLocals).koiOperation, []));
         if (tooDeep.length > 0) return next(HttpProblem.validation(tooDeep));
         req.body = json.value;
+        const header = req.headers['content-type'];
+        if (header === undefined || header.trim() === '') (res.locals as KoiLocals).koiNoContentType = true;
         // The body is already JSON; say so, so the validator picks the contract's JSON schema
         // (it would otherwise refuse a missing or `+json` Content-Type with 415).
         req.headers['content-type'] = 'application/json';
@@ -370,7 +384,10 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
       const list = ownValue(req.body, field);
       if (Array.isArray(list) && list.length > limits[which]) detail.push(tooLongDetail(field, limits[which], list.length));
     }
-    next(detail.length > 0 ? HttpProblem.validation(detail) : undefined);
+    if (detail.length > 0) return next(HttpProblem.validation(detail));
+    // Response validation lives in the validator's middlewares: with it on, every request goes through.
+    if (op && !validateResponses && fastAccept(op.id, req.body)) (res.locals as KoiLocals).koiAccepted = true;
+    next();
   };
 
   // 3b. Poll answers are capped by rewriting the request's `limit`: the handler and the queue then
@@ -410,16 +427,47 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     },
   }) as unknown as RequestHandler[];
 
+  // A body the fast check accepted is valid under the contract: the validator would pass it as is.
+  const validate: RequestHandler = (req, res, next) => {
+    if ((res.locals as KoiLocals).koiAccepted) return next();
+    let i = 0;
+    const step = (err?: unknown): void => {
+      if (err !== undefined && err !== null) return next(err);
+      const mw = validatorMiddlewares[i++];
+      if (mw === undefined) return next();
+      try {
+        void mw(req, res, step);
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step();
+  };
+
   // 4. Dispatch to the handler.
   const dispatch: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
     if (!op) return next(INTERNAL());
     const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown, context?: RequestContext) => Promise<unknown>;
-    const source = (res.locals as KoiLocals).koiSource;
+    const locals = res.locals as KoiLocals;
+    const source = locals.koiSource;
+    const context: RequestContext | undefined = source ? { sourceNode: source } : locals.koiNoContentType ? { withoutContentType: true } : undefined;
     Promise.resolve()
-      // Unsigned mode calls handlers exactly as before: with the body only.
-      .then(() => (source ? handler.call(handlers, req.body as unknown, { sourceNode: source }) : handler.call(handlers, req.body as unknown)))
+      // Without anything to say, handlers get the body only.
+      .then(() => (context ? handler.call(handlers, req.body as unknown, context) : handler.call(handlers, req.body as unknown)))
       .then((result) => {
+        if (result instanceof SerializedJson) {
+          if (validateResponses) {
+            // Through res.json, where the response validator checks it.
+            res.status(200).json(JSON.parse(result.text));
+            return;
+          }
+          res.statusCode = 200;
+          res.setHeader('Content-Type', 'application/json; charset=utf-8');
+          res.setHeader('Content-Length', Buffer.byteLength(result.text));
+          res.end(result.text);
+          return;
+        }
         const responseType = SIGNED_TYPES[op.id].response;
         if (signed && source && responseType !== undefined && result !== undefined && result !== null) {
           // The answer is an envelope signed to the requester, as the reference's response handler.
@@ -452,7 +500,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     res.json((res.locals as KoiLocals).koiSource ? underPayload(problem.body) : problem.body);
   };
 
-  app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, dispatch);
+  app.use(route, signed ? signedBody : body, capLists, validate, capPoll, dispatch);
   app.use(onError);
   return app;
 }

@@ -1,0 +1,7 @@
+/**
+ * A handler result that already is the answer's JSON text (a kept listing, bundle files passed on
+ * as they are): the server sends it as it is instead of serializing an object.
+ */
+export class SerializedJson {
+  constructor(readonly text: string) {}
+}
