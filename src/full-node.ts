@@ -5,7 +5,7 @@
  */
 import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
 import { Event, KnowledgeSource } from './knowledge/index.ts';
-import { createKoiNetApp, startServer, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import { createKoiNetApp, startServer, withFastPath, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
 import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from './server/errors.ts';
 import { KoiNetError } from './errors.ts';
@@ -195,7 +195,8 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     logger,
     ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
   });
-  const server = await startServer(withPages(app, node, { rootPath, logger }), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  // Valid fetches are answered before the pages' host app and express see them (withFastPath).
+  const server = await startServer(withFastPath(app, withPages(app, node, { rootPath, logger })), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   try {
     if (!node.initialized) await node.initialize();
     markReady();

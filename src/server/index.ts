@@ -3,6 +3,7 @@ export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
   startServer,
+  withFastPath,
   type ServerLimits,
   type KoiNetAppOptions,
   type RunningServer,
