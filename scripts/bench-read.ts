@@ -30,8 +30,12 @@ const node = ChildNode.spawn({ name: 'read-bench', dataDir, port, providesEvent:
 await node.ready;
 const base = node.url;
 try {
+  const r0 = cpuMs(node.child.pid);
   const rids = latencyStats(await timeIt(3, 30, () => postJson(base, '/rids/fetch', {})));
+  const ridsCpuUs = Math.round(((cpuMs(node.child.pid) - r0) * 1000) / 33);
+  const m0 = cpuMs(node.child.pid);
   const manifests = latencyStats(await timeIt(2, 15, () => postJson(base, '/manifests/fetch', { rid_types: [BENCH_RID_TYPE] })));
+  const manifestsCpuUs = Math.round(((cpuMs(node.child.pid) - m0) * 1000) / 17);
   const rnd = seededRandom(1);
   const pick = (): string[] => Array.from({ length: 100 }, () => `${BENCH_RID_TYPE}:state-${rnd(size)}`);
   const b0 = cpuMs(node.child.pid);
@@ -73,7 +77,9 @@ try {
     JSON.stringify({
       size,
       fetchRidsAllP50Ms: rids.medianMs,
+      fetchRidsAllServerCpuUsPerReq: ridsCpuUs,
       fetchManifestsByTypeP50Ms: manifests.medianMs,
+      fetchManifestsServerCpuUsPerReq: manifestsCpuUs,
       fetchBundles100P50Ms: bundles.medianMs,
       fetchBundles100P99Ms: bundles.p99Ms,
       fetchBundles100ServerCpuUsPerReq: bundlesCpuUs,

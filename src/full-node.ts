@@ -242,7 +242,7 @@ function signedServerOptions(node: NodeInterface, ready: Promise<void>): SignedS
 }
 
 /** The server sends a SerializedJson as it is; the handler's declared type is the object it stands for. */
-function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(text: string): Awaited<ReturnType<KoiNetHandlers[Op]>> {
+function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(text: Buffer): Awaited<ReturnType<KoiNetHandlers[Op]>> {
   return new SerializedJson(text) as unknown as Awaited<ReturnType<KoiNetHandlers[Op]>>;
 }
 

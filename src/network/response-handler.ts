@@ -65,7 +65,7 @@ export class ResponseHandler {
   private readonly cache: ResponseCache;
   private readonly logger: Logger;
   /** Serialized listings of the cache generation `listingsGeneration`, by request kind and types. */
-  private readonly listings = new Map<string, string>();
+  private readonly listings = new Map<string, Buffer>();
   private listingsGeneration: number | undefined;
 
   constructor(options: ResponseHandlerOptions) {
@@ -123,12 +123,12 @@ export class ResponseHandler {
   }
 
   /**
-   * fetchRids, answered as the JSON text of its response. The listing is kept until the cache
-   * changes (its `generation` moves), so repeated listings cost one lookup.
+   * fetchRids, answered as the UTF-8 JSON of its response. The listing is kept (encoded) until
+   * the cache changes (its `generation` moves), so repeated listings cost one lookup.
    */
-  fetchRidsJson(req: FetchRidsBody = {}): string {
+  fetchRidsJson(req: FetchRidsBody = {}): Buffer {
     const types = parseRidTypes(req.rid_types);
-    if (types === null) return '{"rids":[]}';
+    if (types === null) return Buffer.from('{"rids":[]}');
     return this.listing(`rids ${typeKey(types)}`, () => {
       const rids = this.cache.listRids(types.length > 0 ? types : undefined);
       // Arrays of strings serialize fastest through one JSON.stringify.
@@ -137,12 +137,12 @@ export class ResponseHandler {
   }
 
   /** fetchManifests as JSON text; listings by type are kept as fetchRidsJson keeps them. */
-  async fetchManifestsJson(req: FetchManifestsBody = {}): Promise<string> {
-    if (req.rids && req.rids.length > 0) return JSON.stringify(await this.fetchManifests(req));
+  async fetchManifestsJson(req: FetchManifestsBody = {}): Promise<Buffer> {
+    if (req.rids && req.rids.length > 0) return Buffer.from(JSON.stringify(await this.fetchManifests(req)));
     const types = parseRidTypes(req.rid_types);
-    if (types === null) return '{"manifests":[],"not_found":[]}';
+    if (types === null) return Buffer.from('{"manifests":[],"not_found":[]}');
     const listManifests = this.cache.listManifests?.bind(this.cache);
-    if (listManifests === undefined) return JSON.stringify(await this.fetchManifests(req));
+    if (listManifests === undefined) return Buffer.from(JSON.stringify(await this.fetchManifests(req)));
     return this.listing(`manifests ${typeKey(types)}`, () => {
       const manifests = listManifests(types.length > 0 ? types : undefined);
       return `{"manifests":${JSON.stringify(manifests)},"not_found":[]}`;
@@ -154,7 +154,7 @@ export class ResponseHandler {
    * checked by the cache, not rebuilt), so the cost is the reads and one parse per bundle. The
    * list is written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
    */
-  async fetchBundlesJson(req: FetchBundlesBody, options: FetchBundlesAnswerOptions = {}): Promise<string> {
+  async fetchBundlesJson(req: FetchBundlesBody, options: FetchBundlesAnswerOptions = {}): Promise<Buffer> {
     const readText = this.cache.readBundleText?.bind(this.cache);
     const texts: string[] = [];
     const notFound: string[] = [];
@@ -174,26 +174,26 @@ export class ResponseHandler {
     this.logger.debug({ count: texts.length, notFound: notFound.length }, 'answered fetch bundles');
     const list = `[${texts.join(',')}]`;
     const tail = `"not_found":${JSON.stringify(notFound)},"deferred":[]}`;
-    return options.legacyManifestsField ? `{"bundles":${list},"manifests":${list},${tail}` : `{"bundles":${list},${tail}`;
+    return Buffer.from(options.legacyManifestsField ? `{"bundles":${list},"manifests":${list},${tail}` : `{"bundles":${list},${tail}`);
   }
 
   /** The kept listing `key` of the current cache generation, made by `build` when missing. */
-  private listing(key: string, build: () => string): string {
+  private listing(key: string, build: () => string): Buffer {
     const generation = this.cache.generation;
-    if (generation === undefined) return build();
+    if (generation === undefined) return Buffer.from(build());
     if (generation !== this.listingsGeneration) {
       this.listings.clear();
       this.listingsGeneration = generation;
     }
     const kept = this.listings.get(key);
     if (kept !== undefined) return kept;
-    const text = build();
+    const bytes = Buffer.from(build());
     // Building may verify unchecked entries and so change the cache; keep only a stable answer.
     if (this.cache.generation === generation) {
       if (this.listings.size >= MAX_CACHED_LISTINGS) this.listings.clear();
-      this.listings.set(key, text);
+      this.listings.set(key, bytes);
     }
-    return text;
+    return bytes;
   }
 }
 

@@ -490,7 +490,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
         if (result instanceof SerializedJson) {
           if (validateResponses) {
             // Through res.json, where the response validator checks it.
-            res.status(200).json(JSON.parse(result.text));
+            res.status(200).json(JSON.parse(result.text.toString()));
             return;
           }
           sendJson(res, 200, result.text);
@@ -599,10 +599,10 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
 }
 
 /** As express's res.json sends it. */
-function sendJson(res: ServerResponse, status: number, text: string): void {
+function sendJson(res: ServerResponse, status: number, text: string | Buffer): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Content-Length', typeof text === 'string' ? Buffer.byteLength(text) : text.length);
   res.end(text);
 }
 

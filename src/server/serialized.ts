@@ -3,5 +3,6 @@
  * as they are): the server sends it as it is instead of serializing an object.
  */
 export class SerializedJson {
-  constructor(readonly text: string) {}
+  /** UTF-8 bytes or text of one JSON value. */
+  constructor(readonly text: string | Buffer) {}
 }

@@ -123,7 +123,7 @@ describe('network/response-handler: ResponseHandler on a real Cache', () => {
   });
 
   describe('answers as JSON text (what the full node sends)', () => {
-    const parse = (text: string): unknown => JSON.parse(text);
+    const parse = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8'));
 
     it('fetchRidsJson and fetchManifestsJson answer what fetchRids and fetchManifests answer', async () => {
       for (const req of [{}, { rid_types: [] }, { rid_types: ['orn:test.a'] }, { rid_types: ['orn:test.b', 'orn:test.a'] }, { rid_types: ['orn'] }]) {
@@ -139,7 +139,7 @@ describe('network/response-handler: ResponseHandler on a real Cache', () => {
       const manifestsOfA = async (): Promise<unknown> => parse(await handler.fetchManifestsJson({ rid_types: ['orn:test.a'] }));
       expect(rids()).to.deep.equal(['orn:test.a:1', 'orn:test.a:2', 'orn:test.b:1']);
       const before = handler.fetchRidsJson({});
-      // Unchanged cache: the same kept text, not a new one.
+      // Unchanged cache: the same kept bytes, not new ones.
       expect(handler.fetchRidsJson({})).to.equal(before);
 
       const a3 = Bundle.generate('orn:test.a:3', { n: 4 });
