@@ -5,7 +5,8 @@
  * Spawns a node on that data, then measures with the harness's client (fetch + JSON.parse) the p50
  * of fetch_rids of all, fetch_manifests by type and fetch_bundles of 100 random RIDs, and the
  * rate of small fetch_rids requests (`rid_types: [orn:koi-net.node]`) over 8 keep-alive
- * connections (node:http, bodies read but not parsed).
+ * connections (node:http, bodies read but not parsed). Each figure comes with the node's CPU time
+ * per request (user + system from /proc), which is steadier than wall time on a shared machine.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
