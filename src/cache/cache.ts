@@ -132,6 +132,13 @@ export interface CacheOptions {
    */
   deferVerificationAbove?: number;
   /**
+   * About how many bytes of bundle text readBundleText keeps in memory, most recently served
+   * first (default 8 MB, ~7k bundles of 1 KB; 0 keeps none). A kept text was read and checked
+   * against the index; it is served again without touching the disk until its entry is replaced,
+   * deleted or pushed out.
+   */
+  servedTextBytes?: number;
+  /**
    * Who reads the files of a deferred verification. 'worker' (default): a thread reads and parses
    * them, this thread only validates the manifests. 'main': synchronous slices on this thread.
    */
@@ -396,6 +403,10 @@ export class Cache implements KnowledgeStore {
   private readonly shadowed = new Map<string, IndexEntry>();
   private readonly deferAbove: number;
   private generationCount = 0;
+  /** Texts readBundleText served, by the index entry they belong to, least recently served first. */
+  private readonly servedTexts = new Map<IndexEntry, string>();
+  private servedTextLength = 0;
+  private readonly servedTextBudget: number;
 
   private constructor(
     readonly directory: string,
@@ -410,6 +421,7 @@ export class Cache implements KnowledgeStore {
     this.writerKind = options.writer ?? 'worker';
     this.verifierKind = options.verifier ?? 'worker';
     this.deferAbove = Math.max(0, options.deferVerificationAbove ?? 1000);
+    this.servedTextBudget = Math.max(0, options.servedTextBytes ?? 8 * 1024 * 1024);
     this.retryInitialDelayMs = Math.max(1, options.retryInitialDelayMs ?? 100);
     this.retryMaxDelayMs = Math.max(this.retryInitialDelayMs, options.retryMaxDelayMs ?? 5000);
   }
@@ -526,14 +538,43 @@ export class Cache implements KnowledgeStore {
     // Serialized by write() from a valid Bundle.
     const pending = this.pendingWrite(key, entry);
     if (pending !== undefined) return pending;
+    const kept = this.servedTexts.get(entry);
+    if (kept !== undefined) {
+      this.servedTexts.delete(entry);
+      this.servedTexts.set(entry, kept);
+      return kept;
+    }
     const text = this.readEntryFile(key, entry);
     if (text === undefined) return undefined;
+    let checked: string;
     try {
-      return checkedBundleText(text, key, entry.manifest);
+      checked = checkedBundleText(text, key, entry.manifest);
     } catch (err) {
       this.invalidFile(key, entry, err);
       return undefined;
     }
+    this.keepServedText(entry, checked);
+    return checked;
+  }
+
+  private keepServedText(entry: IndexEntry, text: string): void {
+    // One text may take at most an eighth of the budget, so a few large bundles cannot flush it.
+    if (text.length > this.servedTextBudget / 8) return;
+    this.servedTexts.set(entry, text);
+    this.servedTextLength += text.length;
+    for (const [oldest, oldText] of this.servedTexts) {
+      if (this.servedTextLength <= this.servedTextBudget) break;
+      this.servedTexts.delete(oldest);
+      this.servedTextLength -= oldText.length;
+    }
+  }
+
+  /** The entry left the index: its kept text can never be served again. */
+  private forgetServedText(entry: IndexEntry): void {
+    const text = this.servedTexts.get(entry);
+    if (text === undefined) return;
+    this.servedTexts.delete(entry);
+    this.servedTextLength -= text.length;
   }
 
   /** The text a write of `entry` has not yet put on disk, if that write is what the index shows. */
@@ -631,6 +672,8 @@ export class Cache implements KnowledgeStore {
     this.index.clear();
     this.byType.clear();
     this.generationCount++;
+    this.servedTexts.clear();
+    this.servedTextLength = 0;
     this.shadowed.clear();
     this.clearUnverified();
   }
@@ -1040,6 +1083,7 @@ export class Cache implements KnowledgeStore {
     this.generationCount++;
     const key = entry.rid.toString();
     const previous = this.index.get(key);
+    if (previous !== undefined && previous !== entry) this.forgetServedText(previous);
     if (previous !== undefined && previous !== entry) this.unverifiedGone(previous);
     if (previous !== undefined && previous.type !== entry.type) this.byType.get(previous.type)?.delete(key);
     this.index.set(key, entry);
@@ -1061,6 +1105,7 @@ export class Cache implements KnowledgeStore {
     const entry = this.index.get(key);
     if (entry === undefined) return;
     this.generationCount++;
+    this.forgetServedText(entry);
     this.index.delete(key);
     this.unverifiedGone(entry);
     const keys = this.byType.get(entry.type);

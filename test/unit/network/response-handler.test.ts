@@ -191,6 +191,31 @@ describe('network/response-handler: ResponseHandler on a real Cache', () => {
       expect(cache.exists(a2.rid)).to.equal(false);
     });
 
+    it('served texts are kept in memory until their entry is replaced or deleted; servedTextBytes: 0 keeps none', async () => {
+      await cache.sync();
+      const first = cache.readBundleText(a1.rid)!;
+      expect(JSON.parse(first)).to.deep.equal(a1.toJSON());
+      // Behind the cache's back: the kept, checked text is what is served.
+      writeFileSync(join(dir, cacheFileName(a1.rid)), 'not json');
+      expect(cache.readBundleText(a1.rid)).to.equal(first);
+      // A write replaces the entry: its text, never the kept one.
+      const a1v2 = Bundle.generate(a1.rid, { n: 8 }, new Date(Date.now() + 60_000));
+      await cache.write(a1v2);
+      expect(JSON.parse(cache.readBundleText(a1.rid)!)).to.deep.equal(a1v2.toJSON());
+      await cache.delete(a1.rid);
+      expect(cache.readBundleText(a1.rid)).to.equal(undefined);
+
+      const uncached = await Cache.open(dir, { logger: { warn: () => {} }, snapshot: false, servedTextBytes: 0 });
+      try {
+        expect(JSON.parse(uncached.readBundleText(b1.rid)!)).to.deep.equal(b1.toJSON());
+        writeFileSync(join(dir, cacheFileName(b1.rid)), 'not json');
+        expect(uncached.readBundleText(b1.rid)).to.equal(undefined);
+        expect(uncached.exists(b1.rid)).to.equal(false);
+      } finally {
+        await uncached.close();
+      }
+    });
+
     it('a file rewritten with another valid manifest of the same RID is served as read() serves it', async () => {
       await cache.sync();
       const other = Bundle.generate(a1.rid, { n: 7 }, new Date(Date.now() + 60_000));
