@@ -1,10 +1,9 @@
 import { Event, KnowledgeSource } from "./knowledge/index.js";
-import { createKoiNetApp, startServer, withFastPath } from "./server/app.js";
+import { createKoiNetApp, startServer } from "./server/app.js";
 import { HttpProblem, badInputDetail, isBadInputError } from "./server/errors.js";
 import { KoiNetError } from "./errors.js";
 import { DEFAULT_ROOT_PATH } from "./protocol/index.js";
 import { withPages } from "./server/pages/index.js";
-import { SerializedJson } from "./server/serialized.js";
 import { Yielder } from "./util/slices.js";
 export function createNodeHandlers(node, options = {}) {
     const logger = options.logger ?? node.logger.child({ component: 'endpoints' });
@@ -88,29 +87,17 @@ export function createNodeHandlers(node, options = {}) {
             const events = await node.network.flushPollQueue(rid, limit ?? 0);
             return { events: events.map((e) => e.toJSON()) };
         },
-        // Unsigned answers go out as JSON text the response handler keeps or passes on from the
-        // cache files; signed ones are objects, since the envelope is signed over their serialization.
         async fetchRids(body) {
             await ready;
-            const responder = node.network.responseHandler;
-            if (node.protocol === 'signed')
-                return responder.fetchRids(body);
-            return serialized(responder.fetchRidsJson(body));
+            return node.network.responseHandler.fetchRids(body);
         },
         async fetchManifests(body) {
             await ready;
-            const responder = node.network.responseHandler;
-            if (node.protocol === 'signed')
-                return responder.fetchManifests(body);
-            return serialized(await responder.fetchManifestsJson(body));
+            return node.network.responseHandler.fetchManifests(body);
         },
-        async fetchBundles(body, context = {}) {
+        async fetchBundles(body) {
             await ready;
-            const responder = node.network.responseHandler;
-            if (node.protocol === 'signed')
-                return responder.fetchBundles(body);
-            const legacyManifestsField = context.withoutContentType === true;
-            return serialized(await responder.fetchBundlesJson(body, { legacyManifestsField }));
+            return node.network.responseHandler.fetchBundles(body);
         },
         async idle() {
             while (inFlight.size > 0)
@@ -144,8 +131,7 @@ export async function startFullNode(node, options) {
         logger,
         ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
     });
-    // Valid fetches are answered before the pages' host app and express see them (withFastPath).
-    const server = await startServer(withFastPath(app, withPages(app, node, { rootPath, logger })), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+    const server = await startServer(withPages(app, node, { rootPath, logger }), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
     try {
         if (!node.initialized)
             await node.initialize();
@@ -191,10 +177,6 @@ function signedServerOptions(node, ready) {
             return { known: true, publicKeyDerB64: typeof key === 'string' ? key : undefined };
         },
     };
-}
-/** The server sends a SerializedJson as it is; the handler's declared type is the object it stands for. */
-function serialized(text) {
-    return new SerializedJson(text);
 }
 function errorText(err) {
     return err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -24,20 +24,6 @@ export interface KnowledgeStore {
     delete(rid: RID | string): Promise<boolean>;
     /** RIDs of the given types; every RID when `ridTypes` is absent or empty. */
     listRids(ridTypes?: Iterable<RIDType | string>): RID[];
-    /**
-     * Changes whenever what listRids, readManifest or exists answer may have changed (a write,
-     * delete, drop or verification). Lets readers keep answers derived from the index, such as
-     * serialized listings, until it moves. Absent: the store offers no such signal.
-     */
-    readonly generation?: number;
-    /** The manifests of listRids(ridTypes), from memory. */
-    listManifests?(ridTypes?: Iterable<RIDType | string>): Manifest[];
-    /**
-     * The cached bundle as JSON text (its wire form, possibly indented), checked as read() checks
-     * it; undefined where read() would answer undefined. Spares parsing into a Bundle and
-     * serializing it again when the bundle is only passed on.
-     */
-    readBundleText?(rid: RID | string): string | undefined;
     /** Removes every bundle. */
     drop(): Promise<void>;
     /**
@@ -207,12 +193,10 @@ export declare class Cache implements KnowledgeStore {
      */
     private readonly shadowed;
     private readonly deferAbove;
-    private generationCount;
     private constructor();
     /** Creates the directory if needed, removes leftover temp files and indexes every bundle file. */
     static open(dir: string, options?: CacheOptions): Promise<Cache>;
     get size(): number;
-    get generation(): number;
     /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
     get pendingWrites(): number;
     health(): StoreHealth;
@@ -225,23 +209,10 @@ export declare class Cache implements KnowledgeStore {
     verified(): Promise<void>;
     write(bundle: Bundle): Promise<Bundle>;
     read(rid: RID | string): Promise<Bundle | undefined>;
-    /**
-     * The bundle's file text when it is exactly the wire form (`{manifest, contents}`, the
-     * manifest the index holds), else the bundle re-serialized as read() would return it. Parsed
-     * either way, so a corrupt or foreign file is dropped from the index as read() drops it and
-     * never reaches a caller.
-     */
-    readBundleText(rid: RID | string): string | undefined;
-    /** The text a write of `entry` has not yet put on disk, if that write is what the index shows. */
-    private pendingWrite;
-    /** The file of `entry`; undefined (and the entry forgotten) when it vanished. */
-    private readEntryFile;
-    private invalidFile;
     readManifest(rid: RID | string): Manifest | undefined;
     exists(rid: RID | string): boolean;
     delete(rid: RID | string): Promise<boolean>;
     listRids(ridTypes?: Iterable<RIDType | string>): RID[];
-    listManifests(ridTypes?: Iterable<RIDType | string>): Manifest[];
     /** Removes the directory, as rid-lib does; the next write creates it again. */
     drop(): Promise<void>;
     sync(): Promise<void>;

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, readFile as readFileCallback, readFileSync, readdirSync, rename as renameCallback, unlink as unlinkCallback, unlinkSync, writeFile as writeFileCallback, writeFileSync, renameSync, } from 'node:fs';
+import { mkdirSync, readFile as readFileCallback, readFileSync, readdirSync, rename as renameCallback, unlink as unlinkCallback, unlinkSync, writeFile as writeFileCallback, writeFileSync, renameSync, } from 'node:fs';
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -192,7 +192,6 @@ export class Cache {
      */
     shadowed = new Map();
     deferAbove;
-    generationCount = 0;
     constructor(directory, logger, options) {
         this.directory = directory;
         this.logger = logger;
@@ -222,9 +221,6 @@ export class Cache {
     }
     get size() {
         return this.index.size;
-    }
-    get generation() {
-        return this.generationCount;
     }
     /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
     get pendingWrites() {
@@ -285,62 +281,16 @@ export class Cache {
         const entry = this.current(key);
         if (entry === undefined)
             return undefined;
-        const pending = this.pendingWrite(key, entry);
-        // Parsed from the serialized text, as from disk: callers get their own copy of the contents.
-        if (pending !== undefined)
-            return parseBundleFile(pending);
-        const text = this.readEntryFile(key, entry);
-        if (text === undefined)
-            return undefined;
-        try {
-            const bundle = parseBundleFile(text);
-            if (bundle.rid.toString() !== key) {
-                throw new Error(`file holds the bundle of ${bundle.rid.toString()}`);
-            }
-            return bundle;
-        }
-        catch (err) {
-            this.invalidFile(key, entry, err);
-            return undefined;
-        }
-    }
-    /**
-     * The bundle's file text when it is exactly the wire form (`{manifest, contents}`, the
-     * manifest the index holds), else the bundle re-serialized as read() would return it. Parsed
-     * either way, so a corrupt or foreign file is dropped from the index as read() drops it and
-     * never reaches a caller.
-     */
-    readBundleText(rid) {
-        const key = ridKey(rid);
-        const entry = this.current(key);
-        if (entry === undefined)
-            return undefined;
-        // Serialized by write() from a valid Bundle.
-        const pending = this.pendingWrite(key, entry);
-        if (pending !== undefined)
-            return pending;
-        const text = this.readEntryFile(key, entry);
-        if (text === undefined)
-            return undefined;
-        try {
-            return checkedBundleText(text, key, entry.manifest);
-        }
-        catch (err) {
-            this.invalidFile(key, entry, err);
-            return undefined;
-        }
-    }
-    /** The text a write of `entry` has not yet put on disk, if that write is what the index shows. */
-    pendingWrite(key, entry) {
         const pending = this.queued.get(key) ?? this.inflight.get(key);
-        return pending !== undefined && pending.kind === 'write' && pending.entry === entry ? pending.text : undefined;
-    }
-    /** The file of `entry`; undefined (and the entry forgotten) when it vanished. */
-    readEntryFile(key, entry) {
+        if (pending !== undefined && pending.kind === 'write' && pending.entry === entry) {
+            // Parsed from the serialized text, as from disk: callers get their own copy of the contents.
+            return parseBundleFile(pending.text);
+        }
+        let text;
         try {
             // Synchronous: a ~1 KB read costs less than the thread-pool hops of the async one, and
             // fetch_bundles of 100 RIDs went from ~25 ms to a few.
-            return readSmallTextFile(this.pathOf(entry.fileName));
+            text = readFileSync(this.pathOf(entry.fileName), 'utf8');
         }
         catch (err) {
             if (errorCode(err) !== 'ENOENT') {
@@ -350,10 +300,18 @@ export class Cache {
             this.forgetIfCurrent(key, entry);
             return undefined;
         }
-    }
-    invalidFile(key, entry, err) {
-        this.logger.warn({ rid: key, file: entry.fileName, error: errorMessage(err) }, 'cache file is no longer a valid bundle; dropping it from the index');
-        this.forgetIfCurrent(key, entry);
+        try {
+            const bundle = parseBundleFile(text);
+            if (bundle.rid.toString() !== key) {
+                throw new Error(`file holds the bundle of ${bundle.rid.toString()}`);
+            }
+            return bundle;
+        }
+        catch (err) {
+            this.logger.warn({ rid: key, file: entry.fileName, error: errorMessage(err) }, 'cache file is no longer a valid bundle; dropping it from the index');
+            this.forgetIfCurrent(key, entry);
+            return undefined;
+        }
     }
     readManifest(rid) {
         return this.current(ridKey(rid))?.manifest;
@@ -393,16 +351,6 @@ export class Cache {
         }
         return out;
     }
-    listManifests(ridTypes) {
-        const out = [];
-        // Keys first: verifying an unchecked entry may remove it from the index meanwhile.
-        for (const rid of this.listRids(ridTypes)) {
-            const manifest = this.current(rid.toString())?.manifest;
-            if (manifest !== undefined)
-                out.push(manifest);
-        }
-        return out;
-    }
     /** Removes the directory, as rid-lib does; the next write creates it again. */
     async drop() {
         // Pending files would land in (or recreate) the directory after the rm; drop them instead.
@@ -421,7 +369,6 @@ export class Cache {
         }
         this.index.clear();
         this.byType.clear();
-        this.generationCount++;
         this.shadowed.clear();
         this.clearUnverified();
     }
@@ -859,7 +806,6 @@ export class Cache {
         }
     }
     indexPut(entry) {
-        this.generationCount++;
         const key = entry.rid.toString();
         const previous = this.index.get(key);
         if (previous !== undefined && previous !== entry)
@@ -884,7 +830,6 @@ export class Cache {
         const entry = this.index.get(key);
         if (entry === undefined)
             return;
-        this.generationCount++;
         this.index.delete(key);
         this.unverifiedGone(entry);
         const keys = this.byType.get(entry.type);
@@ -1025,7 +970,6 @@ export class Cache {
             return;
         if (!(result instanceof Error) && result.rid.toString() === key) {
             entry.manifest = result;
-            this.generationCount++;
             const loser = this.shadowed.get(key);
             if (loser !== undefined) {
                 this.shadowed.delete(key);
@@ -1216,7 +1160,6 @@ export class Cache {
             this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cache index snapshot is invalid; scanning');
             this.index.clear();
             this.byType.clear();
-            this.generationCount++;
             return false;
         }
     }
@@ -1254,46 +1197,6 @@ function parseBundleFile(text) {
     if (!isJsonObject(contents))
         throw new Error('contents is missing or not a JSON object');
     return new Bundle(Manifest.fromJSON(json['manifest']), contents);
-}
-/**
- * `text` when it is exactly `{manifest, contents}` with the index's manifest (the common case:
- * no manifest validation or re-serialization needed), else the bundle as read() would return it,
- * serialized. Throws when the file is not a valid bundle of `key`.
- */
-function checkedBundleText(text, key, indexed) {
-    const json = JSON.parse(text);
-    if (!isJsonObject(json))
-        throw new Error('not a JSON object');
-    const contents = json['contents'];
-    if (!isJsonObject(contents))
-        throw new Error('contents is missing or not a JSON object');
-    const m = json['manifest'];
-    const asIndexed = indexed !== undefined &&
-        isJsonObject(m) &&
-        m['rid'] === key &&
-        m['timestamp'] === indexed.timestamp &&
-        m['sha256_hash'] === indexed.sha256Hash &&
-        Object.keys(m).length === 3;
-    if (asIndexed && Object.keys(json).length === 2)
-        return text;
-    const bundle = new Bundle(Manifest.fromJSON(m), contents);
-    if (bundle.rid.toString() !== key)
-        throw new Error(`file holds the bundle of ${bundle.rid.toString()}`);
-    return JSON.stringify(bundle.toJSON());
-}
-/** Reads served files go through one buffer: open + read + close, no stat and no allocation. */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-function readSmallTextFile(path) {
-    const fd = openSync(path, 'r');
-    try {
-        const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, 0);
-        if (n < READ_BUFFER.length)
-            return READ_BUFFER.toString('utf8', 0, n);
-    }
-    finally {
-        closeSync(fd);
-    }
-    return readFileSync(path, 'utf8');
 }
 /** The verifier thread's report as the result parseBundleFile would have given. */
 function manifestFromVerifier(result) {

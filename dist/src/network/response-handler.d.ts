@@ -20,23 +20,13 @@ export interface ManifestsPayloadBody {
 }
 export interface BundlesPayloadBody {
     bundles: BundleWire[];
-    /** The same list again, for 1.0.0b6 readers (see FetchBundlesAnswerOptions). */
-    manifests?: BundleWire[];
+    /** The same list again, for 1.0.0b6 readers, which read the bundles from this field. */
+    manifests: BundleWire[];
     not_found: string[];
     deferred: string[];
 }
-/**
- * The cache calls the response handler needs; sync or async, so in-memory stores fit too. The
- * optional ones (the file cache has them) make the serialized answers cheaper.
- */
-export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'> & Partial<Pick<KnowledgeStore, 'generation' | 'listManifests' | 'readBundleText'>>;
-export interface FetchBundlesAnswerOptions {
-    /**
-     * Also list the bundles under `manifests`, where koi-net 1.0.0b6 readers look for them (the
-     * server sets it for requests without a Content-Type, which is how 1.0.x clients post).
-     */
-    legacyManifestsField?: boolean;
-}
+/** The cache calls the response handler needs; sync or async, so in-memory stores fit too. */
+export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'>;
 export interface ResponseHandlerOptions {
     cache: ResponseCache;
     logger?: Logger;
@@ -49,9 +39,6 @@ export interface ResponseHandlerOptions {
 export declare class ResponseHandler {
     private readonly cache;
     private readonly logger;
-    /** Serialized listings of the cache generation `listingsGeneration`, by request kind and types. */
-    private readonly listings;
-    private listingsGeneration;
     constructor(options: ResponseHandlerOptions);
     fetchRids(req?: FetchRidsBody): Promise<RidsPayloadBody>;
     /**
@@ -61,20 +48,5 @@ export declare class ResponseHandler {
      */
     fetchManifests(req?: FetchManifestsBody): Promise<ManifestsPayloadBody>;
     /** Reads only the requested bundle files, so the cost follows the request, not the cache size. */
-    fetchBundles(req: FetchBundlesBody, options?: FetchBundlesAnswerOptions): Promise<BundlesPayloadBody>;
-    /**
-     * fetchRids, answered as the UTF-8 JSON of its response. The listing is kept (encoded) until
-     * the cache changes (its `generation` moves), so repeated listings cost one lookup.
-     */
-    fetchRidsJson(req?: FetchRidsBody): Buffer;
-    /** fetchManifests as JSON text; listings by type are kept as fetchRidsJson keeps them. */
-    fetchManifestsJson(req?: FetchManifestsBody): Promise<Buffer>;
-    /**
-     * fetchBundles as JSON text. The bundle files are passed on as they are on disk (read and
-     * checked by the cache, not rebuilt), so the cost is the reads and one parse per bundle. The
-     * list is written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
-     */
-    fetchBundlesJson(req: FetchBundlesBody, options?: FetchBundlesAnswerOptions): Promise<Buffer>;
-    /** The kept listing `key` of the current cache generation, made by `build` when missing. */
-    private listing;
+    fetchBundles(req: FetchBundlesBody): Promise<BundlesPayloadBody>;
 }

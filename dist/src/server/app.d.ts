@@ -39,15 +39,9 @@ export interface SignedServerOptions {
     /** Envelopes are opened only after this resolves (identity and cache loaded). */
     ready?: Promise<void>;
 }
-/** Per request facts handlers may need, as their second argument (absent when there are none). */
+/** Per request in signed mode: who sent the envelope. Handlers get it as their second argument. */
 export interface RequestContext {
-    /** Signed mode: who sent the envelope. */
     sourceNode?: KoiNetNode;
-    /**
-     * Unsigned mode: the request carried no Content-Type, as koi-net 1.0.0b6 and 1.0.x clients post.
-     * A fetch_bundles answer then also lists the bundles under `manifests`, where b6 reads them.
-     */
-    withoutContentType?: boolean;
 }
 /**
  * Request-shape limits. The body limit alone bounds bytes, not work: a 1 MB broadcast holds ~20k
@@ -65,11 +59,6 @@ export interface ServerLimits {
 export declare const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits>;
 /** Fills in defaults and refuses nonsense early, at app creation rather than on the first request. */
 export declare function resolveServerLimits(limits?: Partial<ServerLimits>): ServerLimits;
-/**
- * A request listener that tries `koiApp`'s fast path first and hands every other request to
- * `listener` (default: `koiApp` itself), e.g. the host app withPages builds around it.
- */
-export declare function withFastPath(koiApp: Express, listener?: RequestListener | Express): RequestListener;
 /**
  * Builds the KOI-net HTTP API as an express application (mountable with `host.use(path, app)`).
  * Pipeline: route (own table) -> raw body + JSON parse -> express-openapi-validator -> handler

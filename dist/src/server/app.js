@@ -8,8 +8,6 @@ import { KOI_NET_NODE_TYPE, RID, RIDType } from "../rid/index.js";
 import { operations } from "../../generated/stubs/operations.js";
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from "./body.js";
 import { nestingProblems } from "./nesting.js";
-import { fastAccept } from "./fast-accept.js";
-import { SerializedJson } from "./serialized.js";
 import { resolveServerTimeouts, serverTimeoutOptions } from "./timeouts.js";
 import { MalformedEnvelopeError, ProtocolError, openEnvelope, peekEnvelope, signEnvelope, } from "../secure/index.js";
 import { HttpProblem, INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, TOO_LARGE, badInputDetail, isBadInputError, validatorErrorsToDetail, } from "./errors.js";
@@ -85,25 +83,6 @@ const OPERATIONS_BY_PATH = new Map(Object.keys(operations).map((id) => {
     return [op.path, { id, method: op.method.toUpperCase(), path: op.path }];
 }));
 const SPEC_PATH = '/openapi.json';
-/** Operations the fast path serves (small bodies, answered from memory or the cache files). */
-const FAST_OPERATIONS = new Set(['fetchRids', 'fetchManifests', 'fetchBundles']);
-/** Body bytes the fast path already read, for the express pipeline to use instead of reading again. */
-const PRE_READ = Symbol('koi-net pre-read body');
-const FAST_PATH = Symbol('koi-net fast path');
-/**
- * A request listener that tries `koiApp`'s fast path first and hands every other request to
- * `listener` (default: `koiApp` itself), e.g. the host app withPages builds around it.
- */
-export function withFastPath(koiApp, listener = koiApp) {
-    const fast = koiApp[FAST_PATH];
-    const next = listener;
-    if (fast === undefined)
-        return next;
-    return (req, res) => {
-        if (!fast(req, res, () => next(req, res)))
-            next(req, res);
-    };
-}
 function normalizeRootPath(root) {
     let r = root.trim();
     if (r === '' || r === '/')
@@ -204,8 +183,7 @@ export function createKoiNetApp(options) {
     // 2. Body: read (bounded), decode, parse. On failure the answer is already on its way (413, 422,
     //    or a destroyed socket for an aborted upload) and undefined comes back.
     const readJson = async (req, next) => {
-        const preRead = req[PRE_READ];
-        const raw = preRead !== undefined ? { ok: true, bytes: preRead } : await readRawBody(req, limit);
+        const raw = await readRawBody(req, limit);
         if (!raw.ok) {
             if (raw.reason === 'too-large')
                 next(TOO_LARGE(limit));
@@ -228,9 +206,6 @@ export function createKoiNetApp(options) {
             if (tooDeep.length > 0)
                 return next(HttpProblem.validation(tooDeep));
             req.body = json.value;
-            const header = req.headers['content-type'];
-            if (header === undefined || header.trim() === '')
-                res.locals.koiNoContentType = true;
             // The body is already JSON; say so, so the validator picks the contract's JSON schema
             // (it would otherwise refuse a missing or `+json` Content-Type with 415).
             req.headers['content-type'] = 'application/json';
@@ -297,12 +272,7 @@ export function createKoiNetApp(options) {
             if (Array.isArray(list) && list.length > limits[which])
                 detail.push(tooLongDetail(field, limits[which], list.length));
         }
-        if (detail.length > 0)
-            return next(HttpProblem.validation(detail));
-        // Response validation lives in the validator's middlewares: with it on, every request goes through.
-        if (op && !validateResponses && fastAccept(op.id, req.body))
-            res.locals.koiAccepted = true;
-        next();
+        next(detail.length > 0 ? HttpProblem.validation(detail) : undefined);
     };
     // 3b. Poll answers are capped by rewriting the request's `limit`: the handler and the queue then
     //     leave the rest queued for the next poll, exactly as if the caller had asked for fewer.
@@ -339,48 +309,17 @@ export function createKoiNetApp(options) {
             'rid-type': { type: 'string', validate: parses((s) => RIDType.fromString(s)) },
         },
     });
-    // A body the fast check accepted is valid under the contract: the validator would pass it as is.
-    const validate = (req, res, next) => {
-        if (res.locals.koiAccepted)
-            return next();
-        let i = 0;
-        const step = (err) => {
-            if (err !== undefined && err !== null)
-                return next(err);
-            const mw = validatorMiddlewares[i++];
-            if (mw === undefined)
-                return next();
-            try {
-                void mw(req, res, step);
-            }
-            catch (thrown) {
-                next(thrown);
-            }
-        };
-        step();
-    };
     // 4. Dispatch to the handler.
     const dispatch = (req, res, next) => {
         const op = res.locals.koiOperation;
         if (!op)
             return next(INTERNAL());
         const handler = handlers[op.id];
-        const locals = res.locals;
-        const source = locals.koiSource;
-        const context = source ? { sourceNode: source } : locals.koiNoContentType ? { withoutContentType: true } : undefined;
+        const source = res.locals.koiSource;
         Promise.resolve()
-            // Without anything to say, handlers get the body only.
-            .then(() => (context ? handler.call(handlers, req.body, context) : handler.call(handlers, req.body)))
+            // Unsigned mode calls handlers exactly as before: with the body only.
+            .then(() => (source ? handler.call(handlers, req.body, { sourceNode: source }) : handler.call(handlers, req.body)))
             .then((result) => {
-            if (result instanceof SerializedJson) {
-                if (validateResponses) {
-                    // Through res.json, where the response validator checks it.
-                    res.status(200).json(JSON.parse(result.text.toString()));
-                    return;
-                }
-                sendJson(res, 200, result.text);
-                return;
-            }
             const responseType = SIGNED_TYPES[op.id].response;
             if (signed && source && responseType !== undefined && result !== undefined && result !== null) {
                 // The answer is an envelope signed to the requester, as the reference's response handler.
@@ -412,85 +351,9 @@ export function createKoiNetApp(options) {
         // Past an opened envelope, checks ran on its payload: name fields where the sender put them.
         res.json(res.locals.koiSource ? underPayload(problem.body) : problem.body);
     };
-    app.use(route, signed ? signedBody : body, capLists, validate, capPoll, dispatch);
+    app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, dispatch);
     app.use(onError);
-    // The fast path: unsigned only (envelopes need the full pipeline), and not while answers are
-    // validated (that hooks res.json inside the validator's middlewares).
-    if (!signed && !validateResponses) {
-        const fastOps = new Map();
-        for (const op of OPERATIONS_BY_PATH.values())
-            if (FAST_OPERATIONS.has(op.id))
-                fastOps.set(`${rootPath}${op.path}`, op);
-        const fastPath = (req, res, fallback) => {
-            if (req.method !== 'POST')
-                return false;
-            const op = fastOps.get(req.url ?? '');
-            if (op === undefined)
-                return false;
-            // Only bodies announced within the limit: the 413 of an oversized one is the pipeline's.
-            const declared = Number(req.headers['content-length']);
-            if (!(declared >= 0 && declared <= limit) || req.headers['transfer-encoding'] !== undefined)
-                return false;
-            readRawBody(req, limit).then((raw) => {
-                if (!raw.ok) {
-                    req.socket.destroy();
-                    return;
-                }
-                const header = req.headers['content-type'];
-                const parsed = parseJsonBody(raw.bytes, classifyContentType(header));
-                if (!parsed.ok || !fastAcceptable(op, parsed.value)) {
-                    // Anything to refuse (or not surely valid): the pipeline answers, from the same bytes.
-                    req[PRE_READ] = raw.bytes;
-                    fallback();
-                    return;
-                }
-                const body = parsed.value;
-                const handler = handlers[op.id];
-                const withoutContentType = header === undefined || header.trim() === '';
-                Promise.resolve()
-                    .then(() => (withoutContentType ? handler.call(handlers, body, { withoutContentType: true }) : handler.call(handlers, body)))
-                    .then((result) => {
-                    const text = result instanceof SerializedJson ? result.text : result === undefined || result === null ? 'null' : JSON.stringify(result);
-                    sendJson(res, 200, text);
-                })
-                    .catch((err) => {
-                    const problem = toProblem(err, body, logger, req);
-                    if (res.headersSent) {
-                        logger.error({ err, path: req.url }, 'error after the answer started; dropping the connection');
-                        req.socket.destroy();
-                        return;
-                    }
-                    for (const [name, value] of Object.entries(problem.headers))
-                        res.setHeader(name, value);
-                    sendJson(res, problem.status, JSON.stringify(problem.body));
-                });
-            }, (err) => {
-                logger.error({ err, path: req.url }, 'reading a request failed');
-                req.socket.destroy();
-            });
-            return true;
-        };
-        /** The checks the pipeline would make before the handler, all passed: nesting, list caps, contract. */
-        const fastAcceptable = (op, value) => {
-            if (nestingProblems(value, undefined).length > 0)
-                return false;
-            for (const { field, limit: which } of CAPPED_LISTS[op.id] ?? []) {
-                const list = ownValue(value, field);
-                if (Array.isArray(list) && list.length > limits[which])
-                    return false;
-            }
-            return fastAccept(op.id, value);
-        };
-        app[FAST_PATH] = fastPath;
-    }
     return app;
-}
-/** As express's res.json sends it. */
-function sendJson(res, status, text) {
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', typeof text === 'string' ? Buffer.byteLength(text) : text.length);
-    res.end(text);
 }
 /** `['body', 'events', 1]` -> `['body', 'payload', 'events', 1]`, as the reference's envelope model reports it. */
 function underPayload(body) {
@@ -525,7 +388,7 @@ function toProblem(err, body, logger, req) {
                 break;
         }
     }
-    logger.error({ err, method: req.method, path: req.originalUrl ?? req.url }, 'request failed');
+    logger.error({ err, method: req.method, path: req.originalUrl }, 'request failed');
     return INTERNAL();
 }
 /** Listens with `app`; resolves once the port is bound. */
@@ -533,7 +396,7 @@ export function startServer(app, options = {}) {
     const host = options.host ?? '127.0.0.1';
     // Resolved before listening, so a bad value fails the start rather than the first slow client.
     const timeouts = resolveServerTimeouts(options.timeouts);
-    const server = createServer(serverTimeoutOptions(timeouts), withFastPath(app, app));
+    const server = createServer(serverTimeoutOptions(timeouts), app);
     return new Promise((resolve, reject) => {
         const onError = (err) => reject(err);
         server.once('error', onError);

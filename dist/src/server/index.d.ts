@@ -1,6 +1,5 @@
-export { createKoiNetApp, DEFAULT_SERVER_LIMITS, resolveServerLimits, startServer, withFastPath, type ServerLimits, type KoiNetAppOptions, type RunningServer, type StartServerOptions, } from './app.ts';
+export { createKoiNetApp, DEFAULT_SERVER_LIMITS, resolveServerLimits, startServer, type ServerLimits, type KoiNetAppOptions, type RunningServer, type StartServerOptions, } from './app.ts';
 export { HttpProblem, type ValidationDetailItem } from './errors.ts';
-export { SerializedJson } from './serialized.ts';
 export { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS, resolveServerTimeouts, type ServerTimeouts } from './timeouts.ts';
 export { MAX_CONTENTS_DEPTH } from './nesting.ts';
 export { createPagesHandler, withPages, type HealthReport, type NodeSnapshot, type PagesOptions } from './pages/index.ts';

@@ -1,6 +1,5 @@
-export { createKoiNetApp, DEFAULT_SERVER_LIMITS, resolveServerLimits, startServer, withFastPath, } from "./app.js";
+export { createKoiNetApp, DEFAULT_SERVER_LIMITS, resolveServerLimits, startServer, } from "./app.js";
 export { HttpProblem } from "./errors.js";
-export { SerializedJson } from "./serialized.js";
 export { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS, resolveServerTimeouts } from "./timeouts.js";
 export { MAX_CONTENTS_DEPTH } from "./nesting.js";
 export { createPagesHandler, withPages } from "./pages/index.js";
