@@ -5,13 +5,14 @@
  */
 import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
 import { Event, KnowledgeSource } from './knowledge/index.ts';
-import { createKoiNetApp, startServer, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import { createKoiNetApp, startServer, withFastPath, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
 import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from './server/errors.ts';
 import { KoiNetError } from './errors.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
 import { withPages } from './server/pages/index.ts';
+import { SerializedJson } from './server/serialized.ts';
 import { Yielder } from './util/slices.ts';
 import type { NodeInterface } from './node.ts';
 import type { Logger } from './logger.ts';
@@ -113,19 +114,28 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
       return { events: events.map((e) => e.toJSON()) } as Awaited<ReturnType<KoiNetHandlers['pollEvents']>>;
     },
 
+    // Unsigned answers go out as JSON text the response handler keeps or passes on from the
+    // cache files; signed ones are objects, since the envelope is signed over their serialization.
     async fetchRids(body) {
       await ready;
-      return node.network.responseHandler.fetchRids(body);
+      const responder = node.network.responseHandler;
+      if (node.protocol === 'signed') return responder.fetchRids(body);
+      return serialized<'fetchRids'>(responder.fetchRidsJson(body));
     },
 
     async fetchManifests(body) {
       await ready;
-      return node.network.responseHandler.fetchManifests(body);
+      const responder = node.network.responseHandler;
+      if (node.protocol === 'signed') return responder.fetchManifests(body);
+      return serialized<'fetchManifests'>(await responder.fetchManifestsJson(body));
     },
 
-    async fetchBundles(body) {
+    async fetchBundles(body, context: RequestContext = {}) {
       await ready;
-      return node.network.responseHandler.fetchBundles(body);
+      const responder = node.network.responseHandler;
+      if (node.protocol === 'signed') return responder.fetchBundles(body);
+      const legacyManifestsField = context.withoutContentType === true;
+      return serialized<'fetchBundles'>(await responder.fetchBundlesJson(body, { legacyManifestsField }));
     },
 
     async idle() {
@@ -185,7 +195,8 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
     logger,
     ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
   });
-  const server = await startServer(withPages(app, node, { rootPath, logger }), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  // Valid fetches are answered before the pages' host app and express see them (withFastPath).
+  const server = await startServer(withFastPath(app, withPages(app, node, { rootPath, logger })), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   try {
     if (!node.initialized) await node.initialize();
     markReady();
@@ -228,6 +239,11 @@ function signedServerOptions(node: NodeInterface, ready: Promise<void>): SignedS
       return { known: true, publicKeyDerB64: typeof key === 'string' ? key : undefined };
     },
   };
+}
+
+/** The server sends a SerializedJson as it is; the handler's declared type is the object it stands for. */
+function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(text: Buffer): Awaited<ReturnType<KoiNetHandlers[Op]>> {
+  return new SerializedJson(text) as unknown as Awaited<ReturnType<KoiNetHandlers[Op]>>;
 }
 
 function errorText(err: unknown): string {

@@ -1,5 +1,8 @@
 import {
+  closeSync,
   mkdirSync,
+  openSync,
+  readSync,
   readFile as readFileCallback,
   readFileSync,
   readdirSync,
@@ -43,6 +46,20 @@ export interface KnowledgeStore {
   delete(rid: RID | string): Promise<boolean>;
   /** RIDs of the given types; every RID when `ridTypes` is absent or empty. */
   listRids(ridTypes?: Iterable<RIDType | string>): RID[];
+  /**
+   * Changes whenever what listRids, readManifest or exists answer may have changed (a write,
+   * delete, drop or verification). Lets readers keep answers derived from the index, such as
+   * serialized listings, until it moves. Absent: the store offers no such signal.
+   */
+  readonly generation?: number;
+  /** The manifests of listRids(ridTypes), from memory. */
+  listManifests?(ridTypes?: Iterable<RIDType | string>): Manifest[];
+  /**
+   * The cached bundle as JSON text (its wire form, possibly indented), checked as read() checks
+   * it; undefined where read() would answer undefined. Spares parsing into a Bundle and
+   * serializing it again when the bundle is only passed on.
+   */
+  readBundleText?(rid: RID | string): string | undefined;
   /** Removes every bundle. */
   drop(): Promise<void>;
   /**
@@ -114,6 +131,13 @@ export interface CacheOptions {
    * only tens of milliseconds. 0 always defers; Infinity never does.
    */
   deferVerificationAbove?: number;
+  /**
+   * About how many bytes of bundle text readBundleText keeps in memory, most recently served
+   * first (default 8 MB, ~7k bundles of 1 KB; 0 keeps none). A kept text was read and checked
+   * against the index; it is served again without touching the disk until its entry is replaced,
+   * deleted or pushed out.
+   */
+  servedTextBytes?: number;
   /**
    * Who reads the files of a deferred verification. 'worker' (default): a thread reads and parses
    * them, this thread only validates the manifests. 'main': synchronous slices on this thread.
@@ -378,6 +402,11 @@ export class Cache implements KnowledgeStore {
    */
   private readonly shadowed = new Map<string, IndexEntry>();
   private readonly deferAbove: number;
+  private generationCount = 0;
+  /** Texts readBundleText served, by the index entry they belong to, least recently served first. */
+  private readonly servedTexts = new Map<IndexEntry, string>();
+  private servedTextLength = 0;
+  private readonly servedTextBudget: number;
 
   private constructor(
     readonly directory: string,
@@ -392,6 +421,7 @@ export class Cache implements KnowledgeStore {
     this.writerKind = options.writer ?? 'worker';
     this.verifierKind = options.verifier ?? 'worker';
     this.deferAbove = Math.max(0, options.deferVerificationAbove ?? 1000);
+    this.servedTextBudget = Math.max(0, options.servedTextBytes ?? 8 * 1024 * 1024);
     this.retryInitialDelayMs = Math.max(1, options.retryInitialDelayMs ?? 100);
     this.retryMaxDelayMs = Math.max(this.retryInitialDelayMs, options.retryMaxDelayMs ?? 5000);
   }
@@ -411,6 +441,10 @@ export class Cache implements KnowledgeStore {
 
   get size(): number {
     return this.index.size;
+  }
+
+  get generation(): number {
+    return this.generationCount;
   }
 
   /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
@@ -474,16 +508,87 @@ export class Cache implements KnowledgeStore {
     const key = ridKey(rid);
     const entry = this.current(key);
     if (entry === undefined) return undefined;
-    const pending = this.queued.get(key) ?? this.inflight.get(key);
-    if (pending !== undefined && pending.kind === 'write' && pending.entry === entry) {
-      // Parsed from the serialized text, as from disk: callers get their own copy of the contents.
-      return parseBundleFile(pending.text);
+    const pending = this.pendingWrite(key, entry);
+    // Parsed from the serialized text, as from disk: callers get their own copy of the contents.
+    if (pending !== undefined) return parseBundleFile(pending);
+    const text = this.readEntryFile(key, entry);
+    if (text === undefined) return undefined;
+    try {
+      const bundle = parseBundleFile(text);
+      if (bundle.rid.toString() !== key) {
+        throw new Error(`file holds the bundle of ${bundle.rid.toString()}`);
+      }
+      return bundle;
+    } catch (err) {
+      this.invalidFile(key, entry, err);
+      return undefined;
     }
-    let text: string;
+  }
+
+  /**
+   * The bundle's file text when it is exactly the wire form (`{manifest, contents}`, the
+   * manifest the index holds), else the bundle re-serialized as read() would return it. Parsed
+   * either way, so a corrupt or foreign file is dropped from the index as read() drops it and
+   * never reaches a caller.
+   */
+  readBundleText(rid: RID | string): string | undefined {
+    const key = ridKey(rid);
+    const entry = this.current(key);
+    if (entry === undefined) return undefined;
+    // Serialized by write() from a valid Bundle.
+    const pending = this.pendingWrite(key, entry);
+    if (pending !== undefined) return pending;
+    const kept = this.servedTexts.get(entry);
+    if (kept !== undefined) {
+      this.servedTexts.delete(entry);
+      this.servedTexts.set(entry, kept);
+      return kept;
+    }
+    const text = this.readEntryFile(key, entry);
+    if (text === undefined) return undefined;
+    let checked: string;
+    try {
+      checked = checkedBundleText(text, key, entry.manifest);
+    } catch (err) {
+      this.invalidFile(key, entry, err);
+      return undefined;
+    }
+    this.keepServedText(entry, checked);
+    return checked;
+  }
+
+  private keepServedText(entry: IndexEntry, text: string): void {
+    // One text may take at most an eighth of the budget, so a few large bundles cannot flush it.
+    if (text.length > this.servedTextBudget / 8) return;
+    this.servedTexts.set(entry, text);
+    this.servedTextLength += text.length;
+    for (const [oldest, oldText] of this.servedTexts) {
+      if (this.servedTextLength <= this.servedTextBudget) break;
+      this.servedTexts.delete(oldest);
+      this.servedTextLength -= oldText.length;
+    }
+  }
+
+  /** The entry left the index: its kept text can never be served again. */
+  private forgetServedText(entry: IndexEntry): void {
+    const text = this.servedTexts.get(entry);
+    if (text === undefined) return;
+    this.servedTexts.delete(entry);
+    this.servedTextLength -= text.length;
+  }
+
+  /** The text a write of `entry` has not yet put on disk, if that write is what the index shows. */
+  private pendingWrite(key: string, entry: IndexEntry): string | undefined {
+    const pending = this.queued.get(key) ?? this.inflight.get(key);
+    return pending !== undefined && pending.kind === 'write' && pending.entry === entry ? pending.text : undefined;
+  }
+
+  /** The file of `entry`; undefined (and the entry forgotten) when it vanished. */
+  private readEntryFile(key: string, entry: IndexEntry): string | undefined {
     try {
       // Synchronous: a ~1 KB read costs less than the thread-pool hops of the async one, and
       // fetch_bundles of 100 RIDs went from ~25 ms to a few.
-      text = readFileSync(this.pathOf(entry.fileName), 'utf8');
+      return readSmallTextFile(this.pathOf(entry.fileName));
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') {
         throw new CacheError(`cannot read cache file ${entry.fileName}: ${errorMessage(err)}`, { cause: err });
@@ -492,20 +597,14 @@ export class Cache implements KnowledgeStore {
       this.forgetIfCurrent(key, entry);
       return undefined;
     }
-    try {
-      const bundle = parseBundleFile(text);
-      if (bundle.rid.toString() !== key) {
-        throw new Error(`file holds the bundle of ${bundle.rid.toString()}`);
-      }
-      return bundle;
-    } catch (err) {
-      this.logger.warn(
-        { rid: key, file: entry.fileName, error: errorMessage(err) },
-        'cache file is no longer a valid bundle; dropping it from the index',
-      );
-      this.forgetIfCurrent(key, entry);
-      return undefined;
-    }
+  }
+
+  private invalidFile(key: string, entry: IndexEntry, err: unknown): void {
+    this.logger.warn(
+      { rid: key, file: entry.fileName, error: errorMessage(err) },
+      'cache file is no longer a valid bundle; dropping it from the index',
+    );
+    this.forgetIfCurrent(key, entry);
   }
 
   readManifest(rid: RID | string): Manifest | undefined {
@@ -546,6 +645,16 @@ export class Cache implements KnowledgeStore {
     return out;
   }
 
+  listManifests(ridTypes?: Iterable<RIDType | string>): Manifest[] {
+    const out: Manifest[] = [];
+    // Keys first: verifying an unchecked entry may remove it from the index meanwhile.
+    for (const rid of this.listRids(ridTypes)) {
+      const manifest = this.current(rid.toString())?.manifest;
+      if (manifest !== undefined) out.push(manifest);
+    }
+    return out;
+  }
+
   /** Removes the directory, as rid-lib does; the next write creates it again. */
   async drop(): Promise<void> {
     // Pending files would land in (or recreate) the directory after the rm; drop them instead.
@@ -562,6 +671,9 @@ export class Cache implements KnowledgeStore {
     }
     this.index.clear();
     this.byType.clear();
+    this.generationCount++;
+    this.servedTexts.clear();
+    this.servedTextLength = 0;
     this.shadowed.clear();
     this.clearUnverified();
   }
@@ -968,8 +1080,10 @@ export class Cache implements KnowledgeStore {
   }
 
   private indexPut(entry: IndexEntry): void {
+    this.generationCount++;
     const key = entry.rid.toString();
     const previous = this.index.get(key);
+    if (previous !== undefined && previous !== entry) this.forgetServedText(previous);
     if (previous !== undefined && previous !== entry) this.unverifiedGone(previous);
     if (previous !== undefined && previous.type !== entry.type) this.byType.get(previous.type)?.delete(key);
     this.index.set(key, entry);
@@ -990,6 +1104,8 @@ export class Cache implements KnowledgeStore {
   private indexRemove(key: string): void {
     const entry = this.index.get(key);
     if (entry === undefined) return;
+    this.generationCount++;
+    this.forgetServedText(entry);
     this.index.delete(key);
     this.unverifiedGone(entry);
     const keys = this.byType.get(entry.type);
@@ -1131,6 +1247,7 @@ export class Cache implements KnowledgeStore {
     if (this.index.get(key) !== entry || entry.manifest !== undefined) return;
     if (!(result instanceof Error) && result.rid.toString() === key) {
       entry.manifest = result;
+      this.generationCount++;
       const loser = this.shadowed.get(key);
       if (loser !== undefined) {
         this.shadowed.delete(key);
@@ -1303,6 +1420,7 @@ export class Cache implements KnowledgeStore {
       this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cache index snapshot is invalid; scanning');
       this.index.clear();
       this.byType.clear();
+      this.generationCount++;
       return false;
     }
   }
@@ -1338,6 +1456,44 @@ function parseBundleFile(text: string): Bundle {
   const contents = json['contents'];
   if (!isJsonObject(contents)) throw new Error('contents is missing or not a JSON object');
   return new Bundle(Manifest.fromJSON(json['manifest']), contents);
+}
+
+/**
+ * `text` when it is exactly `{manifest, contents}` with the index's manifest (the common case:
+ * no manifest validation or re-serialization needed), else the bundle as read() would return it,
+ * serialized. Throws when the file is not a valid bundle of `key`.
+ */
+function checkedBundleText(text: string, key: string, indexed: Manifest | undefined): string {
+  const json: unknown = JSON.parse(text);
+  if (!isJsonObject(json)) throw new Error('not a JSON object');
+  const contents = json['contents'];
+  if (!isJsonObject(contents)) throw new Error('contents is missing or not a JSON object');
+  const m = json['manifest'];
+  const asIndexed =
+    indexed !== undefined &&
+    isJsonObject(m) &&
+    m['rid'] === key &&
+    m['timestamp'] === indexed.timestamp &&
+    m['sha256_hash'] === indexed.sha256Hash &&
+    Object.keys(m).length === 3;
+  if (asIndexed && Object.keys(json).length === 2) return text;
+  const bundle = new Bundle(Manifest.fromJSON(m), contents);
+  if (bundle.rid.toString() !== key) throw new Error(`file holds the bundle of ${bundle.rid.toString()}`);
+  return JSON.stringify(bundle.toJSON());
+}
+
+/** Reads served files go through one buffer: open + read + close, no stat and no allocation. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+function readSmallTextFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, 0);
+    if (n < READ_BUFFER.length) return READ_BUFFER.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(path, 'utf8');
 }
 
 /** The verifier thread's report as the result parseBundleFile would have given. */

@@ -27,14 +27,29 @@ export interface ManifestsPayloadBody {
 }
 export interface BundlesPayloadBody {
   bundles: BundleWire[];
-  /** The same list again, for 1.0.0b6 readers, which read the bundles from this field. */
-  manifests: BundleWire[];
+  /** The same list again, for 1.0.0b6 readers (see FetchBundlesAnswerOptions). */
+  manifests?: BundleWire[];
   not_found: string[];
   deferred: string[];
 }
 
-/** The cache calls the response handler needs; sync or async, so in-memory stores fit too. */
-export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'>;
+/**
+ * The cache calls the response handler needs; sync or async, so in-memory stores fit too. The
+ * optional ones (the file cache has them) make the serialized answers cheaper.
+ */
+export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'> &
+  Partial<Pick<KnowledgeStore, 'generation' | 'listManifests' | 'readBundleText'>>;
+
+export interface FetchBundlesAnswerOptions {
+  /**
+   * Also list the bundles under `manifests`, where koi-net 1.0.0b6 readers look for them (the
+   * server sets it for requests without a Content-Type, which is how 1.0.x clients post).
+   */
+  legacyManifestsField?: boolean;
+}
+
+/** Distinct type filters whose serialized listings are kept at once (per cache generation). */
+const MAX_CACHED_LISTINGS = 32;
 
 export interface ResponseHandlerOptions {
   cache: ResponseCache;
@@ -49,6 +64,9 @@ export interface ResponseHandlerOptions {
 export class ResponseHandler {
   private readonly cache: ResponseCache;
   private readonly logger: Logger;
+  /** Serialized listings of the cache generation `listingsGeneration`, by request kind and types. */
+  private readonly listings = new Map<string, Buffer>();
+  private listingsGeneration: number | undefined;
 
   constructor(options: ResponseHandlerOptions) {
     this.cache = options.cache;
@@ -89,7 +107,7 @@ export class ResponseHandler {
   }
 
   /** Reads only the requested bundle files, so the cost follows the request, not the cache size. */
-  async fetchBundles(req: FetchBundlesBody): Promise<BundlesPayloadBody> {
+  async fetchBundles(req: FetchBundlesBody, options: FetchBundlesAnswerOptions = {}): Promise<BundlesPayloadBody> {
     const bundles: BundleWire[] = [];
     const notFound: string[] = [];
     for (const requested of req.rids) {
@@ -100,8 +118,89 @@ export class ResponseHandler {
     }
     this.logger.debug({ count: bundles.length, notFound: notFound.length }, 'answered fetch bundles');
     // One array under both names: JSON serialization writes it twice, which is what b6 readers need.
-    return { bundles, manifests: bundles, not_found: notFound, deferred: [] };
+    if (options.legacyManifestsField) return { bundles, manifests: bundles, not_found: notFound, deferred: [] };
+    return { bundles, not_found: notFound, deferred: [] };
   }
+
+  /**
+   * fetchRids, answered as the UTF-8 JSON of its response. The listing is kept (encoded) until
+   * the cache changes (its `generation` moves), so repeated listings cost one lookup.
+   */
+  fetchRidsJson(req: FetchRidsBody = {}): Buffer {
+    const types = parseRidTypes(req.rid_types);
+    if (types === null) return Buffer.from('{"rids":[]}');
+    return this.listing(`rids ${typeKey(types)}`, () => {
+      const rids = this.cache.listRids(types.length > 0 ? types : undefined);
+      // Arrays of strings serialize fastest through one JSON.stringify.
+      return `{"rids":${JSON.stringify(rids.map(String))}}`;
+    });
+  }
+
+  /** fetchManifests as JSON text; listings by type are kept as fetchRidsJson keeps them. */
+  async fetchManifestsJson(req: FetchManifestsBody = {}): Promise<Buffer> {
+    if (req.rids && req.rids.length > 0) return Buffer.from(JSON.stringify(await this.fetchManifests(req)));
+    const types = parseRidTypes(req.rid_types);
+    if (types === null) return Buffer.from('{"manifests":[],"not_found":[]}');
+    const listManifests = this.cache.listManifests?.bind(this.cache);
+    if (listManifests === undefined) return Buffer.from(JSON.stringify(await this.fetchManifests(req)));
+    return this.listing(`manifests ${typeKey(types)}`, () => {
+      const manifests = listManifests(types.length > 0 ? types : undefined);
+      return `{"manifests":${JSON.stringify(manifests)},"not_found":[]}`;
+    });
+  }
+
+  /**
+   * fetchBundles as JSON text. The bundle files are passed on as they are on disk (read and
+   * checked by the cache, not rebuilt), so the cost is the reads and one parse per bundle. The
+   * list is written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
+   */
+  async fetchBundlesJson(req: FetchBundlesBody, options: FetchBundlesAnswerOptions = {}): Promise<Buffer> {
+    const readText = this.cache.readBundleText?.bind(this.cache);
+    const texts: string[] = [];
+    const notFound: string[] = [];
+    for (const requested of req.rids) {
+      const rid = toRid(requested);
+      let text: string | undefined;
+      if (rid !== undefined) {
+        if (readText !== undefined) text = readText(rid);
+        else {
+          const bundle = await this.cache.read(rid);
+          text = bundle && JSON.stringify(bundle.toJSON());
+        }
+      }
+      if (text !== undefined) texts.push(text);
+      else notFound.push(String(requested));
+    }
+    this.logger.debug({ count: texts.length, notFound: notFound.length }, 'answered fetch bundles');
+    const list = `[${texts.join(',')}]`;
+    const tail = `"not_found":${JSON.stringify(notFound)},"deferred":[]}`;
+    return Buffer.from(options.legacyManifestsField ? `{"bundles":${list},"manifests":${list},${tail}` : `{"bundles":${list},${tail}`);
+  }
+
+  /** The kept listing `key` of the current cache generation, made by `build` when missing. */
+  private listing(key: string, build: () => string): Buffer {
+    const generation = this.cache.generation;
+    if (generation === undefined) return Buffer.from(build());
+    if (generation !== this.listingsGeneration) {
+      this.listings.clear();
+      this.listingsGeneration = generation;
+    }
+    const kept = this.listings.get(key);
+    if (kept !== undefined) return kept;
+    const bytes = Buffer.from(build());
+    // Building may verify unchecked entries and so change the cache; keep only a stable answer.
+    if (this.cache.generation === generation) {
+      if (this.listings.size >= MAX_CACHED_LISTINGS) this.listings.clear();
+      this.listings.set(key, bytes);
+    }
+    return bytes;
+  }
+}
+
+/** One key per list of types, repetitions aside. */
+function typeKey(types: readonly RIDType[]): string {
+  // Request order is kept (it is the listing's order), so [a, b] and [b, a] are two keys.
+  return [...new Set(types.map(String))].join(' ');
 }
 
 /** An RID string we cannot parse cannot be cached either; it is simply not found. */

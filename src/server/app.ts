@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
@@ -9,6 +9,8 @@ import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
 import { nestingProblems } from './nesting.ts';
+import { fastAccept } from './fast-accept.ts';
+import { SerializedJson } from './serialized.ts';
 import { resolveServerTimeouts, serverTimeoutOptions, type ServerTimeouts } from './timeouts.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import {
@@ -72,9 +74,15 @@ export interface SignedServerOptions {
   ready?: Promise<void>;
 }
 
-/** Per request in signed mode: who sent the envelope. Handlers get it as their second argument. */
+/** Per request facts handlers may need, as their second argument (absent when there are none). */
 export interface RequestContext {
+  /** Signed mode: who sent the envelope. */
   sourceNode?: KoiNetNode;
+  /**
+   * Unsigned mode: the request carried no Content-Type, as koi-net 1.0.0b6 and 1.0.x clients post.
+   * A fetch_bundles answer then also lists the bundles under `manifests`, where b6 reads them.
+   */
+  withoutContentType?: boolean;
 }
 
 /** The payload type each endpoint takes and answers, as the reference's API_MODEL_MAP. */
@@ -169,6 +177,10 @@ interface KoiLocals {
   koiOperation?: RoutedOperation;
   /** Signed mode: the verified sender, whom the answer is signed to. */
   koiSource?: KoiNetNode;
+  /** The request had no Content-Type (before the body stage set one for the validator). */
+  koiNoContentType?: boolean;
+  /** The body passed the fast exact check (fast-accept.ts); the validator is skipped. */
+  koiAccepted?: boolean;
 }
 
 /**
@@ -183,6 +195,36 @@ const OPERATIONS_BY_PATH: ReadonlyMap<string, RoutedOperation> = new Map(
 );
 
 const SPEC_PATH = '/openapi.json';
+
+/** Operations the fast path serves (small bodies, answered from memory or the cache files). */
+const FAST_OPERATIONS: ReadonlySet<OperationId> = new Set(['fetchRids', 'fetchManifests', 'fetchBundles']);
+
+/** Body bytes the fast path already read, for the express pipeline to use instead of reading again. */
+const PRE_READ = Symbol('koi-net pre-read body');
+type PreReadRequest = IncomingMessage & { [PRE_READ]?: Buffer };
+
+/**
+ * Serves a valid fetch request without express (routing, the validator, two apps' request set-up
+ * were most of the CPU of a small fetch), or calls `fallback` for the full pipeline, which answers
+ * everything else exactly as before. Returns false when the request is not even a candidate
+ * (nothing read; the caller hands it on). Present on apps made by createKoiNetApp.
+ */
+type FastPath = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => boolean;
+const FAST_PATH = Symbol('koi-net fast path');
+type WithFastPath = { [FAST_PATH]?: FastPath };
+
+/**
+ * A request listener that tries `koiApp`'s fast path first and hands every other request to
+ * `listener` (default: `koiApp` itself), e.g. the host app withPages builds around it.
+ */
+export function withFastPath(koiApp: Express, listener: RequestListener | Express = koiApp): RequestListener {
+  const fast = (koiApp as unknown as WithFastPath)[FAST_PATH];
+  const next = listener as RequestListener;
+  if (fast === undefined) return next;
+  return (req, res) => {
+    if (!fast(req, res, () => next(req, res))) next(req, res);
+  };
+}
 
 function normalizeRootPath(root: string): string {
   let r = root.trim();
@@ -287,7 +329,8 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   // 2. Body: read (bounded), decode, parse. On failure the answer is already on its way (413, 422,
   //    or a destroyed socket for an aborted upload) and undefined comes back.
   const readJson = async (req: Request, next: NextFunction): Promise<{ bytes: Buffer; value: unknown } | undefined> => {
-    const raw = await readRawBody(req, limit);
+    const preRead = (req as PreReadRequest)[PRE_READ];
+    const raw = preRead !== undefined ? { ok: true as const, bytes: preRead } : await readRawBody(req, limit);
     if (!raw.ok) {
       if (raw.reason === 'too-large') next(TOO_LARGE(limit));
       else req.socket.destroy();
@@ -307,6 +350,8 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
         const tooDeep = nestingProblems(json.value, eventsPathOf((res.locals as KoiLocals).koiOperation, []));
         if (tooDeep.length > 0) return next(HttpProblem.validation(tooDeep));
         req.body = json.value;
+        const header = req.headers['content-type'];
+        if (header === undefined || header.trim() === '') (res.locals as KoiLocals).koiNoContentType = true;
         // The body is already JSON; say so, so the validator picks the contract's JSON schema
         // (it would otherwise refuse a missing or `+json` Content-Type with 415).
         req.headers['content-type'] = 'application/json';
@@ -370,7 +415,10 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
       const list = ownValue(req.body, field);
       if (Array.isArray(list) && list.length > limits[which]) detail.push(tooLongDetail(field, limits[which], list.length));
     }
-    next(detail.length > 0 ? HttpProblem.validation(detail) : undefined);
+    if (detail.length > 0) return next(HttpProblem.validation(detail));
+    // Response validation lives in the validator's middlewares: with it on, every request goes through.
+    if (op && !validateResponses && fastAccept(op.id, req.body)) (res.locals as KoiLocals).koiAccepted = true;
+    next();
   };
 
   // 3b. Poll answers are capped by rewriting the request's `limit`: the handler and the queue then
@@ -410,16 +458,44 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     },
   }) as unknown as RequestHandler[];
 
+  // A body the fast check accepted is valid under the contract: the validator would pass it as is.
+  const validate: RequestHandler = (req, res, next) => {
+    if ((res.locals as KoiLocals).koiAccepted) return next();
+    let i = 0;
+    const step = (err?: unknown): void => {
+      if (err !== undefined && err !== null) return next(err);
+      const mw = validatorMiddlewares[i++];
+      if (mw === undefined) return next();
+      try {
+        void mw(req, res, step);
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step();
+  };
+
   // 4. Dispatch to the handler.
   const dispatch: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
     if (!op) return next(INTERNAL());
     const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown, context?: RequestContext) => Promise<unknown>;
-    const source = (res.locals as KoiLocals).koiSource;
+    const locals = res.locals as KoiLocals;
+    const source = locals.koiSource;
+    const context: RequestContext | undefined = source ? { sourceNode: source } : locals.koiNoContentType ? { withoutContentType: true } : undefined;
     Promise.resolve()
-      // Unsigned mode calls handlers exactly as before: with the body only.
-      .then(() => (source ? handler.call(handlers, req.body as unknown, { sourceNode: source }) : handler.call(handlers, req.body as unknown)))
+      // Without anything to say, handlers get the body only.
+      .then(() => (context ? handler.call(handlers, req.body as unknown, context) : handler.call(handlers, req.body as unknown)))
       .then((result) => {
+        if (result instanceof SerializedJson) {
+          if (validateResponses) {
+            // Through res.json, where the response validator checks it.
+            res.status(200).json(JSON.parse(result.text.toString()));
+            return;
+          }
+          sendJson(res, 200, result.text);
+          return;
+        }
         const responseType = SIGNED_TYPES[op.id].response;
         if (signed && source && responseType !== undefined && result !== undefined && result !== null) {
           // The answer is an envelope signed to the requester, as the reference's response handler.
@@ -452,9 +528,82 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     res.json((res.locals as KoiLocals).koiSource ? underPayload(problem.body) : problem.body);
   };
 
-  app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, dispatch);
+  app.use(route, signed ? signedBody : body, capLists, validate, capPoll, dispatch);
   app.use(onError);
+
+  // The fast path: unsigned only (envelopes need the full pipeline), and not while answers are
+  // validated (that hooks res.json inside the validator's middlewares).
+  if (!signed && !validateResponses) {
+    const fastOps = new Map<string, RoutedOperation>();
+    for (const op of OPERATIONS_BY_PATH.values()) if (FAST_OPERATIONS.has(op.id)) fastOps.set(`${rootPath}${op.path}`, op);
+    const fastPath: FastPath = (req, res, fallback) => {
+      if (req.method !== 'POST') return false;
+      const op = fastOps.get(req.url ?? '');
+      if (op === undefined) return false;
+      // Only bodies announced within the limit: the 413 of an oversized one is the pipeline's.
+      const declared = Number(req.headers['content-length']);
+      if (!(declared >= 0 && declared <= limit) || req.headers['transfer-encoding'] !== undefined) return false;
+      readRawBody(req, limit).then(
+        (raw) => {
+          if (!raw.ok) {
+            req.socket.destroy();
+            return;
+          }
+          const header = req.headers['content-type'];
+          const parsed = parseJsonBody(raw.bytes, classifyContentType(header));
+          if (!parsed.ok || !fastAcceptable(op, parsed.value)) {
+            // Anything to refuse (or not surely valid): the pipeline answers, from the same bytes.
+            (req as PreReadRequest)[PRE_READ] = raw.bytes;
+            fallback();
+            return;
+          }
+          const body = parsed.value;
+          const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown, context?: RequestContext) => Promise<unknown>;
+          const withoutContentType = header === undefined || header.trim() === '';
+          Promise.resolve()
+            .then(() => (withoutContentType ? handler.call(handlers, body, { withoutContentType: true }) : handler.call(handlers, body)))
+            .then((result) => {
+              const text = result instanceof SerializedJson ? result.text : result === undefined || result === null ? 'null' : JSON.stringify(result);
+              sendJson(res, 200, text);
+            })
+            .catch((err: unknown) => {
+              const problem = toProblem(err, body, logger, req);
+              if (res.headersSent) {
+                logger.error({ err, path: req.url }, 'error after the answer started; dropping the connection');
+                req.socket.destroy();
+                return;
+              }
+              for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+              sendJson(res, problem.status, JSON.stringify(problem.body));
+            });
+        },
+        (err: unknown) => {
+          logger.error({ err, path: req.url }, 'reading a request failed');
+          req.socket.destroy();
+        },
+      );
+      return true;
+    };
+    /** The checks the pipeline would make before the handler, all passed: nesting, list caps, contract. */
+    const fastAcceptable = (op: RoutedOperation, value: unknown): boolean => {
+      if (nestingProblems(value, undefined).length > 0) return false;
+      for (const { field, limit: which } of CAPPED_LISTS[op.id] ?? []) {
+        const list = ownValue(value, field);
+        if (Array.isArray(list) && list.length > limits[which]) return false;
+      }
+      return fastAccept(op.id, value);
+    };
+    (app as unknown as WithFastPath)[FAST_PATH] = fastPath;
+  }
   return app;
+}
+
+/** As express's res.json sends it. */
+function sendJson(res: ServerResponse, status: number, text: string | Buffer): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', typeof text === 'string' ? Buffer.byteLength(text) : text.length);
+  res.end(text);
 }
 
 /** `['body', 'events', 1]` -> `['body', 'payload', 'events', 1]`, as the reference's envelope model reports it. */
@@ -467,7 +616,7 @@ function underPayload(body: HttpProblemBody): HttpProblemBody {
   };
 }
 
-function toProblem(err: unknown, body: unknown, logger: Logger, req: Request): HttpProblem {
+function toProblem(err: unknown, body: unknown, logger: Logger, req: Pick<IncomingMessage, 'method' | 'url'> & { originalUrl?: string }): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof KoiNetError && isBadInputError(err)) return HttpProblem.validation(badInputDetail(err));
   if (isValidatorHttpError(err)) {
@@ -490,7 +639,7 @@ function toProblem(err: unknown, body: unknown, logger: Logger, req: Request): H
         break;
     }
   }
-  logger.error({ err, method: req.method, path: req.originalUrl }, 'request failed');
+  logger.error({ err, method: req.method, path: req.originalUrl ?? req.url }, 'request failed');
   return INTERNAL();
 }
 
@@ -517,7 +666,7 @@ export function startServer(app: RequestListener | Express, options: StartServer
   const host = options.host ?? '127.0.0.1';
   // Resolved before listening, so a bad value fails the start rather than the first slow client.
   const timeouts = resolveServerTimeouts(options.timeouts);
-  const server = createServer(serverTimeoutOptions(timeouts), app as RequestListener);
+  const server = createServer(serverTimeoutOptions(timeouts), withFastPath(app as Express, app));
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);

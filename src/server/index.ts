@@ -3,12 +3,14 @@ export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
   startServer,
+  withFastPath,
   type ServerLimits,
   type KoiNetAppOptions,
   type RunningServer,
   type StartServerOptions,
 } from './app.ts';
 export { HttpProblem, type ValidationDetailItem } from './errors.ts';
+export { SerializedJson } from './serialized.ts';
 export { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS, resolveServerTimeouts, type ServerTimeouts } from './timeouts.ts';
 export { MAX_CONTENTS_DEPTH } from './nesting.ts';
 

@@ -1,10 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { RID } from '../../../src/rid/index.ts';
 import { Bundle } from '../../../src/knowledge/index.ts';
-import { Cache } from '../../../src/cache/index.ts';
+import { Cache, cacheFileName } from '../../../src/cache/index.ts';
 import { validateSchema } from '../../../src/protocol/index.ts';
 import { ResponseHandler } from '../../../src/network/response-handler.ts';
 
@@ -84,18 +85,20 @@ describe('network/response-handler: ResponseHandler on a real Cache', () => {
   });
 
   describe('fetchBundles', () => {
-    it('answers bundles under `bundles` and `manifests`, not_found, and an empty deferred', async () => {
+    it('answers bundles under `bundles` only, not_found, and an empty deferred', async () => {
       const res = await handler.fetchBundles({ rids: [String(a2.rid), missing] });
+      expect(res).to.have.all.keys('bundles', 'not_found', 'deferred');
       expect(res.bundles).to.deep.equal([a2.toJSON()]);
-      expect(res.manifests).to.deep.equal(res.bundles);
       expect(res.not_found).to.deep.equal([missing]);
       expect(res.deferred).to.deep.equal([]);
       expect(validateSchema('BundlesPayload', JSON.parse(JSON.stringify(res)))).to.deep.equal([]);
     });
 
-    it('the JSON a b6 reader gets has the list under `manifests`', async () => {
-      const wire = JSON.parse(JSON.stringify(await handler.fetchBundles({ rids: [String(a1.rid)] }))) as { manifests: unknown[] };
+    it('with legacyManifestsField, the JSON a b6 reader gets also has the list under `manifests`', async () => {
+      const res = await handler.fetchBundles({ rids: [String(a1.rid)] }, { legacyManifestsField: true });
+      const wire = JSON.parse(JSON.stringify(res)) as { manifests: unknown[]; bundles: unknown[] };
       expect(wire.manifests).to.deep.equal([a1.toJSON()]);
+      expect(wire.bundles).to.deep.equal([a1.toJSON()]);
     });
 
     it('reads only the requested bundles (cost follows the request, not the cache size)', async () => {
@@ -114,7 +117,112 @@ describe('network/response-handler: ResponseHandler on a real Cache', () => {
     });
 
     it('an empty request answers empty lists', async () => {
-      expect(await handler.fetchBundles({ rids: [] })).to.deep.equal({ bundles: [], manifests: [], not_found: [], deferred: [] });
+      expect(await handler.fetchBundles({ rids: [] })).to.deep.equal({ bundles: [], not_found: [], deferred: [] });
+      expect(await handler.fetchBundles({ rids: [] }, { legacyManifestsField: true })).to.deep.equal({ bundles: [], manifests: [], not_found: [], deferred: [] });
+    });
+  });
+
+  describe('answers as JSON text (what the full node sends)', () => {
+    const parse = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8'));
+
+    it('fetchRidsJson and fetchManifestsJson answer what fetchRids and fetchManifests answer', async () => {
+      for (const req of [{}, { rid_types: [] }, { rid_types: ['orn:test.a'] }, { rid_types: ['orn:test.b', 'orn:test.a'] }, { rid_types: ['orn'] }]) {
+        expect(parse(handler.fetchRidsJson(req)), JSON.stringify(req)).to.deep.equal(await handler.fetchRids(req));
+        expect(parse(await handler.fetchManifestsJson(req)), JSON.stringify(req)).to.deep.equal(await handler.fetchManifests(req));
+      }
+      const byRid = { rids: [String(a1.rid), missing] };
+      expect(parse(await handler.fetchManifestsJson(byRid))).to.deep.equal(await handler.fetchManifests(byRid));
+    });
+
+    it('a kept listing changes exactly when the cache does: write, delete, drop', async () => {
+      const rids = (): string[] => sorted((parse(handler.fetchRidsJson({})) as { rids: string[] }).rids);
+      const manifestsOfA = async (): Promise<unknown> => parse(await handler.fetchManifestsJson({ rid_types: ['orn:test.a'] }));
+      expect(rids()).to.deep.equal(['orn:test.a:1', 'orn:test.a:2', 'orn:test.b:1']);
+      const before = handler.fetchRidsJson({});
+      // Unchanged cache: the same kept bytes, not new ones.
+      expect(handler.fetchRidsJson({})).to.equal(before);
+
+      const a3 = Bundle.generate('orn:test.a:3', { n: 4 });
+      void cache.write(a3);
+      expect(rids()).to.include('orn:test.a:3');
+      expect(((await manifestsOfA()) as { manifests: unknown[] }).manifests).to.deep.include(a3.manifest.toJSON());
+
+      // An update of a cached RID: same RID list, a new manifest.
+      const a1v2 = Bundle.generate('orn:test.a:1', { n: 5 }, new Date(Date.now() + 60_000));
+      void cache.write(a1v2);
+      const manifests = ((await manifestsOfA()) as { manifests: unknown[] }).manifests;
+      expect(manifests).to.deep.include(a1v2.manifest.toJSON());
+      expect(manifests).to.not.deep.include(a1.manifest.toJSON());
+
+      await cache.delete(a2.rid);
+      expect(rids()).to.not.include('orn:test.a:2');
+      expect(((await manifestsOfA()) as { manifests: { rid: string }[] }).manifests.map((m) => m.rid)).to.not.include('orn:test.a:2');
+
+      await cache.sync();
+      await cache.drop();
+      expect(rids()).to.deep.equal([]);
+      expect(await manifestsOfA()).to.deep.equal({ manifests: [], not_found: [] });
+    });
+
+    it('fetchBundlesJson passes the files on: the same bundles as fetchBundles, one list unless asked for two', async () => {
+      await cache.sync();
+      const req = { rids: [String(a2.rid), missing, String(b1.rid), 'not an rid'] };
+      const one = parse(await handler.fetchBundlesJson(req));
+      expect(one).to.deep.equal(await handler.fetchBundles(req));
+      expect(one).to.have.all.keys('bundles', 'not_found', 'deferred');
+      const valid = parse(await handler.fetchBundlesJson({ rids: [String(a2.rid), missing] }));
+      expect(validateSchema('BundlesPayload', valid)).to.deep.equal([]);
+      const two = parse(await handler.fetchBundlesJson(req, { legacyManifestsField: true })) as { bundles: unknown; manifests: unknown };
+      expect(two).to.deep.equal(await handler.fetchBundles(req, { legacyManifestsField: true }));
+      expect(two.manifests).to.deep.equal(two.bundles);
+    });
+
+    it('fetchBundlesJson serves a write not yet on disk, and never a corrupt or foreign file', async () => {
+      await cache.sync();
+      // Corrupt: not JSON. Foreign: a valid bundle of another RID under a1's name.
+      writeFileSync(join(dir, cacheFileName(a1.rid)), '{"manifest": {');
+      writeFileSync(join(dir, cacheFileName(a2.rid)), JSON.stringify(b1.toJSON(), null, 2));
+      const fresh = Bundle.generate('orn:test.b:2', { n: 6 });
+      void cache.write(fresh);
+      const res = parse(await handler.fetchBundlesJson({ rids: [String(a1.rid), String(a2.rid), String(fresh.rid)] }));
+      expect(res).to.deep.equal({ bundles: [fresh.toJSON()], not_found: [String(a1.rid), String(a2.rid)], deferred: [] });
+      // Dropped from the index as read() drops them.
+      expect(cache.exists(a1.rid)).to.equal(false);
+      expect(cache.exists(a2.rid)).to.equal(false);
+    });
+
+    it('served texts are kept in memory until their entry is replaced or deleted; servedTextBytes: 0 keeps none', async () => {
+      await cache.sync();
+      const first = cache.readBundleText(a1.rid)!;
+      expect(JSON.parse(first)).to.deep.equal(a1.toJSON());
+      // Behind the cache's back: the kept, checked text is what is served.
+      writeFileSync(join(dir, cacheFileName(a1.rid)), 'not json');
+      expect(cache.readBundleText(a1.rid)).to.equal(first);
+      // A write replaces the entry: its text, never the kept one.
+      const a1v2 = Bundle.generate(a1.rid, { n: 8 }, new Date(Date.now() + 60_000));
+      await cache.write(a1v2);
+      expect(JSON.parse(cache.readBundleText(a1.rid)!)).to.deep.equal(a1v2.toJSON());
+      await cache.delete(a1.rid);
+      expect(cache.readBundleText(a1.rid)).to.equal(undefined);
+
+      const uncached = await Cache.open(dir, { logger: { warn: () => {} }, snapshot: false, servedTextBytes: 0 });
+      try {
+        expect(JSON.parse(uncached.readBundleText(b1.rid)!)).to.deep.equal(b1.toJSON());
+        writeFileSync(join(dir, cacheFileName(b1.rid)), 'not json');
+        expect(uncached.readBundleText(b1.rid)).to.equal(undefined);
+        expect(uncached.exists(b1.rid)).to.equal(false);
+      } finally {
+        await uncached.close();
+      }
+    });
+
+    it('a file rewritten with another valid manifest of the same RID is served as read() serves it', async () => {
+      await cache.sync();
+      const other = Bundle.generate(a1.rid, { n: 7 }, new Date(Date.now() + 60_000));
+      writeFileSync(join(dir, cacheFileName(a1.rid)), JSON.stringify({ contents: other.contents, manifest: other.manifest.toJSON(), extra: 1 }));
+      const res = parse(await handler.fetchBundlesJson({ rids: [String(a1.rid)] }));
+      expect(res).to.deep.equal({ bundles: [(await cache.read(a1.rid))!.toJSON()], not_found: [], deferred: [] });
+      expect(res).to.deep.equal({ bundles: [other.toJSON()], not_found: [], deferred: [] });
     });
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * The fast path of the fetch endpoints (withFastPath, fast-accept.ts) must be invisible: for any
+ * request, the server with it answers byte for byte what the full express pipeline (route, body,
+ * caps, express-openapi-validator, handler) answers. Checked over generated bodies, valid and not,
+ * against two servers on the same handlers: one with the fast path (startServer) and one serving
+ * the express app alone.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { createKoiNetApp, startServer, type RunningServer } from '../../../src/server/index.ts';
+import { SerializedJson } from '../../../src/server/serialized.ts';
+import { fastAccept } from '../../../src/server/fast-accept.ts';
+import { silentLogger } from '../../../src/logger.ts';
+import { COORDINATOR_RID, InMemoryNode, send } from './helpers.ts';
+
+const PATHS = { fetchRids: '/koi-net/rids/fetch', fetchManifests: '/koi-net/manifests/fetch', fetchBundles: '/koi-net/bundles/fetch' } as const;
+
+const ridish = fc.oneof(
+  fc.constantFrom(COORDINATOR_RID, 'orn:test.doc:a', 'https://example.com/x', 'urn:isbn:0451450523', 'orn:koi-net.edge:abc'),
+  fc.constantFrom('', 'orn', 'orn:', 'orn::x', 'orn:koi-net.node', 'a:b', 'a:😀', '😀:😀', ':x', 'https:', 'ORN:koi-net.node', 'orn:koi-net.node:a+b+c'),
+  fc.string({ maxLength: 12 }),
+);
+const list = fc.oneof(fc.array(ridish, { maxLength: 4 }), fc.constant(null), fc.integer(), fc.string({ maxLength: 4 }), fc.array(fc.integer(), { maxLength: 2 }));
+const body = fc.oneof(
+  fc.record({ rid_types: list, rids: list, extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+
+describe('server: the fast path of fetches answers exactly as the full pipeline', function () {
+  this.timeout(120_000);
+  const node = new InMemoryNode();
+  node.put('orn:test.doc:a', { title: 'a' });
+  let fast: RunningServer;
+  let plain: Server;
+  let plainUrl: string;
+
+  before(async () => {
+    fast = await startServer(createKoiNetApp({ logger: silentLogger, handlers: node }), { host: '127.0.0.1', port: 0 });
+    const app = createKoiNetApp({ logger: silentLogger, handlers: node });
+    plain = createServer(app);
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()));
+    plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await fast.close();
+    await new Promise<void>((r) => plain.close(() => r()));
+  });
+
+  async function both(path: string, init: { body: string; contentType?: string | null }): Promise<void> {
+    const [a, b] = await Promise.all([send(fast.url + path, init), send(plainUrl + path, init)]);
+    expect({ status: a.status, type: a.contentType, text: a.text }, `${path} ${init.body}`).to.deep.equal({ status: b.status, type: b.contentType, text: b.text });
+  }
+
+  for (const [op, path] of Object.entries(PATHS)) {
+    it(`${op}: generated bodies, with and without Content-Type`, async () => {
+      await fc.assert(
+        fc.asyncProperty(body, fc.constantFrom<string | null>('application/json', null, 'text/plain'), async (b, contentType) => {
+          await both(path, { body: JSON.stringify(b), contentType });
+        }),
+        { numRuns: 150 },
+      );
+    });
+  }
+
+  it('bodies that are not JSON, empty, or null', async () => {
+    for (const path of Object.values(PATHS)) {
+      for (const raw of ['{bad json', '', 'null', '[]', '{"rids": ["orn:test.doc:a"]', '\u00ff']) await both(path, { body: raw });
+    }
+  });
+
+  it('fastAccept never accepts what the contract refuses, and fills in the defaults', () => {
+    const rids = { rid_types: ['orn:test.doc'] } as Record<string, unknown>;
+    expect(fastAccept('fetchManifests', rids)).to.equal(true);
+    expect(rids).to.deep.equal({ rid_types: ['orn:test.doc'], rids: [] });
+    for (const bad of [{ rid_types: ['orn'] }, { rid_types: 'orn:x' }, { rid_types: [1] }, { rid_types: null }, [], null, 'x']) {
+      const copy = structuredClone(bad);
+      expect(fastAccept('fetchRids', bad), JSON.stringify(bad)).to.equal(false);
+      // Refused bodies go on to the validator untouched.
+      expect(bad).to.deep.equal(copy);
+    }
+    expect(fastAccept('fetchBundles', {})).to.equal(false);
+    expect(fastAccept('broadcastEvents', { events: [] })).to.equal(false);
+  });
+
+  it('a handler that fails answers the pipeline’s 500 JSON; a handler’s SerializedJson goes out as it is', async () => {
+    const failing = createKoiNetApp({
+      logger: silentLogger,
+      handlers: {
+        ...node,
+        broadcastEvents: node.broadcastEvents.bind(node),
+        pollEvents: node.pollEvents.bind(node),
+        fetchManifests: node.fetchManifests.bind(node),
+        fetchRids: () => Promise.reject(new Error('boom')),
+        fetchBundles: () => Promise.resolve(new SerializedJson('{"bundles":[],"not_found":[],"deferred":[]}') as never),
+      },
+    });
+    const server = await startServer(failing, { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await send(`${server.url}/koi-net/rids/fetch`, { body: '{}' });
+      expect(res.status).to.equal(500);
+      expect(res.json).to.deep.equal({ detail: 'Internal Server Error' });
+      const ok = await send(`${server.url}/koi-net/bundles/fetch`, { body: '{"rids":[]}' });
+      expect(ok.status).to.equal(200);
+      expect(ok.contentType).to.equal('application/json; charset=utf-8');
+      expect(ok.text).to.equal('{"bundles":[],"not_found":[],"deferred":[]}');
+    } finally {
+      await server.close();
+    }
+  });
+});
