@@ -293,6 +293,23 @@ export function procMemory(pid: number): { rss: number; peakRss: number } | unde
 }
 
 /**
+ * CPU time (user + system) a live process has used so far, from /proc (Linux), in ms; undefined
+ * elsewhere. On a loaded machine the wall clock of a start-up swings with the neighbours' load,
+ * its CPU time much less.
+ */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * `node bin/koi-net.js start ...` exactly as a user runs the installed command (plain node over
  * dist/, no tsx, no npx), with `--port 0`: the URL is read back from its "node started" line.
  */

@@ -18,6 +18,7 @@ import {
   ChildNode,
   HttpClient,
   ensureBuilt,
+  procCpuMs,
   procMemory,
   benchBundle,
   freePort,
@@ -549,14 +550,15 @@ const NODE_RIDS = JSON.stringify({ rid_types: ['orn:koi-net.node'] });
  * from the spawn to the first answered request. The URL comes from the node's "node started" line
  * (it listens on port 0); the first fetch_rids is sent the moment that line arrives.
  */
-async function startBin(ctx: ScenarioContext, dir: string): Promise<{ ms: number; node: BinNode; client: HttpClient }> {
-  const node = BinNode.spawn(['start', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--name', 'bench', '--provides-state', BENCH_RID_TYPE], ctx.nodeFlags);
+async function startBin(ctx: ScenarioContext, dir: string): Promise<{ ms: number; cpuMs: number; node: BinNode; client: HttpClient }> {
+  const node = BinNode.spawn(['start', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--name', 'bench', '--provides-state', BENCH_RID_TYPE, '--log-level', 'info'], ctx.nodeFlags);
   const timeout = setTimeout(() => void node.kill(), 300_000);
   try {
     const url = await node.started;
     const client = new HttpClient(url);
     await client.post('/rids/fetch', NODE_RIDS);
-    return { ms: performance.now() - node.spawnedAt, node, client };
+    const ms = performance.now() - node.spawnedAt;
+    return { ms, cpuMs: procCpuMs(node.pid) ?? NaN, node, client };
   } catch (err) {
     await node.kill();
     throw err;
@@ -585,11 +587,11 @@ export async function startup(ctx: ScenarioContext): Promise<Row[]> {
     client.close();
     await node.stop();
   }
-  const row = (label: string, times: number[], peak: number): Row => {
+  const row = (label: string, times: number[], cpu: number[], peak: number): Row => {
     const s = latencyStats(times);
     return {
       scenario: 'startup',
-      case: `bin/koi-net.js start -> first answer, ${size} cached, ${label} (${runs} runs)`,
+      case: `bin/koi-net.js start -> first answer, ${size} cached, ${label} (${runs} runs; CPU p50 ${latencyStats(cpu).medianMs} ms)`,
       latency: s,
       value: s.medianMs,
       valueUnit: 'ms',
@@ -600,20 +602,23 @@ export async function startup(ctx: ScenarioContext): Promise<Row[]> {
   const rows: Row[] = [];
 
   let times: number[] = [];
+  let cpu: number[] = [];
   let peak = 0;
   for (let i = 0; i < runs; i++) {
     if (!existsSync(snapshot)) throw new Error(`no index snapshot at ${snapshot} after a clean stop`);
-    const { ms, node, client } = await startBin(ctx, dir);
+    const { ms, cpuMs, node, client } = await startBin(ctx, dir);
+    cpu.push(cpuMs);
     peak = Math.max(peak, procMemory(node.pid)?.peakRss ?? 0);
     client.close();
     await node.stop();
     times.push(ms);
-    ctx.log(`  start-up after a clean stop ${i + 1}/${runs}: ${round(ms, 0)} ms`);
+    ctx.log(`  start-up after a clean stop ${i + 1}/${runs}: ${round(ms, 0)} ms (CPU ${cpuMs} ms)`);
   }
-  rows.push(row('after a clean stop', times, peak));
+  rows.push(row('after a clean stop', times, cpu, peak));
 
   // After a crash: a node that changed its cache is SIGKILLed, so no snapshot vouches for the files.
   times = [];
+  cpu = [];
   peak = 0;
   let current = await startBin(ctx, dir);
   try {
@@ -625,14 +630,15 @@ export async function startup(ctx: ScenarioContext): Promise<Row[]> {
       current = await startBin(ctx, dir);
       peak = Math.max(peak, procMemory(current.node.pid)?.peakRss ?? 0);
       times.push(current.ms);
-      ctx.log(`  start-up after SIGKILL ${i + 1}/${runs}: ${round(current.ms, 0)} ms`);
+      cpu.push(current.cpuMs);
+      ctx.log(`  start-up after SIGKILL ${i + 1}/${runs}: ${round(current.ms, 0)} ms (CPU ${current.cpuMs} ms)`);
     }
   } finally {
     current.client.close();
     // A clean stop leaves a snapshot for the scenarios that share this cache.
     await current.node.stop();
   }
-  rows.push(row('after a crash (SIGKILL, no snapshot)', times, peak));
+  rows.push(row('after a crash (SIGKILL, no snapshot)', times, cpu, peak));
   return rows;
 }
 
