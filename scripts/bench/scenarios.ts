@@ -359,6 +359,8 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
   // waits this long. Otherwise the interval alone would bound the rate.
   const pollEveryMs = 100;
   const dataDir = join(ctx.workDir, 'fanout');
+  // Fresh every run (also with --data): a kept one would hold the last run's subscribers, now gone.
+  rmSync(dataDir, { recursive: true, force: true });
   const coordinator = KoiNetNode.generate('coordinator');
   const port = await freePort();
   const profile: NodeProfile = {
