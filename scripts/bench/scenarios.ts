@@ -553,7 +553,21 @@ const NODE_RIDS = JSON.stringify({ rid_types: ['orn:koi-net.node'] });
  * (it listens on port 0); the first fetch_rids is sent the moment that line arrives.
  */
 async function startBin(ctx: ScenarioContext, dir: string): Promise<{ ms: number; cpuMs: number; node: BinNode; client: HttpClient }> {
-  const node = BinNode.spawn(['start', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', '--name', 'bench', '--provides-state', BENCH_RID_TYPE, '--log-level', 'info'], ctx.nodeFlags);
+  // A settled node restarts on the port its config recorded (the first start, on port 0, wrote
+  // it): a new port each time would change its profile and so rewrite its own bundle at every
+  // start. Should another process hold that port now, port 0 again.
+  if (existsSync(join(dir, 'koi-net.yaml'))) {
+    try {
+      return await startBinWith(ctx, dir, []);
+    } catch (err) {
+      ctx.log(`  restart on the recorded port failed (${String(err)}); starting on port 0`);
+    }
+  }
+  return startBinWith(ctx, dir, ['--port', '0']);
+}
+
+async function startBinWith(ctx: ScenarioContext, dir: string, portArgs: string[]): Promise<{ ms: number; cpuMs: number; node: BinNode; client: HttpClient }> {
+  const node = BinNode.spawn(['start', '--data-dir', dir, '--host', '127.0.0.1', ...portArgs, '--name', 'bench', '--provides-state', BENCH_RID_TYPE, '--log-level', 'info'], ctx.nodeFlags);
   const timeout = setTimeout(() => void node.kill(), 300_000);
   try {
     const url = await node.started;
