@@ -1,6 +1,7 @@
 /** Shared helpers of the benchmark: statistics, child nodes, HTTP, cache files. */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,11 +106,11 @@ export class ChildNode {
     this.ready.catch(() => undefined);
   }
 
-  static spawn(config: WorkerConfig): ChildNode {
-    // tsx as a loader of a plain node, so `--cpu-prof` etc. can be added through BENCH_NODE_FLAGS.
+  static spawn(config: WorkerConfig, nodeFlags: readonly string[] = []): ChildNode {
+    // tsx as a loader of a plain node, so `--cpu-prof` etc. can be added (--profile, BENCH_NODE_FLAGS).
     const extra = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
     const child = fork(WORKER, [JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx', ...extra],
+      execArgv: ['--import', 'tsx', ...nodeFlags, ...extra],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new ChildNode(child);
@@ -188,4 +189,185 @@ export function seededRandom(seed: number): (n: number) => number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+// --- a light HTTP client --------------------------------------------------------------------------
+
+/**
+ * POSTs over keep-alive node:http sockets and times until the last response byte: the load
+ * generator shares the machine with the node, so its own cost (fetch's stream machinery, parsing
+ * a 4 MB answer) must stay out of the figure. Answers are parsed only when the caller asks.
+ */
+export class HttpClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(base: string, connections = 1) {
+    this.url = new URL(base.endsWith('/') ? base : `${base}/`);
+    this.agent = new Agent({ keepAlive: true, maxSockets: connections });
+  }
+
+  /** Body bytes of a 2xx answer; throws otherwise. */
+  post(path: string, body: string | Buffer): Promise<Buffer> {
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          agent: this.agent,
+          host: this.url.hostname,
+          port: this.url.port,
+          method: 'POST',
+          path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
+          headers: { 'content-type': 'application/json', 'content-length': payload.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+            if ((res.statusCode ?? 0) >= 300) reject(new Error(`POST ${path} -> ${res.statusCode}: ${buf.toString('utf8', 0, 300)}`));
+            else resolve(buf);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  async postJson<T>(path: string, body: unknown): Promise<T> {
+    return JSON.parse((await this.post(path, JSON.stringify(body))).toString('utf8')) as T;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+// --- the package's command ---------------------------------------------------------------------
+
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(PACKAGE_ROOT, 'bin', 'koi-net.js');
+
+/** Newest modification time under `dir` (recursive), 0 when it does not exist. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * `npm run build` when dist/ is missing or older than src/ or generated/, so the start-up rows time
+ * the compiled package a user installs, never stale code.
+ */
+export function ensureBuilt(log: (msg: string) => void): void {
+  const built = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+  const sourcesAt = Math.max(newestMtime(join(PACKAGE_ROOT, 'src')), newestMtime(join(PACKAGE_ROOT, 'generated')));
+  if (builtAt >= sourcesAt) return;
+  log('  dist/ is missing or older than src/: npm run build');
+  const t0 = performance.now();
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  log(`  built in ${round(performance.now() - t0, 0)} ms`);
+}
+
+/** Resident and peak resident set of a live process, from /proc (Linux); undefined elsewhere. */
+export function procMemory(pid: number): { rss: number; peakRss: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (user + system) a live process has used so far, from /proc (Linux), in ms; undefined
+ * elsewhere. On a loaded machine the wall clock of a start-up swings with the neighbours' load,
+ * its CPU time much less.
+ */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `node bin/koi-net.js start ...` exactly as a user runs the installed command (plain node over
+ * dist/, no tsx, no npx), with `--port 0`: the URL is read back from its "node started" line.
+ */
+export class BinNode {
+  readonly spawnedAt = performance.now();
+  /** Resolves with the URL once the node logged "node started". */
+  readonly started: Promise<string>;
+  readonly exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.started = new Promise((resolve, reject) => {
+      let buffered = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (!line.includes('node started')) continue;
+          try {
+            const url = (JSON.parse(line) as { url?: string }).url;
+            if (url) resolve(url);
+          } catch {
+            // Not a JSON log line.
+          }
+        }
+        // Keep only an unfinished line; the rest is the node's ordinary logging.
+        if (buffered.length > 1 << 20) buffered = '';
+      });
+      void this.exited.then((code) => reject(new Error(`koi-net start exited with ${code} before it started`)));
+    });
+    this.started.catch(() => undefined);
+  }
+
+  static spawn(args: readonly string[], nodeFlags: readonly string[] = []): BinNode {
+    const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    return new BinNode(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** SIGTERM: the node's clean shutdown (syncs the cache, writes the index snapshot). */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    this.child.kill('SIGTERM');
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILL: a crash, nothing flushed. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
 }

@@ -1,13 +1,17 @@
 /**
- * `npm run bench -- [--quick] [--only NAME[,NAME]] [--out DIR] [--keep-data | --data DIR]`: runs the scenarios of
- * scenarios.ts against real nodes on 127.0.0.1, prints a table and writes
- * `<out>/<timestamp>.json` and `<out>/latest.json` (out defaults to bench-results).
+ * `npm run bench -- [--quick] [--only NAME[,NAME]] [--out DIR] [--keep-data | --data DIR] [--profile DIR]`:
+ * runs the scenarios of scenarios.ts against real nodes on 127.0.0.1, prints a table (each row
+ * beside its target of issue 12, met or not, and the Python reference figure with the ratio) and
+ * writes `<out>/<timestamp>.json` and `<out>/latest.json` (out defaults to bench-results).
+ * `--profile DIR` runs every node process under `node --cpu-prof`, one folder per scenario, and
+ * prints a summary of each profile (see profile-summary.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCENARIOS, type Row, type ScenarioContext } from './scenarios.ts';
+import { formatSummary, summarizeProfile } from './profile-summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +21,8 @@ const { values } = parseArgs({
     'keep-data': { type: 'boolean', default: false },
     /** Reuse (and keep) the caches of an earlier `--keep-data` run: building 100k files takes ~40 s. */
     data: { type: 'string' },
+    /** Write a CPU profile of every node process into DIR/<scenario>/ and summarise it. */
+    profile: { type: 'string' },
   },
 });
 
@@ -31,7 +37,13 @@ const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
 const reuse = values.data !== undefined;
 const workDir = reuse ? resolve(values.data!) : mkdtempSync(join(tmpdir(), 'koi-bench-'));
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
-const ctx: ScenarioContext = { quick: values.quick ?? false, workDir, log };
+const profileDir = values.profile !== undefined ? resolve(values.profile) : undefined;
+const baseCtx = { quick: values.quick ?? false, workDir, log };
+const ctxFor = (name: string): ScenarioContext => ({
+  ...baseCtx,
+  nodeFlags: profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : [],
+});
+const ctx = ctxFor('');
 
 const startedAt = new Date();
 const results: Record<string, { rows: Row[]; ms: number } | { error: string; ms: number }> = {};
@@ -41,7 +53,7 @@ try {
     log(`[bench] ${name}${ctx.quick ? ' (quick)' : ''}`);
     const t0 = performance.now();
     try {
-      results[name] = { rows: await SCENARIOS[name]!(ctx), ms: Math.round(performance.now() - t0) };
+      results[name] = { rows: await SCENARIOS[name]!(ctxFor(name)), ms: Math.round(performance.now() - t0) };
     } catch (err) {
       failed = true;
       log(`[bench] ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -67,11 +79,11 @@ const json = `${JSON.stringify(report, null, 2)}\n`;
 writeFileSync(join(outDir, `${stamp}.json`), json);
 writeFileSync(join(outDir, 'latest.json'), json);
 
-const header = ['scenario', 'case', 'p50 ms', 'p99 ms', 'throughput', 'peak RSS MB', 'target', 'met'];
+const header = ['scenario', 'case', 'p50 ms', 'p99 ms', 'throughput', 'peak RSS MB', 'target', 'met', 'Python ref', 'x ref'];
 const table: string[][] = [];
 for (const [name, r] of Object.entries(results)) {
   if ('error' in r) {
-    table.push([name, `FAILED: ${r.error}`, '', '', '', '', '', '']);
+    table.push([name, `FAILED: ${r.error}`, '', '', '', '', '', '', '', '']);
     continue;
   }
   for (const row of r.rows) {
@@ -83,7 +95,9 @@ for (const [name, r] of Object.entries(results)) {
       row.throughput !== undefined ? `${row.throughput} ${row.throughputUnit ?? ''}`.trim() : '',
       row.peakRssMb !== undefined ? String(row.peakRssMb) : '',
       row.target ?? '',
-      row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+      row.met === undefined ? '' : row.met ? 'met' : 'NOT MET',
+      row.reference ?? '',
+      row.vsReference !== undefined ? `${row.vsReference}x` : '',
     ]);
   }
 }
@@ -92,5 +106,17 @@ const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widt
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of table) console.log(line(r));
+const rowsWithTarget = table.filter((r) => r[7] !== '');
+const missed = rowsWithTarget.filter((r) => r[7] === 'NOT MET').length;
+console.log(`\n${rowsWithTarget.length - missed} of ${rowsWithTarget.length} targets met${ctx.quick ? ' (quick run: sizes differ, targets are indicative only)' : ''}`);
+if (profileDir && existsSync(profileDir)) {
+  for (const name of selected) {
+    const dir = join(profileDir, name);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      console.log(`\n${formatSummary(join(dir, f), summarizeProfile(join(dir, f)))}`);
+    }
+  }
+}
 console.log(`\nresults: ${join(outDir, `${stamp}.json`)}`);
 process.exit(failed ? 1 : 0);

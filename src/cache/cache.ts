@@ -207,7 +207,7 @@ const readFileAsync = promisify(readFileCallback);
 /** Files read synchronously between two yields to the event loop during the start-up scan. */
 const SCAN_SLICE = 256;
 
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 
 /** Files per message to the writer thread, and messages out at once. */
 const WORKER_BATCH_SIZE = 256;
@@ -294,8 +294,23 @@ parentPort.on('message', ({ id, paths }) => {
 });
 `;
 
-/** [fileName, rid, timestamp, sha256_hash]: arrays, because 100k objects with keys parse slower. */
-type SnapshotRow = [string, string, string, string];
+/** Version 1 rows: [fileName, rid, timestamp, sha256_hash]. Still read, never written. */
+type SnapshotRowV1 = [string, string, string, string];
+
+/**
+ * Version 2: one array per column instead of an array per entry (100k small arrays were most of
+ * the parse's garbage), plus each timestamp in microseconds so open() does not parse 100k dates.
+ */
+interface SnapshotV2 {
+  version: 2;
+  directory: string;
+  files: string[];
+  rids: string[];
+  timestamps: string[];
+  hashes: string[];
+  micros: number[];
+  ignored: string[];
+}
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
@@ -711,21 +726,25 @@ export class Cache implements KnowledgeStore {
     if (worker !== undefined) await worker.terminate();
     await this.stopVerifier();
     if (!this.useSnapshot) return;
-    const rows: SnapshotRow[] = [];
+    const snapshot: SnapshotV2 = { version: SNAPSHOT_VERSION, directory: this.directory, files: [], rids: [], timestamps: [], hashes: [], micros: [], ignored: [] };
     const indexed = new Set<string>();
     for (const e of this.index.values()) {
       if (e.manifest === undefined) continue;
-      rows.push([e.fileName, e.rid.toString(), e.manifest.timestamp, e.manifest.sha256Hash]);
+      snapshot.files.push(e.fileName);
+      snapshot.rids.push(e.rid.toString());
+      snapshot.timestamps.push(e.manifest.timestamp);
+      snapshot.hashes.push(e.manifest.sha256Hash);
+      snapshot.micros.push(e.manifest.timeMicros);
       indexed.add(e.fileName);
     }
     const temp = `${this.snapshotPath}.tmp-${process.pid}-${++tempCounter}`;
     try {
       // Bundle files the index does not use (invalid, or the losing copy of a duplicated RID) are
       // listed too, so that next time the name sets match and the scan would skip them anyway.
-      const ignored = readdirSync(this.directory, { withFileTypes: true })
+      snapshot.ignored = readdirSync(this.directory, { withFileTypes: true })
         .filter((d) => d.isFile() && d.name.endsWith('.json') && !TEMP_FILE.test(d.name) && !indexed.has(d.name))
         .map((d) => d.name);
-      const text = JSON.stringify({ version: SNAPSHOT_VERSION, directory: this.directory, entries: rows, ignored });
+      const text = JSON.stringify(snapshot);
       writeFileSync(temp, text, 'utf8');
       renameSync(temp, this.snapshotPath);
       this.snapshotLive = true;
@@ -1119,9 +1138,14 @@ export class Cache implements KnowledgeStore {
   }
 
   private async scan(concurrency: number): Promise<void> {
+    // The listing runs on the thread pool while this thread reads and parses the snapshot: on a
+    // large cache they take about as long as each other.
+    const listing = readdir(this.directory, { withFileTypes: true });
+    listing.catch(() => undefined);
+    const snapshot = this.useSnapshot ? this.readSnapshot() : undefined;
     let dirents;
     try {
-      dirents = await readdir(this.directory, { withFileTypes: true });
+      dirents = await listing;
     } catch (err) {
       throw new CacheError(`cannot list cache directory ${this.directory}: ${errorMessage(err)}`, { cause: err });
     }
@@ -1141,7 +1165,7 @@ export class Cache implements KnowledgeStore {
       ),
     );
 
-    if (this.useSnapshot && this.loadSnapshot(names)) return;
+    if (snapshot !== undefined && this.loadSnapshot(snapshot, names)) return;
 
     if (names.length <= this.deferAbove) {
       this.indexLoaded(await this.readEntries(names, concurrency));
@@ -1383,36 +1407,45 @@ export class Cache implements KnowledgeStore {
     if (thread !== undefined) await thread.terminate();
   }
 
-  /**
-   * Fills the index from the snapshot if it exists, is well formed, belongs to this directory and
-   * names exactly the bundle files `names` lists. Anything else (a crash, files added or removed
-   * by another process, a corrupt snapshot) returns false and the caller scans every file: a
-   * different name set means someone else changed the directory, so none of it is trusted.
-   */
-  private loadSnapshot(names: readonly string[]): boolean {
+  /** The parsed snapshot file, or undefined when there is none or it is not JSON (then open() scans). */
+  private readSnapshot(): unknown {
     let text: string;
     try {
       text = readFileSync(this.snapshotPath, 'utf8');
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cannot read the cache index snapshot; scanning');
-      return false;
+      return undefined;
     }
     try {
-      const json: unknown = JSON.parse(text);
-      if (!isJsonObject(json) || json['version'] !== SNAPSHOT_VERSION || json['directory'] !== this.directory) return false;
-      const rows = json['entries'];
-      const ignored = json['ignored'];
-      if (!Array.isArray(rows) || !Array.isArray(ignored) || rows.length + ignored.length !== names.length) return false;
-      const expected = new Set<unknown>(ignored);
-      for (const row of rows) expected.add(Array.isArray(row) ? row[0] : undefined);
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cache index snapshot is invalid; scanning');
+      return undefined;
+    }
+  }
+
+  /**
+   * Fills the index from the snapshot if it is well formed, belongs to this directory and names
+   * exactly the bundle files `names` lists. Anything else (a crash, files added or removed by
+   * another process, a corrupt snapshot) returns false and the caller scans every file: a
+   * different name set means someone else changed the directory, so none of it is trusted.
+   */
+  private loadSnapshot(json: unknown, names: readonly string[]): boolean {
+    try {
+      if (!isJsonObject(json) || json['directory'] !== this.directory) return false;
+      const columns = json['version'] === SNAPSHOT_VERSION ? snapshotColumns(json) : json['version'] === 1 ? snapshotColumnsV1(json) : undefined;
+      if (columns === undefined) return false;
+      const { files, rids, timestamps, hashes, micros, ignored } = columns;
+      if (files.length + ignored.length !== names.length) return false;
+      const expected = new Set<string>(ignored);
+      for (const f of files) expected.add(f);
       if (expected.size !== names.length) return false;
       for (const name of names) if (!expected.has(name)) return false;
-      const entries: IndexEntry[] = [];
-      for (const row of rows as unknown[]) {
-        if (!Array.isArray(row) || row.length !== 4 || !row.every((c) => typeof c === 'string')) return false;
-        const [fileName, ridString, timestamp, sha256Hash] = row as SnapshotRow;
-        const rid = RID.fromString(ridString);
-        entries.push({ rid, fileName, type: rid.type.toString(), manifest: new Manifest({ rid, timestamp, sha256Hash }) });
+      const entries: IndexEntry[] = new Array(files.length);
+      for (let i = 0; i < files.length; i++) {
+        const rid = RID.fromString(rids[i]!);
+        const manifest = new Manifest({ rid, timestamp: timestamps[i]!, sha256Hash: hashes[i]!, ...(micros ? { timeMicros: micros[i]! } : {}) });
+        entries[i] = { rid, fileName: files[i]!, type: rid.type.toString(), manifest };
       }
       for (const entry of entries) this.indexPut(entry);
       return true;
@@ -1494,6 +1527,46 @@ function readSmallTextFile(path: string): string {
     closeSync(fd);
   }
   return readFileSync(path, 'utf8');
+}
+
+interface SnapshotColumns {
+  files: string[];
+  rids: string[];
+  timestamps: string[];
+  hashes: string[];
+  /** Absent in version 1 snapshots: the timestamps are parsed then. */
+  micros: number[] | undefined;
+  ignored: string[];
+}
+
+function isStringArray(v: unknown, length?: number): v is string[] {
+  return Array.isArray(v) && (length === undefined || v.length === length) && v.every((x) => typeof x === 'string');
+}
+
+/** The columns of a version 2 snapshot, or undefined when any is missing, mistyped or of another length. */
+function snapshotColumns(json: Record<string, unknown>): SnapshotColumns | undefined {
+  const { files, rids, timestamps, hashes, micros, ignored } = json;
+  if (!isStringArray(files) || !isStringArray(ignored)) return undefined;
+  const n = files.length;
+  if (!isStringArray(rids, n) || !isStringArray(timestamps, n) || !isStringArray(hashes, n)) return undefined;
+  if (!Array.isArray(micros) || micros.length !== n || !micros.every((x) => Number.isSafeInteger(x))) return undefined;
+  return { files, rids, timestamps, hashes, micros: micros as number[], ignored };
+}
+
+function snapshotColumnsV1(json: Record<string, unknown>): SnapshotColumns | undefined {
+  const rows = json['entries'];
+  const ignored = json['ignored'];
+  if (!Array.isArray(rows) || !isStringArray(ignored)) return undefined;
+  const columns: SnapshotColumns = { files: [], rids: [], timestamps: [], hashes: [], micros: undefined, ignored };
+  for (const row of rows as unknown[]) {
+    if (!isStringArray(row, 4)) return undefined;
+    const [file, rid, timestamp, hash] = row as SnapshotRowV1;
+    columns.files.push(file);
+    columns.rids.push(rid);
+    columns.timestamps.push(timestamp);
+    columns.hashes.push(hash);
+  }
+  return columns;
 }
 
 /** The verifier thread's report as the result parseBundleFile would have given. */

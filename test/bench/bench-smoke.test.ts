@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCENARIOS = ['ingest', 'state', 'fanout', 'graph', 'startup', 'memory'];
+const SCENARIOS = ['ingest', 'state', 'small', 'fanout', 'graph', 'startup', 'memory'];
 
 interface BenchReport {
   quick: boolean;

@@ -397,6 +397,44 @@ describe('cache/Cache', () => {
     expect(reopened.listRids().map(String).sort()).to.deep.equal([EDGE, NODE].sort());
   });
 
+  it('the snapshot is columnar with each timestamp in microseconds; a version 1 snapshot is still trusted, a broken one never', async () => {
+    const at = new Date('2024-05-06T07:08:09.123Z');
+    const node = Bundle.generate(NODE, { v: 1 }, at);
+    const cache = await Cache.open(dir, { logger });
+    await cache.write(node);
+    await cache.write(Bundle.generate(EDGE, { v: 1 }));
+    await cache.close();
+    const snap = snapshotPathFor(dir);
+    const v2 = JSON.parse(await readFile(snap, 'utf8')) as Record<string, unknown[]> & { version: number };
+    expect(v2.version).to.equal(2);
+    expect(v2.micros).to.have.length(2);
+    expect(v2.micros![v2.rids!.indexOf(NODE)]).to.equal(node.manifest.timeMicros);
+    const fromSnapshot = await Cache.open(dir, { logger });
+    expect(fromSnapshot.readManifest(NODE)?.timeMicros).to.equal(at.getTime() * 1000);
+    expect(fromSnapshot.readManifest(NODE)?.timestamp).to.equal(node.manifest.timestamp);
+
+    // Written by the previous release: rows of [file, rid, timestamp, hash]. Proof it is trusted:
+    // a file rewritten while closed is not seen (see the test above).
+    const v1 = {
+      version: 1,
+      directory: v2['directory'],
+      entries: v2.files!.map((f, i) => [f, v2.rids![i], v2.timestamps![i], v2.hashes![i]]),
+      ignored: [],
+    };
+    await writeFile(snap, JSON.stringify(v1), 'utf8');
+    await writeFile(join(dir, cacheFileName(NODE)), JSON.stringify(Bundle.generate(NODE, { v: 9 })), 'utf8');
+    const fromV1 = await Cache.open(dir, { logger });
+    expect(fromV1.readManifest(NODE)?.sha256Hash).to.equal(node.manifest.sha256Hash);
+    expect(fromV1.readManifest(NODE)?.timeMicros).to.equal(node.manifest.timeMicros);
+
+    // A column of the wrong length or type: not trusted, so the scan reads the rewritten file.
+    for (const broken of [{ ...v2, micros: [1] }, { ...v2, micros: v2.micros!.map(String) }, { ...v2, hashes: [1, 2] }]) {
+      await writeFile(snap, JSON.stringify(broken), 'utf8');
+      const scanned = await Cache.open(dir, { logger });
+      expect((await scanned.read(NODE))?.contents).to.deep.equal({ v: 9 });
+    }
+  });
+
   it('a failed background write rejects sync(), keeps the index, and lands on a retry (threadpool and worker writers)', async () => {
     for (const writer of ['worker', 'threadpool'] as const) {
       const sub = join(root, writer);

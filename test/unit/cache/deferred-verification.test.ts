@@ -211,8 +211,8 @@ for (const verifier of ['worker', 'main'] as const) {
       await writeFile(join(dir, cacheFileName(EDGE)), 'null', 'utf8');
       const cache = await Cache.open(dir, deferred());
       await cache.close();
-      const snapshot = JSON.parse(readFileSync(snapshotPathFor(dir), 'utf8')) as { entries: unknown[]; ignored: string[] };
-      expect(snapshot.entries.length).to.equal(50);
+      const snapshot = JSON.parse(readFileSync(snapshotPathFor(dir), 'utf8')) as { files: unknown[]; ignored: string[] };
+      expect(snapshot.files.length).to.equal(50);
       expect(snapshot.ignored).to.deep.equal([cacheFileName(EDGE)]);
       const reopened = await Cache.open(dir, deferred());
       expect(reopened.unverifiedCount).to.equal(0);
