@@ -183,12 +183,14 @@ describe('network/response-handler: ResponseHandler on a real Cache', () => {
       writeFileSync(join(dir, cacheFileName(a1.rid)), '{"manifest": {');
       writeFileSync(join(dir, cacheFileName(a2.rid)), JSON.stringify(b1.toJSON(), null, 2));
       const fresh = Bundle.generate('orn:test.b:2', { n: 6 });
-      void cache.write(fresh);
+      const writing = cache.write(fresh);
       const res = parse(await handler.fetchBundlesJson({ rids: [String(a1.rid), String(a2.rid), String(fresh.rid)] }));
       expect(res).to.deep.equal({ bundles: [fresh.toJSON()], not_found: [String(a1.rid), String(a2.rid)], deferred: [] });
       // Dropped from the index as read() drops them.
       expect(cache.exists(a1.rid)).to.equal(false);
       expect(cache.exists(a2.rid)).to.equal(false);
+      // The file lands before the directory is removed (afterEach), or rm races the writer.
+      await writing;
     });
 
     it('served texts are kept in memory until their entry is replaced or deleted; servedTextBytes: 0 keeps none', async () => {
