@@ -1,5 +1,5 @@
 import { Event, EventType, KnowledgeObject, KnowledgeSource } from '../knowledge/index.ts';
-import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, handlerName, type HandlerContext, type KnowledgeHandler } from '../processor/handler.ts';
+import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, markQueueSafe, handlerName, type HandlerContext, type KnowledgeHandler } from '../processor/handler.ts';
 import type { ProcessorInterface } from '../processor/interface.ts';
 import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
@@ -19,11 +19,13 @@ export const INBOX_MARK_TYPE = 'orn:koi-net.inbox-mark';
  * so handlers added by applications never see a marker.
  */
 export function createInboxMarkHandler(onMark: (seq: number) => void): KnowledgeHandler {
-  return createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
-    const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
-    if (Number.isSafeInteger(seq)) onMark(seq);
-    return STOP_CHAIN;
-  });
+  return markQueueSafe(
+    createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
+      const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
+      if (Number.isSafeInteger(seq)) onMark(seq);
+      return STOP_CHAIN;
+    }),
+  );
 }
 
 /** The processor's components; the cache must also answer manifests from memory. */
@@ -77,11 +79,12 @@ export class InboxIntake {
   /**
    * Appends the batch to the log and, once it is there, queues its events for processing. The
    * caller answers 200 only after this resolves; if it rejects, nothing was acknowledged.
-   * `events[i]` must be the parsed form of `wires[i]`.
+   * `events[i]` must be the parsed form of `wires[i]`; `rawBody`, when given, the request body
+   * `wires` is the `events` field of (the log then keeps it as it came, see Inbox.append).
    */
-  async accept(events: readonly Event[], wires: readonly unknown[]): Promise<void> {
+  async accept(events: readonly Event[], wires: readonly unknown[], rawBody?: Buffer): Promise<void> {
     if (events.length === 0) return;
-    const { seq, done } = this.inbox.append(wires);
+    const { seq, done } = this.inbox.append(wires, rawBody);
     try {
       await done;
     } catch (err) {

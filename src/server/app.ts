@@ -9,6 +9,7 @@ import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { operations, type KoiNetHandlers, type OperationId } from '../../generated/stubs/operations.ts';
 import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from './body.ts';
 import { nestingProblems } from './nesting.ts';
+import { markContractChecked } from './checked-body.ts';
 import { resolveServerTimeouts, serverTimeoutOptions, type ServerTimeouts } from './timeouts.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import {
@@ -169,6 +170,8 @@ interface KoiLocals {
   koiOperation?: RoutedOperation;
   /** Signed mode: the verified sender, whom the answer is signed to. */
   koiSource?: KoiNetNode;
+  /** Unsigned mode: the bytes the body was parsed from. */
+  koiRawBody?: Buffer;
 }
 
 /**
@@ -307,6 +310,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
         const tooDeep = nestingProblems(json.value, eventsPathOf((res.locals as KoiLocals).koiOperation, []));
         if (tooDeep.length > 0) return next(HttpProblem.validation(tooDeep));
         req.body = json.value;
+        (res.locals as KoiLocals).koiRawBody = json.bytes;
         // The body is already JSON; say so, so the validator picks the contract's JSON schema
         // (it would otherwise refuse a missing or `+json` Content-Type with 415).
         req.headers['content-type'] = 'application/json';
@@ -410,6 +414,12 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     },
   }) as unknown as RequestHandler[];
 
+  // 3c. Past the contract check: handlers may skip checking the body again (see checked-body.ts).
+  const markChecked: RequestHandler = (req, res, next) => {
+    markContractChecked(req.body as unknown, (res.locals as KoiLocals).koiRawBody);
+    next();
+  };
+
   // 4. Dispatch to the handler.
   const dispatch: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
@@ -452,7 +462,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     res.json((res.locals as KoiLocals).koiSource ? underPayload(problem.body) : problem.body);
   };
 
-  app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, dispatch);
+  app.use(route, signed ? signedBody : body, capLists, ...validatorMiddlewares, capPoll, markChecked, dispatch);
   app.use(onError);
   return app;
 }
