@@ -2,7 +2,10 @@ import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.t
 import { publicKeyHash } from '../secure/keys.ts';
 import { Bundle, Event, EventType, KnowledgeSource, type JsonObject } from '../knowledge/index.ts';
 import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
-import { HandlerType, STOP_CHAIN, createHandler, type KnowledgeHandler } from './handler.ts';
+import { HandlerType, STOP_CHAIN, createHandler as createAnyHandler, markQueueSafe, type KnowledgeHandler } from './handler.ts';
+
+/** Every handler here only queues knowledge (never waits for the queue): queue-safe. */
+const createHandler: typeof createAnyHandler = (...args) => markQueueSafe(createAnyHandler(...args));
 
 /**
  * RID: nobody else tells this node who it is; a FORGET counts only for an RID we hold (a FORGET of

@@ -12,6 +12,7 @@ import {
   createHandler,
   handlerMatches,
   handlerName,
+  isQueueSafe,
   type HandleInput,
   type HandlerContext,
   type HandlerFunction,
@@ -85,7 +86,8 @@ class HandlerFailure extends Error {
 export class ProcessorInterface implements KnowledgeProcessor {
   readonly logger: Logger;
   private readonly components: ProcessorComponents;
-  private readonly handlers: KnowledgeHandler[] = [];
+  /** Replaced, never changed in place: a chain running while a handler registers another keeps its own list. */
+  private handlers: readonly KnowledgeHandler[] = [];
   private readonly queue = new Deque<QueueItem>();
   /** Slices the drain so a huge backlog never holds the event loop (other requests keep being served). */
   private readonly yielder = new Yielder();
@@ -100,6 +102,13 @@ export class ProcessorInterface implements KnowledgeProcessor {
    * kobj that is waiting, so flushes return at once and processKobj runs nested.
    */
   private readonly insideKobj = new AsyncLocalStorage<{ active: boolean }>();
+  /**
+   * Whether a handler that may wait for the queue from inside a kobj is registered; only then do
+   * kobjs run inside `insideKobj`. An AsyncLocalStorage, once entered, makes Node track every
+   * promise of the process (async hooks): ~10% of the CPU of ingest, for the library's own
+   * handlers, which never wait for the queue (see markQueueSafe).
+   */
+  private trackNesting = false;
   /** Webhook delivery attempts asked for by processed kobjs and not ended yet (see requestWebhookFlush). */
   private readonly webhookFlushes = new Set<Promise<void>>();
   /** Resolves the drain's wait for pending deliveries when a kobj is queued (see drain). */
@@ -136,7 +145,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
   addHandler(handler: KnowledgeHandler): KnowledgeHandler {
     // Re-validates through createHandler so hand-built objects get the same checks as registered ones.
     const normalized = createHandler(handler.handlerType, handler, handler.fn);
-    this.handlers.push(normalized);
+    this.handlers = [...this.handlers, normalized];
+    if (!isQueueSafe(normalized)) this.trackNesting = true;
     return normalized;
   }
 
@@ -303,7 +313,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const marker = { active: true };
     let result: ProcessResult;
     try {
-      result = await this.insideKobj.run(marker, () => this.pipeline(item));
+      result = this.trackNesting ? await this.insideKobj.run(marker, () => this.pipeline(item)) : await this.pipeline(item);
     } catch (err) {
       result = { status: 'failed', kobj: item.kobj, error: err instanceof HandlerFailure ? err.cause : err };
       this.logFailure(item, err);
@@ -330,26 +340,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
   }
 
   private context(item: QueueItem): HandlerContext {
-    const components = this.components;
-    const processor: KnowledgeProcessor = this;
-    return {
-      get cache() {
-        return components.cache;
-      },
-      get identity() {
-        return components.identity;
-      },
-      get graph() {
-        return components.graph;
-      },
-      get network() {
-        return components.network;
-      },
-      processor,
-      logger: this.logger,
-      sourceNode: item.sourceNode,
-      handle: (input) => this.handle(input),
-    };
+    return new KobjContext(this.components, this, this.logger, item.sourceNode);
   }
 
   private async callHandlerChain(
@@ -357,18 +348,19 @@ export class ProcessorInterface implements KnowledgeProcessor {
     kobj: KnowledgeObject,
     ctx: HandlerContext,
   ): Promise<KnowledgeObject | StopChain> {
-    // Snapshot: a handler registering another must not change the chain it is running in.
-    for (const handler of [...this.handlers]) {
+    // The list is replaced on registration: a handler registering another does not change this chain.
+    for (const handler of this.handlers) {
       if (handler.handlerType !== handlerType || !handlerMatches(handler, kobj)) continue;
-      const name = handlerName(handler);
       let result: unknown;
       try {
-        result = await handler.fn(ctx, kobj);
+        result = handler.fn(ctx, kobj);
+        // Most handlers answer synchronously; awaiting only promises spares a tick per handler.
+        if (isPromiseLike(result)) result = await result;
       } catch (err) {
-        throw new HandlerFailure(name, handlerType, err);
+        throw new HandlerFailure(handlerName(handler), handlerType, err);
       }
       if (result === STOP_CHAIN) {
-        this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: name }, `${handlerType} chain stopped`);
+        this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: handlerName(handler) }, `${handlerType} chain stopped`);
         return STOP_CHAIN;
       }
       if (result === undefined) continue;
@@ -377,7 +369,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
         continue;
       }
       throw new HandlerFailure(
-        name,
+        handlerName(handler),
         handlerType,
         new TypeError('a handler must return nothing, a KnowledgeObject or STOP_CHAIN'),
       );
@@ -385,28 +377,27 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return kobj;
   }
 
+  private stopped(kobj: KnowledgeObject, item: QueueItem, at: StopPoint): ProcessResult {
+    this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
+    return { status: 'stopped', kobj, at };
+  }
+
   /** PROTOCOL.md section 4, steps 1 to 6. */
   private async pipeline(item: QueueItem): Promise<ProcessResult> {
     const ctx = this.context(item);
     const { cache, graph, network } = this.components;
     let kobj = item.kobj;
-    const stopped = (at: StopPoint): ProcessResult => {
-      this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
-      return { status: 'stopped', kobj, at };
-    };
-    const chain = async (type: HandlerType): Promise<boolean> => {
-      const next = await this.callHandlerChain(type, kobj, ctx);
-      if (next === STOP_CHAIN) return false;
-      kobj = next;
-      return true;
-    };
+    // No closures here: under tsx each one created per kobj also cost a keepNames call.
+    let next: KnowledgeObject | StopChain;
 
     // 1. RID chain; FORGET takes the last known state from the cache and skips to step 4.
-    if (!(await chain(HandlerType.RID))) return stopped(HandlerType.RID);
+    next = await this.callHandlerChain(HandlerType.RID, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.RID);
+    kobj = next;
 
     if (kobj.eventType === EventType.FORGET) {
       const cached = await cache.read(kobj.rid);
-      if (!cached) return stopped('forget_not_cached');
+      if (!cached) return this.stopped(kobj, item, 'forget_not_cached');
       kobj.manifest = cached.manifest;
       kobj.contents = cached.contents;
     } else {
@@ -415,17 +406,19 @@ export class ProcessorInterface implements KnowledgeProcessor {
         let manifest: Manifest | null | undefined;
         if (kobj.source === KnowledgeSource.EXTERNAL) manifest = await network.fetchRemoteManifest(kobj.rid);
         else manifest = (await cache.read(kobj.rid))?.manifest;
-        if (!manifest || manifest.rid.toString() !== kobj.rid.toString()) return stopped('no_manifest');
+        if (!manifest || manifest.rid.toString() !== kobj.rid.toString()) return this.stopped(kobj, item, 'no_manifest');
         kobj.manifest = manifest;
       }
-      if (!(await chain(HandlerType.Manifest))) return stopped(HandlerType.Manifest);
+      next = await this.callHandlerChain(HandlerType.Manifest, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Manifest);
+    kobj = next;
 
       // 3. Bundle, the same way; then the Bundle chain.
       if (kobj.contents === undefined || kobj.manifest === undefined) {
         let bundle: Bundle | null | undefined;
         if (kobj.source === KnowledgeSource.EXTERNAL) bundle = await network.fetchRemoteBundle(kobj.rid);
         else bundle = await cache.read(kobj.rid);
-        if (!bundle || bundle.rid.toString() !== kobj.rid.toString()) return stopped('no_bundle');
+        if (!bundle || bundle.rid.toString() !== kobj.rid.toString()) return this.stopped(kobj, item, 'no_bundle');
         if (kobj.manifest !== undefined && kobj.manifest.sha256Hash !== bundle.manifest.sha256Hash) {
           // As the reference: the bundle wins, but the Manifest chain judged another state.
           this.logger.warn(describe(kobj, item.sourceNode), 'fetched bundle carries a different manifest than the one handled');
@@ -433,7 +426,9 @@ export class ProcessorInterface implements KnowledgeProcessor {
         kobj.manifest = bundle.manifest;
         kobj.contents = bundle.contents;
       }
-      if (!(await chain(HandlerType.Bundle))) return stopped(HandlerType.Bundle);
+      next = await this.callHandlerChain(HandlerType.Bundle, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Bundle);
+    kobj = next;
     }
 
     // 4. Cache write or delete; node and edge RIDs also change the network graph.
@@ -459,11 +454,13 @@ export class ProcessorInterface implements KnowledgeProcessor {
       } else await deleted;
       if (isGraphType) await graph.applyDelete(kobj.rid);
     } else {
-      return stopped('no_normalized_event_type');
+      return this.stopped(kobj, item, 'no_normalized_event_type');
     }
 
     // 5. Network chain picks the targets; the node the knowledge came from never gets it back.
-    if (!(await chain(HandlerType.Network))) return stopped(HandlerType.Network);
+    next = await this.callHandlerChain(HandlerType.Network, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Network);
+    kobj = next;
     if (item.sourceNode !== undefined && kobj.networkTargets.delete(item.sourceNode)) {
       this.logger.debug(describe(kobj, item.sourceNode), 'not echoing the event to the node it came from');
     }
@@ -489,8 +486,44 @@ export class ProcessorInterface implements KnowledgeProcessor {
     }
 
     // 6. Final chain.
-    if (!(await chain(HandlerType.Final))) return stopped(HandlerType.Final);
+    next = await this.callHandlerChain(HandlerType.Final, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Final);
+    kobj = next;
     return { status: 'completed', kobj };
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** What handlers get; a class, so each kobj costs one small object and no closures. */
+class KobjContext implements HandlerContext {
+  constructor(
+    private readonly components: ProcessorComponents,
+    readonly processor: ProcessorInterface,
+    readonly logger: Logger,
+    readonly sourceNode: string | undefined,
+  ) {}
+
+  get cache(): ProcessorComponents['cache'] {
+    return this.components.cache;
+  }
+
+  get identity(): ProcessorComponents['identity'] {
+    return this.components.identity;
+  }
+
+  get graph(): ProcessorComponents['graph'] {
+    return this.components.graph;
+  }
+
+  get network(): ProcessorComponents['network'] {
+    return this.components.network;
+  }
+
+  handle(input: HandleInput): Promise<void> {
+    return this.processor.handle(input);
   }
 }
 
