@@ -119,6 +119,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
   /** Write-behind cache mutations not yet on disk (see persistInBackground). */
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly maxPendingWrites: number;
+  /** whenQueueBelow() callers, released by the drain as the queue shrinks. */
+  private belowWaiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(components: ProcessorComponents, options: ProcessorOptions = {}) {
     this.components = components;
@@ -131,6 +133,15 @@ export class ProcessorInterface implements KnowledgeProcessor {
   /** Kobjs waiting (not counting the one in flight). */
   get queueDepth(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Resolves once fewer than `limit` kobjs are queued (at once if that is already so). For
+   * producers that must not let the queue grow without bound (the inbox's acceptance).
+   */
+  whenQueueBelow(limit: number): Promise<void> {
+    if (this.queue.length < limit) return Promise.resolve();
+    return new Promise((resolve) => this.belowWaiters.push({ limit, resolve }));
   }
 
   get counters(): Readonly<ProcessorCounters> {
@@ -212,6 +223,17 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return this.draining;
   }
 
+  private releaseBelowWaiters(): void {
+    const depth = this.queue.length;
+    if (!this.belowWaiters.some((w) => depth < w.limit)) return;
+    const still: { limit: number; resolve: () => void }[] = [];
+    for (const w of this.belowWaiters) {
+      if (depth < w.limit) w.resolve();
+      else still.push(w);
+    }
+    this.belowWaiters = still;
+  }
+
   /** Resolves when the next kobj is queued. */
   private nextQueued(): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -228,6 +250,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     this.yielder.reset();
     for (;;) {
       const item = this.queue.shift();
+      if (this.belowWaiters.length > 0) this.releaseBelowWaiters();
       if (item === undefined) {
         // A drain ends only once the webhook deliveries and cache files its kobjs started have
         // ended, as when each kobj awaited its own; kobjs queued meanwhile are picked up by the loop.
