@@ -10,7 +10,6 @@ import {
   HandlerType,
   STOP_CHAIN,
   createHandler,
-  handlerMatches,
   handlerName,
   isQueueSafe,
   type HandleInput,
@@ -88,6 +87,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
   private readonly components: ProcessorComponents;
   /** Replaced, never changed in place: a chain running while a handler registers another keeps its own list. */
   private handlers: readonly KnowledgeHandler[] = [];
+  /** `handlers` by type, with their filters as sets: each chain checks only its own handlers. */
+  private chains = new Map<HandlerType, readonly ChainEntry[]>();
   private readonly queue = new Deque<QueueItem>();
   /** Slices the drain so a huge backlog never holds the event loop (other requests keep being served). */
   private readonly yielder = new Yielder();
@@ -157,6 +158,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
     // Re-validates through createHandler so hand-built objects get the same checks as registered ones.
     const normalized = createHandler(handler.handlerType, handler, handler.fn);
     this.handlers = [...this.handlers, normalized];
+    const chain = this.chains.get(normalized.handlerType) ?? [];
+    this.chains.set(normalized.handlerType, [...chain, chainEntry(normalized)]);
     if (!isQueueSafe(normalized)) this.trackNesting = true;
     return normalized;
   }
@@ -372,8 +375,12 @@ export class ProcessorInterface implements KnowledgeProcessor {
     ctx: HandlerContext,
   ): Promise<KnowledgeObject | StopChain> {
     // The list is replaced on registration: a handler registering another does not change this chain.
-    for (const handler of this.handlers) {
-      if (handler.handlerType !== handlerType || !handlerMatches(handler, kobj)) continue;
+    const entries = this.chains.get(handlerType);
+    if (entries === undefined) return kobj;
+    for (const { handler, ridTypes, eventTypes } of entries) {
+      // handlerMatches, with the filters as sets (empty filters admit everything).
+      if (ridTypes !== undefined && !ridTypes.has(kobj.rid.type.toString())) continue;
+      if (eventTypes !== undefined && (kobj.eventType === undefined || !eventTypes.has(kobj.eventType))) continue;
       let result: unknown;
       try {
         result = handler.fn(ctx, kobj);
@@ -514,6 +521,18 @@ export class ProcessorInterface implements KnowledgeProcessor {
     kobj = next;
     return { status: 'completed', kobj };
   }
+}
+
+interface ChainEntry {
+  handler: KnowledgeHandler;
+  ridTypes: ReadonlySet<string> | undefined;
+  eventTypes: ReadonlySet<string> | undefined;
+}
+
+function chainEntry(handler: KnowledgeHandler): ChainEntry {
+  const ridTypes = handler.ridTypes && handler.ridTypes.length > 0 ? new Set(handler.ridTypes.map((t) => t.toString())) : undefined;
+  const eventTypes = handler.eventTypes && handler.eventTypes.length > 0 ? new Set<string>(handler.eventTypes) : undefined;
+  return { handler, ridTypes, eventTypes };
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
