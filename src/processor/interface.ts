@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts';
 import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
 import { KoiNetError } from '../errors.ts';
-import { silentLogger, type Logger } from '../logger.ts';
+import { debugEnabled, silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
 import { Yielder } from '../util/slices.ts';
 import type { MaybePromise, ProcessorComponents } from './components.ts';
@@ -174,7 +174,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const item = this.normalize(input);
     this.queue.push(item);
     this.wakeDrain?.();
-    this.logger.debug(describe(item.kobj, item.sourceNode), 'queued knowledge object');
+    if (debugEnabled(this.logger)) this.logger.debug(describe(item.kobj, item.sourceNode), 'queued knowledge object');
     if (input.flush) {
       await this.flushKobjQueue();
     } else if (this.autoProcess) {
@@ -390,7 +390,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
         throw new HandlerFailure(handlerName(handler), handlerType, err);
       }
       if (result === STOP_CHAIN) {
-        this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: handlerName(handler) }, `${handlerType} chain stopped`);
+        if (debugEnabled(this.logger)) this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: handlerName(handler) }, `${handlerType} chain stopped`);
         return STOP_CHAIN;
       }
       if (result === undefined) continue;
@@ -408,7 +408,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
   }
 
   private stopped(kobj: KnowledgeObject, item: QueueItem, at: StopPoint): ProcessResult {
-    this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
+    if (debugEnabled(this.logger)) this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
     return { status: 'stopped', kobj, at };
   }
 
