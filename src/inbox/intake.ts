@@ -38,13 +38,13 @@ export interface InboxIntakeOptions {
   components: IntakeComponents;
   /**
    * accept() waits, before logging a batch, while the processor holds this many queued kobjs or
-   * more (default 20,000, about 60 MB of 1 KB events). See {@link InboxIntake.accept}.
+   * more (default 5,000, ~30 MB: a queued 1 KB event holds ~6 KB). See {@link InboxIntake.accept}.
    */
   maxQueued?: number;
   logger?: Logger;
 }
 
-export const DEFAULT_MAX_QUEUED = 20_000;
+export const DEFAULT_MAX_QUEUED = 5_000;
 
 export interface RecoveryReport {
   /** Log entries replayed (accepted broadcasts not known processed at the crash). */
