@@ -4,9 +4,10 @@
  * drain the caller's poll queue, fetch -> response handler) on the Express app of src/server.
  */
 import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
-import { Event, KnowledgeSource } from './knowledge/index.ts';
+import { Event, KnowledgeSource, type EventWire } from './knowledge/index.ts';
 import { createKoiNetApp, startServer, withFastPath, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
+import { isContractChecked, rawBodyOf } from './server/checked-body.ts';
 import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from './server/errors.ts';
 import { KoiNetError } from './errors.ts';
 import type { KoiNetNode } from './rid/index.ts';
@@ -69,6 +70,8 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
       await ready;
       const wires = (body as { events: unknown[] }).events;
       logger.debug({ count: wires.length }, 'events broadcast to this node');
+      // The app checked the body against the contract already; a body from anywhere else is checked here.
+      const checked = isContractChecked(body);
       // All or nothing, as the reference's request validation: a 200 must mean every event was
       // taken, so one event that cannot be read refuses the request before anything is applied.
       const events: Event[] = [];
@@ -80,7 +83,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
         const pause = yielder.maybeYield();
         if (pause) await pause;
         try {
-          events.push(Event.fromJSON(wires[i]));
+          events.push(checked ? Event.fromValidJSON(wires[i] as EventWire) : Event.fromJSON(wires[i]));
         } catch (err) {
           refused.push(refusedEventDetail(i, err));
         }
@@ -92,7 +95,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
       const inbox = node.inbox;
       if (inbox) {
         // The 200 waits for the batch to be in the inbox log: acknowledged means recoverable.
-        await inbox.accept(events, wires);
+        await inbox.accept(events, wires, rawBodyOf(body));
       } else {
         for (const event of events) {
           try {

@@ -45,3 +45,13 @@ export const silentLogger: Logger = {
   error: noop,
   child: () => silentLogger,
 };
+
+/**
+ * Whether `logger` would write a debug line, so hot paths can skip building its fields (an object
+ * per knowledge object otherwise, even with debug off). True when the logger cannot tell.
+ */
+export function debugEnabled(logger: Logger): boolean {
+  if (logger.debug === noop) return false;
+  const probe = (logger as { isLevelEnabled?: unknown }).isLevelEnabled;
+  return typeof probe === 'function' ? (probe as (level: string) => boolean).call(logger, 'debug') : true;
+}

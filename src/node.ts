@@ -90,7 +90,10 @@ export interface NodeInterfaceOptions {
    */
   inbox?: boolean | string;
   /** Tuning of the inbox (compaction threshold, checkpoint coalescing, fsync). */
-  inboxOptions?: Omit<InboxOptions, 'logger'>;
+  inboxOptions?: Omit<InboxOptions, 'logger'> & {
+    /** Processor queue depth at which broadcasts wait before they are logged (InboxIntake's maxQueued). */
+    maxQueued?: number;
+  };
   /** Backoff of failed webhook deliveries. */
   retry?: Partial<RetryPolicy>;
   /** How often queues whose backoff has elapsed are flushed again (default 250 ms; 0 = never). */
@@ -261,6 +264,7 @@ export class NodeInterface {
         }),
         processor: this.processor,
         components: { cache, identity, graph, network },
+        ...(o.inboxOptions?.maxQueued !== undefined ? { maxQueued: o.inboxOptions.maxQueued } : {}),
         logger: inboxLogger,
       });
     }

@@ -6,7 +6,11 @@
  * coordinator for a type it does not provide never gets the whole edge refused.
  */
 import { EventType, KnowledgeSource, type KnowledgeObject } from '../knowledge/index.ts';
-import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
+import { createHandler as createAnyHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
+import { markQueueSafe } from '../processor/handler.ts';
+
+/** These handlers only queue knowledge (never wait for the queue): queue-safe. */
+const createHandler: typeof createAnyHandler = (...args) => markQueueSafe(createAnyHandler(...args));
 import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { RID } from '../rid/index.ts';
 import { nodeProfileOf } from './coordinator.ts';

@@ -4,7 +4,11 @@
  * from it to us for node and edge events, so that we hear of every node and edge it learns of.
  */
 import { Event, EventType, KnowledgeSource } from '../knowledge/index.ts';
-import { createHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
+import { createHandler as createAnyHandler, HandlerType, type HandlerContext, type KnowledgeHandler } from '../processor/index.ts';
+import { markQueueSafe } from '../processor/handler.ts';
+
+/** These handlers only queue knowledge (never wait for the queue): queue-safe. */
+const createHandler: typeof createAnyHandler = (...args) => markQueueSafe(createAnyHandler(...args));
 import { EdgeType, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
 import type { KnowledgeObject } from '../knowledge/index.ts';
 import { EDGE_TYPE, NODE_TYPE, proposedEdgeBundle } from './edge.ts';

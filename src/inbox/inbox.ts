@@ -86,8 +86,9 @@ export class Inbox {
   private processed: number;
   private checkpointed: number;
   /** Lines not yet known processed, by seq, so compaction can rewrite them without re-reading. */
-  private readonly unprocessed = new Map<number, string>();
-  private batchLines: string[] = [];
+  private readonly unprocessed = new Map<number, Buffer[]>();
+  /** The pieces of the lines waiting for the next write call, in order. */
+  private batchLines: Buffer[] = [];
   private batchWaiters: Waiter[] = [];
   private batchSeqs: number[] = [];
   private writeScheduled = false;
@@ -101,7 +102,7 @@ export class Inbox {
   private constructor(
     readonly filePath: string,
     private fh: FileHandle,
-    init: { seq: number; checkpoint: number; size: number; recovered: InboxEntry[]; lines: Map<number, string>; skipped: number },
+    init: { seq: number; checkpoint: number; size: number; recovered: InboxEntry[]; lines: Map<number, Buffer[]>; skipped: number },
     options: InboxOptions,
   ) {
     this.checkpointPath = `${filePath}.checkpoint`;
@@ -136,7 +137,7 @@ export class Inbox {
     let seq = checkpoint;
     let skipped = 0;
     const recovered: InboxEntry[] = [];
-    const lines = new Map<number, string>();
+    const lines = new Map<number, Buffer[]>();
     const lastNewline = text.lastIndexOf('\n');
     const complete = lastNewline < 0 ? '' : text.slice(0, lastNewline + 1);
     if (complete.length < text.length) {
@@ -155,7 +156,7 @@ export class Inbox {
       if (entry.seq > seq) seq = entry.seq;
       if (entry.seq <= checkpoint) continue;
       recovered.push(entry);
-      lines.set(entry.seq, `${line}\n`);
+      lines.set(entry.seq, [Buffer.from(`${line}\n`, 'utf8')]);
     }
     recovered.sort((a, b) => a.seq - b.seq);
     const size = Buffer.byteLength(complete);
@@ -179,16 +180,24 @@ export class Inbox {
    * Records a batch. The seq is assigned now; `done` resolves once its line is in the file.
    * Appends made while a write is running share the next write call (group commit), and one
    * batch's line is always inside one write call.
+   *
+   * `rawBody`: the request body `events` was parsed from (`events` must be its `events` field).
+   * When it is one line of JSON it is logged as it came, `{"seq":N,"body":<rawBody>}`, which
+   * spares serializing the batch again (the biggest cost of an append).
    */
-  append(events: readonly unknown[]): PendingAppend {
+  append(events: readonly unknown[], rawBody?: Buffer): PendingAppend {
     if (this.closed) throw new Error('inbox is closed');
     const seq = ++this.seq;
-    const line = `${JSON.stringify({ seq, events })}\n`;
+    // Pieces, written with one writev: the body is never copied.
+    const line =
+      rawBody !== undefined && isOneLineJsonObject(rawBody)
+        ? [Buffer.from(`{"seq":${seq},"body":`, 'latin1'), rawBody, LINE_END]
+        : [Buffer.from(`${JSON.stringify({ seq, events })}\n`, 'utf8')];
     this.unprocessed.set(seq, line);
     const done = new Promise<void>((resolve, reject) => {
       this.batchWaiters.push({ resolve, reject });
     });
-    this.batchLines.push(line);
+    for (const piece of line) this.batchLines.push(piece);
     this.batchSeqs.push(seq);
     this.counts.appends++;
     if (!this.writeScheduled) {
@@ -254,18 +263,14 @@ export class Inbox {
     this.batchLines = [];
     this.batchWaiters = [];
     this.batchSeqs = [];
-    const buffer = Buffer.from(lines.length === 1 ? lines[0]! : lines.join(''), 'utf8');
+    const length = lines.reduce((n, b) => n + b.length, 0);
     const before = this.size;
     try {
-      let offset = 0;
-      while (offset < buffer.length) {
-        const { bytesWritten } = await this.fh.write(buffer, offset, buffer.length - offset, null);
-        offset += bytesWritten;
-      }
+      await writevAll(this.fh, lines);
       if (this.fsync) await this.fh.datasync();
-      this.size += buffer.length;
+      this.size += length;
       this.counts.writes++;
-      this.counts.bytesAppended += buffer.length;
+      this.counts.bytesAppended += length;
       for (const w of waiters) w.resolve();
     } catch (err) {
       // Cut a partial write off so the next append does not glue onto half a line; the callers
@@ -320,12 +325,12 @@ export class Inbox {
    */
   private async compact(): Promise<void> {
     const keep = [...this.unprocessed.entries()].filter(([seq]) => seq > this.checkpointed).map(([, line]) => line);
-    const text = keep.join('');
+    const text = Buffer.concat(keep.flat());
     const before = this.size;
     await atomicWrite(this.filePath, text);
     await this.fh.close();
     this.fh = await open(this.filePath, 'a+');
-    this.size = Buffer.byteLength(text);
+    this.size = text.length;
     this.counts.compactions++;
     this.logger.info({ filePath: this.filePath, bytesBefore: before, bytesAfter: this.size, kept: keep.length }, 'inbox log compacted');
   }
@@ -351,11 +356,46 @@ async function readCheckpoint(path: string, logger: Logger): Promise<number> {
   return 0;
 }
 
+const LINE_END = Buffer.from('}\n', 'latin1');
+/** Most buffers one writev takes (IOV_MAX is 1024 on Linux). */
+const MAX_IOVECS = 1024;
+
+/** Appends every byte of `pieces`, in order, however the kernel splits the writes. */
+async function writevAll(fh: FileHandle, pieces: readonly Buffer[]): Promise<void> {
+  let rest = pieces.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    const chunk = rest.length > MAX_IOVECS ? rest.slice(0, MAX_IOVECS) : rest;
+    let { bytesWritten } = await fh.writev(chunk);
+    let i = 0;
+    while (i < chunk.length && bytesWritten >= chunk[i]!.length) bytesWritten -= chunk[i++]!.length;
+    const tail = rest.slice(i);
+    if (bytesWritten > 0) tail[0] = tail[0]!.subarray(bytesWritten);
+    rest = tail;
+  }
+}
+const OPEN_BRACE = 0x7b;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * A body that can be embedded in a log line as it is: starts with `{` (no BOM or leading
+ * whitespace, so it is the JSON object itself) and holds no line break, which would split the line.
+ * JSON.parse already accepted it, so it is one complete object.
+ */
+function isOneLineJsonObject(raw: Buffer): boolean {
+  return raw.length > 0 && raw[0] === OPEN_BRACE && raw.indexOf(NEWLINE) < 0 && raw.indexOf(CARRIAGE_RETURN) < 0;
+}
+
+/** `{"seq":N,"events":[...]}`, or `{"seq":N,"body":{"events":[...],...}}` for a body logged as it came. */
 function parseLine(line: string): InboxEntry | undefined {
   try {
     const parsed: unknown = JSON.parse(line);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { seq, events } = parsed as { seq?: unknown; events?: unknown };
+    const { seq, body } = parsed as { seq?: unknown; body?: unknown };
+    let { events } = parsed as { events?: unknown };
+    if (events === undefined && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      events = Object.prototype.hasOwnProperty.call(body, 'events') ? (body as { events?: unknown }).events : undefined;
+    }
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || !Array.isArray(events)) return undefined;
     return { seq, events: events as unknown[] };
   } catch {
@@ -365,9 +405,9 @@ function parseLine(line: string): InboxEntry | undefined {
 
 let tempCounter = 0;
 
-async function atomicWrite(path: string, text: string): Promise<void> {
+async function atomicWrite(path: string, text: string | Buffer): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${++tempCounter}`;
-  await writeFile(temp, text, 'utf8');
+  await writeFile(temp, text);
   await rename(temp, path);
 }
 

@@ -4,8 +4,12 @@
  *
  * Design
  * - `<dataDir>/inbox.log` is an append-only log, one JSON line per accepted broadcast batch:
- *   `{"seq":N,"events":[<wire events as received>]}`. Sequence numbers increase by one per batch
- *   and never go back (after a compaction they continue from the checkpoint).
+ *   `{"seq":N,"events":[<wire events as received>]}`, or `{"seq":N,"body":<request body bytes>}`
+ *   when the server passed the body's bytes and they are one line of JSON (no re-serialization).
+ *   Sequence numbers increase by one per batch and never go back (after a compaction they
+ *   continue from the checkpoint).
+ * - Backpressure: accept() waits, before logging, only while the processor queue holds
+ *   `maxQueued` kobjs (InboxIntake.accept has the whole rule).
  * - broadcastEvents validates the events, appends the batch and awaits the write BEFORE it
  *   answers 200; only then are the events queued in the processor. A batch's line is always in
  *   one write call; appends that arrive while a write runs share the next call (group commit).

@@ -1,5 +1,5 @@
 import { Event, EventType, KnowledgeObject, KnowledgeSource } from '../knowledge/index.ts';
-import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, handlerName, type HandlerContext, type KnowledgeHandler } from '../processor/handler.ts';
+import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, markQueueSafe, handlerName, type HandlerContext, type KnowledgeHandler } from '../processor/handler.ts';
 import type { ProcessorInterface } from '../processor/interface.ts';
 import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
@@ -19,11 +19,13 @@ export const INBOX_MARK_TYPE = 'orn:koi-net.inbox-mark';
  * so handlers added by applications never see a marker.
  */
 export function createInboxMarkHandler(onMark: (seq: number) => void): KnowledgeHandler {
-  return createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
-    const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
-    if (Number.isSafeInteger(seq)) onMark(seq);
-    return STOP_CHAIN;
-  });
+  return markQueueSafe(
+    createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
+      const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
+      if (Number.isSafeInteger(seq)) onMark(seq);
+      return STOP_CHAIN;
+    }),
+  );
 }
 
 /** The processor's components; the cache must also answer manifests from memory. */
@@ -34,8 +36,15 @@ export interface InboxIntakeOptions {
   processor: ProcessorInterface;
   /** What re-announcing a replayed event needs: the processor's components. */
   components: IntakeComponents;
+  /**
+   * accept() waits, before logging a batch, while the processor holds this many queued kobjs or
+   * more (default 5,000, ~30 MB: a queued 1 KB event holds ~6 KB). See {@link InboxIntake.accept}.
+   */
+  maxQueued?: number;
   logger?: Logger;
 }
+
+export const DEFAULT_MAX_QUEUED = 5_000;
 
 export interface RecoveryReport {
   /** Log entries replayed (accepted broadcasts not known processed at the crash). */
@@ -64,12 +73,14 @@ export class InboxIntake {
   /** Every seq <= this is processed (its marker came out of the queue, or a flush covered it). */
   private doneUpTo: number;
   private readonly doneAhead = new Set<number>();
+  private readonly maxQueued: number;
 
   constructor(options: InboxIntakeOptions) {
     this.inbox = options.inbox;
     this.processor = options.processor;
     this.components = options.components;
     this.logger = options.logger ?? silentLogger;
+    this.maxQueued = Math.max(1, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.enqueuedUpTo = this.inbox.processedSeq;
     this.doneUpTo = this.inbox.processedSeq;
   }
@@ -77,11 +88,20 @@ export class InboxIntake {
   /**
    * Appends the batch to the log and, once it is there, queues its events for processing. The
    * caller answers 200 only after this resolves; if it rejects, nothing was acknowledged.
-   * `events[i]` must be the parsed form of `wires[i]`.
+   * `events[i]` must be the parsed form of `wires[i]`; `rawBody`, when given, the request body
+   * `wires` is the `events` field of (the log then keeps it as it came, see Inbox.append).
+   *
+   * Backlog rule: acknowledgement waits for the log write only, never for processing or cache
+   * files, except when the processor's queue is really full (`maxQueued` kobjs): then the batch
+   * waits, before it is logged, until the queue is below that again. The processor itself waits
+   * only while the cache holds `maxPendingWrites` unwritten files. So a slow disk first fills the
+   * cache's write backlog, then the processor queue, and only then slows the senders; memory
+   * stays bounded by the two limits.
    */
-  async accept(events: readonly Event[], wires: readonly unknown[]): Promise<void> {
+  async accept(events: readonly Event[], wires: readonly unknown[], rawBody?: Buffer): Promise<void> {
     if (events.length === 0) return;
-    const { seq, done } = this.inbox.append(wires);
+    await this.processor.whenQueueBelow(this.maxQueued);
+    const { seq, done } = this.inbox.append(wires, rawBody);
     try {
       await done;
     } catch (err) {

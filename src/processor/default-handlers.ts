@@ -1,25 +1,35 @@
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.ts';
 import { publicKeyHash } from '../secure/keys.ts';
-import { Bundle, Event, EventType, KnowledgeSource, type JsonObject } from '../knowledge/index.ts';
+import { Bundle, Event, EventType, KnowledgeSource, type JsonObject, type KnowledgeObject, type Manifest } from '../knowledge/index.ts';
 import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
-import { HandlerType, STOP_CHAIN, createHandler, type KnowledgeHandler } from './handler.ts';
+import { HandlerType, STOP_CHAIN, createHandler as createAnyHandler, markQueueSafe, type KnowledgeHandler } from './handler.ts';
+
+/** Every handler here only queues knowledge (never waits for the queue): queue-safe. */
+const createHandler: typeof createAnyHandler = (...args) => markQueueSafe(createAnyHandler(...args));
 
 /**
  * RID: nobody else tells this node who it is; a FORGET counts only for an RID we hold (a FORGET of
  * something unknown has nothing to delete and nothing to announce).
  */
-export const basicRidHandler: KnowledgeHandler = createHandler(HandlerType.RID, { name: 'basicRidHandler' }, async (ctx, kobj) => {
+// Synchronous where they can be (this one and the Manifest handler run for every kobj): the
+// processor awaits only a handler that returns a promise.
+export const basicRidHandler: KnowledgeHandler = createHandler(HandlerType.RID, { name: 'basicRidHandler' }, (ctx, kobj) => {
   if (kobj.source === KnowledgeSource.EXTERNAL && kobj.rid.toString() === ctx.identity.rid.toString()) {
     ctx.logger.debug({ rid: kobj.rid.toString() }, "external knowledge about this node's own RID ignored");
     return STOP_CHAIN;
   }
   if (kobj.eventType === EventType.FORGET) {
-    if (!(await ctx.cache.exists(kobj.rid))) return STOP_CHAIN;
-    kobj.normalizedEventType = EventType.FORGET;
-    return kobj;
+    const exists = ctx.cache.exists(kobj.rid);
+    return typeof exists === 'boolean' ? forgetIfCached(kobj, exists) : exists.then((known) => forgetIfCached(kobj, known));
   }
   return undefined;
 });
+
+function forgetIfCached(kobj: KnowledgeObject, exists: boolean): KnowledgeObject | typeof STOP_CHAIN {
+  if (!exists) return STOP_CHAIN;
+  kobj.normalizedEventType = EventType.FORGET;
+  return kobj;
+}
 
 /**
  * Manifest: only a different and strictly newer state is worth caching. Time is compared in
@@ -28,21 +38,25 @@ export const basicRidHandler: KnowledgeHandler = createHandler(HandlerType.RID, 
 export const basicManifestHandler: KnowledgeHandler = createHandler(
   HandlerType.Manifest,
   { name: 'basicManifestHandler' },
-  async (ctx, kobj) => {
+  (ctx, kobj) => {
     const incoming = kobj.manifest;
     if (incoming === undefined) return undefined;
     // The manifest alone decides; a store that keeps manifests in memory spares the file read.
-    const cached = ctx.cache.readManifest ? ctx.cache.readManifest(kobj.rid) : (await ctx.cache.read(kobj.rid))?.manifest;
-    if (cached) {
-      if (incoming.sha256Hash === cached.sha256Hash) return STOP_CHAIN;
-      if (incoming.timeMicros <= cached.timeMicros) return STOP_CHAIN;
-      kobj.normalizedEventType = EventType.UPDATE;
-    } else {
-      kobj.normalizedEventType = EventType.NEW;
-    }
-    return kobj;
+    if (ctx.cache.readManifest) return newerThanCached(kobj, incoming, ctx.cache.readManifest(kobj.rid));
+    return Promise.resolve(ctx.cache.read(kobj.rid)).then((bundle) => newerThanCached(kobj, incoming, bundle?.manifest));
   },
 );
+
+function newerThanCached(kobj: KnowledgeObject, incoming: Manifest, cached: Manifest | undefined): KnowledgeObject | typeof STOP_CHAIN {
+  if (cached) {
+    if (incoming.sha256Hash === cached.sha256Hash) return STOP_CHAIN;
+    if (incoming.timeMicros <= cached.timeMicros) return STOP_CHAIN;
+    kobj.normalizedEventType = EventType.UPDATE;
+  } else {
+    kobj.normalizedEventType = EventType.NEW;
+  }
+  return kobj;
+}
 
 /** Same edge terms (status aside); RID type order carries no meaning. */
 function sameEdgeTerms(a: EdgeProfile, b: EdgeProfile): boolean {

@@ -110,6 +110,23 @@ export function createHandler(handlerType: HandlerType, options: HandlerOptions,
   });
 }
 
+/**
+ * Handler functions of this library that never wait for the processor's queue (flushKobjQueue,
+ * handle with flush, processKobj) from inside a kobj. While only such handlers are registered,
+ * the processor need not track which code runs inside a kobj (see ProcessorInterface).
+ */
+const queueSafe = new WeakSet<HandlerFunction>();
+
+/** Internal: declares `handler`'s function queue-safe (above); returns the handler. */
+export function markQueueSafe<T extends KnowledgeHandler>(handler: T): T {
+  queueSafe.add(handler.fn);
+  return handler;
+}
+
+export function isQueueSafe(handler: KnowledgeHandler): boolean {
+  return queueSafe.has(handler.fn);
+}
+
 /** The name used in logs. */
 export function handlerName(handler: KnowledgeHandler): string {
   return handler.name ?? (handler.fn.name || `anonymous ${handler.handlerType} handler`);

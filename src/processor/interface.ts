@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts';
 import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
 import { KoiNetError } from '../errors.ts';
-import { silentLogger, type Logger } from '../logger.ts';
+import { debugEnabled, silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
 import { Yielder } from '../util/slices.ts';
 import type { MaybePromise, ProcessorComponents } from './components.ts';
@@ -10,8 +10,8 @@ import {
   HandlerType,
   STOP_CHAIN,
   createHandler,
-  handlerMatches,
   handlerName,
+  isQueueSafe,
   type HandleInput,
   type HandlerContext,
   type HandlerFunction,
@@ -85,7 +85,10 @@ class HandlerFailure extends Error {
 export class ProcessorInterface implements KnowledgeProcessor {
   readonly logger: Logger;
   private readonly components: ProcessorComponents;
-  private readonly handlers: KnowledgeHandler[] = [];
+  /** Replaced, never changed in place: a chain running while a handler registers another keeps its own list. */
+  private handlers: readonly KnowledgeHandler[] = [];
+  /** `handlers` by type, with their filters as sets: each chain checks only its own handlers. */
+  private chains = new Map<HandlerType, readonly ChainEntry[]>();
   private readonly queue = new Deque<QueueItem>();
   /** Slices the drain so a huge backlog never holds the event loop (other requests keep being served). */
   private readonly yielder = new Yielder();
@@ -100,6 +103,13 @@ export class ProcessorInterface implements KnowledgeProcessor {
    * kobj that is waiting, so flushes return at once and processKobj runs nested.
    */
   private readonly insideKobj = new AsyncLocalStorage<{ active: boolean }>();
+  /**
+   * Whether a handler that may wait for the queue from inside a kobj is registered; only then do
+   * kobjs run inside `insideKobj`. An AsyncLocalStorage, once entered, makes Node track every
+   * promise of the process (async hooks): ~10% of the CPU of ingest, for the library's own
+   * handlers, which never wait for the queue (see markQueueSafe).
+   */
+  private trackNesting = false;
   /** Webhook delivery attempts asked for by processed kobjs and not ended yet (see requestWebhookFlush). */
   private readonly webhookFlushes = new Set<Promise<void>>();
   /** Resolves the drain's wait for pending deliveries when a kobj is queued (see drain). */
@@ -110,6 +120,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
   /** Write-behind cache mutations not yet on disk (see persistInBackground). */
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly maxPendingWrites: number;
+  /** whenQueueBelow() callers, released by the drain as the queue shrinks. */
+  private belowWaiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(components: ProcessorComponents, options: ProcessorOptions = {}) {
     this.components = components;
@@ -124,6 +136,15 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return this.queue.length;
   }
 
+  /**
+   * Resolves once fewer than `limit` kobjs are queued (at once if that is already so). For
+   * producers that must not let the queue grow without bound (the inbox's acceptance).
+   */
+  whenQueueBelow(limit: number): Promise<void> {
+    if (this.queue.length < limit) return Promise.resolve();
+    return new Promise((resolve) => this.belowWaiters.push({ limit, resolve }));
+  }
+
   get counters(): Readonly<ProcessorCounters> {
     return { ...this.counts };
   }
@@ -136,7 +157,10 @@ export class ProcessorInterface implements KnowledgeProcessor {
   addHandler(handler: KnowledgeHandler): KnowledgeHandler {
     // Re-validates through createHandler so hand-built objects get the same checks as registered ones.
     const normalized = createHandler(handler.handlerType, handler, handler.fn);
-    this.handlers.push(normalized);
+    this.handlers = [...this.handlers, normalized];
+    const chain = this.chains.get(normalized.handlerType) ?? [];
+    this.chains.set(normalized.handlerType, [...chain, chainEntry(normalized)]);
+    if (!isQueueSafe(normalized)) this.trackNesting = true;
     return normalized;
   }
 
@@ -150,7 +174,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const item = this.normalize(input);
     this.queue.push(item);
     this.wakeDrain?.();
-    this.logger.debug(describe(item.kobj, item.sourceNode), 'queued knowledge object');
+    if (debugEnabled(this.logger)) this.logger.debug(describe(item.kobj, item.sourceNode), 'queued knowledge object');
     if (input.flush) {
       await this.flushKobjQueue();
     } else if (this.autoProcess) {
@@ -202,6 +226,17 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return this.draining;
   }
 
+  private releaseBelowWaiters(): void {
+    const depth = this.queue.length;
+    if (!this.belowWaiters.some((w) => depth < w.limit)) return;
+    const still: { limit: number; resolve: () => void }[] = [];
+    for (const w of this.belowWaiters) {
+      if (depth < w.limit) w.resolve();
+      else still.push(w);
+    }
+    this.belowWaiters = still;
+  }
+
   /** Resolves when the next kobj is queued. */
   private nextQueued(): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -218,6 +253,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     this.yielder.reset();
     for (;;) {
       const item = this.queue.shift();
+      if (this.belowWaiters.length > 0) this.releaseBelowWaiters();
       if (item === undefined) {
         // A drain ends only once the webhook deliveries and cache files its kobjs started have
         // ended, as when each kobj awaited its own; kobjs queued meanwhile are picked up by the loop.
@@ -303,7 +339,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     const marker = { active: true };
     let result: ProcessResult;
     try {
-      result = await this.insideKobj.run(marker, () => this.pipeline(item));
+      result = this.trackNesting ? await this.insideKobj.run(marker, () => this.pipeline(item)) : await this.pipeline(item);
     } catch (err) {
       result = { status: 'failed', kobj: item.kobj, error: err instanceof HandlerFailure ? err.cause : err };
       this.logFailure(item, err);
@@ -330,26 +366,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
   }
 
   private context(item: QueueItem): HandlerContext {
-    const components = this.components;
-    const processor: KnowledgeProcessor = this;
-    return {
-      get cache() {
-        return components.cache;
-      },
-      get identity() {
-        return components.identity;
-      },
-      get graph() {
-        return components.graph;
-      },
-      get network() {
-        return components.network;
-      },
-      processor,
-      logger: this.logger,
-      sourceNode: item.sourceNode,
-      handle: (input) => this.handle(input),
-    };
+    return new KobjContext(this.components, this, this.logger, item.sourceNode);
   }
 
   private async callHandlerChain(
@@ -357,18 +374,23 @@ export class ProcessorInterface implements KnowledgeProcessor {
     kobj: KnowledgeObject,
     ctx: HandlerContext,
   ): Promise<KnowledgeObject | StopChain> {
-    // Snapshot: a handler registering another must not change the chain it is running in.
-    for (const handler of [...this.handlers]) {
-      if (handler.handlerType !== handlerType || !handlerMatches(handler, kobj)) continue;
-      const name = handlerName(handler);
+    // The list is replaced on registration: a handler registering another does not change this chain.
+    const entries = this.chains.get(handlerType);
+    if (entries === undefined) return kobj;
+    for (const { handler, ridTypes, eventTypes } of entries) {
+      // handlerMatches, with the filters as sets (empty filters admit everything).
+      if (ridTypes !== undefined && !ridTypes.has(kobj.rid.type.toString())) continue;
+      if (eventTypes !== undefined && (kobj.eventType === undefined || !eventTypes.has(kobj.eventType))) continue;
       let result: unknown;
       try {
-        result = await handler.fn(ctx, kobj);
+        result = handler.fn(ctx, kobj);
+        // Most handlers answer synchronously; awaiting only promises spares a tick per handler.
+        if (isPromiseLike(result)) result = await result;
       } catch (err) {
-        throw new HandlerFailure(name, handlerType, err);
+        throw new HandlerFailure(handlerName(handler), handlerType, err);
       }
       if (result === STOP_CHAIN) {
-        this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: name }, `${handlerType} chain stopped`);
+        if (debugEnabled(this.logger)) this.logger.debug({ ...describe(kobj, ctx.sourceNode), handler: handlerName(handler) }, `${handlerType} chain stopped`);
         return STOP_CHAIN;
       }
       if (result === undefined) continue;
@@ -377,7 +399,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
         continue;
       }
       throw new HandlerFailure(
-        name,
+        handlerName(handler),
         handlerType,
         new TypeError('a handler must return nothing, a KnowledgeObject or STOP_CHAIN'),
       );
@@ -385,28 +407,27 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return kobj;
   }
 
+  private stopped(kobj: KnowledgeObject, item: QueueItem, at: StopPoint): ProcessResult {
+    if (debugEnabled(this.logger)) this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
+    return { status: 'stopped', kobj, at };
+  }
+
   /** PROTOCOL.md section 4, steps 1 to 6. */
   private async pipeline(item: QueueItem): Promise<ProcessResult> {
     const ctx = this.context(item);
     const { cache, graph, network } = this.components;
     let kobj = item.kobj;
-    const stopped = (at: StopPoint): ProcessResult => {
-      this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
-      return { status: 'stopped', kobj, at };
-    };
-    const chain = async (type: HandlerType): Promise<boolean> => {
-      const next = await this.callHandlerChain(type, kobj, ctx);
-      if (next === STOP_CHAIN) return false;
-      kobj = next;
-      return true;
-    };
+    // No closures here: under tsx each one created per kobj also cost a keepNames call.
+    let next: KnowledgeObject | StopChain;
 
     // 1. RID chain; FORGET takes the last known state from the cache and skips to step 4.
-    if (!(await chain(HandlerType.RID))) return stopped(HandlerType.RID);
+    next = await this.callHandlerChain(HandlerType.RID, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.RID);
+    kobj = next;
 
     if (kobj.eventType === EventType.FORGET) {
       const cached = await cache.read(kobj.rid);
-      if (!cached) return stopped('forget_not_cached');
+      if (!cached) return this.stopped(kobj, item, 'forget_not_cached');
       kobj.manifest = cached.manifest;
       kobj.contents = cached.contents;
     } else {
@@ -415,17 +436,19 @@ export class ProcessorInterface implements KnowledgeProcessor {
         let manifest: Manifest | null | undefined;
         if (kobj.source === KnowledgeSource.EXTERNAL) manifest = await network.fetchRemoteManifest(kobj.rid);
         else manifest = (await cache.read(kobj.rid))?.manifest;
-        if (!manifest || manifest.rid.toString() !== kobj.rid.toString()) return stopped('no_manifest');
+        if (!manifest || manifest.rid.toString() !== kobj.rid.toString()) return this.stopped(kobj, item, 'no_manifest');
         kobj.manifest = manifest;
       }
-      if (!(await chain(HandlerType.Manifest))) return stopped(HandlerType.Manifest);
+      next = await this.callHandlerChain(HandlerType.Manifest, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Manifest);
+    kobj = next;
 
       // 3. Bundle, the same way; then the Bundle chain.
       if (kobj.contents === undefined || kobj.manifest === undefined) {
         let bundle: Bundle | null | undefined;
         if (kobj.source === KnowledgeSource.EXTERNAL) bundle = await network.fetchRemoteBundle(kobj.rid);
         else bundle = await cache.read(kobj.rid);
-        if (!bundle || bundle.rid.toString() !== kobj.rid.toString()) return stopped('no_bundle');
+        if (!bundle || bundle.rid.toString() !== kobj.rid.toString()) return this.stopped(kobj, item, 'no_bundle');
         if (kobj.manifest !== undefined && kobj.manifest.sha256Hash !== bundle.manifest.sha256Hash) {
           // As the reference: the bundle wins, but the Manifest chain judged another state.
           this.logger.warn(describe(kobj, item.sourceNode), 'fetched bundle carries a different manifest than the one handled');
@@ -433,7 +456,9 @@ export class ProcessorInterface implements KnowledgeProcessor {
         kobj.manifest = bundle.manifest;
         kobj.contents = bundle.contents;
       }
-      if (!(await chain(HandlerType.Bundle))) return stopped(HandlerType.Bundle);
+      next = await this.callHandlerChain(HandlerType.Bundle, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Bundle);
+    kobj = next;
     }
 
     // 4. Cache write or delete; node and edge RIDs also change the network graph.
@@ -459,11 +484,13 @@ export class ProcessorInterface implements KnowledgeProcessor {
       } else await deleted;
       if (isGraphType) await graph.applyDelete(kobj.rid);
     } else {
-      return stopped('no_normalized_event_type');
+      return this.stopped(kobj, item, 'no_normalized_event_type');
     }
 
     // 5. Network chain picks the targets; the node the knowledge came from never gets it back.
-    if (!(await chain(HandlerType.Network))) return stopped(HandlerType.Network);
+    next = await this.callHandlerChain(HandlerType.Network, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Network);
+    kobj = next;
     if (item.sourceNode !== undefined && kobj.networkTargets.delete(item.sourceNode)) {
       this.logger.debug(describe(kobj, item.sourceNode), 'not echoing the event to the node it came from');
     }
@@ -489,8 +516,56 @@ export class ProcessorInterface implements KnowledgeProcessor {
     }
 
     // 6. Final chain.
-    if (!(await chain(HandlerType.Final))) return stopped(HandlerType.Final);
+    next = await this.callHandlerChain(HandlerType.Final, kobj, ctx);
+    if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Final);
+    kobj = next;
     return { status: 'completed', kobj };
+  }
+}
+
+interface ChainEntry {
+  handler: KnowledgeHandler;
+  ridTypes: ReadonlySet<string> | undefined;
+  eventTypes: ReadonlySet<string> | undefined;
+}
+
+function chainEntry(handler: KnowledgeHandler): ChainEntry {
+  const ridTypes = handler.ridTypes && handler.ridTypes.length > 0 ? new Set(handler.ridTypes.map((t) => t.toString())) : undefined;
+  const eventTypes = handler.eventTypes && handler.eventTypes.length > 0 ? new Set<string>(handler.eventTypes) : undefined;
+  return { handler, ridTypes, eventTypes };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** What handlers get; a class, so each kobj costs one small object and no closures. */
+class KobjContext implements HandlerContext {
+  constructor(
+    private readonly components: ProcessorComponents,
+    readonly processor: ProcessorInterface,
+    readonly logger: Logger,
+    readonly sourceNode: string | undefined,
+  ) {}
+
+  get cache(): ProcessorComponents['cache'] {
+    return this.components.cache;
+  }
+
+  get identity(): ProcessorComponents['identity'] {
+    return this.components.identity;
+  }
+
+  get graph(): ProcessorComponents['graph'] {
+    return this.components.graph;
+  }
+
+  get network(): ProcessorComponents['network'] {
+    return this.components.network;
+  }
+
+  handle(input: HandleInput): Promise<void> {
+    return this.processor.handle(input);
   }
 }
 

@@ -11,6 +11,7 @@ import { classifyContentType, parseByteLimit, parseJsonBody, readRawBody } from 
 import { nestingProblems } from './nesting.ts';
 import { fastAccept } from './fast-accept.ts';
 import { SerializedJson } from './serialized.ts';
+import { markContractChecked } from './checked-body.ts';
 import { resolveServerTimeouts, serverTimeoutOptions, type ServerTimeouts } from './timeouts.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import {
@@ -181,6 +182,8 @@ interface KoiLocals {
   koiNoContentType?: boolean;
   /** The body passed the fast exact check (fast-accept.ts); the validator is skipped. */
   koiAccepted?: boolean;
+  /** Unsigned mode: the bytes the body was parsed from. */
+  koiRawBody?: Buffer;
 }
 
 /**
@@ -352,6 +355,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
         req.body = json.value;
         const header = req.headers['content-type'];
         if (header === undefined || header.trim() === '') (res.locals as KoiLocals).koiNoContentType = true;
+        (res.locals as KoiLocals).koiRawBody = json.bytes;
         // The body is already JSON; say so, so the validator picks the contract's JSON schema
         // (it would otherwise refuse a missing or `+json` Content-Type with 415).
         req.headers['content-type'] = 'application/json';
@@ -475,6 +479,12 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     step();
   };
 
+  // 3c. Past the contract check: handlers may skip checking the body again (see checked-body.ts).
+  const markChecked: RequestHandler = (req, res, next) => {
+    markContractChecked(req.body as unknown, (res.locals as KoiLocals).koiRawBody);
+    next();
+  };
+
   // 4. Dispatch to the handler.
   const dispatch: RequestHandler = (req, res, next) => {
     const op = (res.locals as KoiLocals).koiOperation;
@@ -528,7 +538,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
     res.json((res.locals as KoiLocals).koiSource ? underPayload(problem.body) : problem.body);
   };
 
-  app.use(route, signed ? signedBody : body, capLists, validate, capPoll, dispatch);
+  app.use(route, signed ? signedBody : body, capLists, validate, capPoll, markChecked, dispatch);
   app.use(onError);
 
   // The fast path: unsigned only (envelopes need the full pipeline), and not while answers are

@@ -20,7 +20,7 @@ export const MAX_BODY_DEPTH = MAX_CONTENTS_DEPTH + 4;
  * Nesting depth of a parsed JSON value (a scalar is 0, `{}` and `[]` are 1), counted without
  * recursion; stops at `max + 1` so a hostile value costs no more than the part up to the limit.
  */
-export function nestingDepth(value: unknown, max: number): number {
+export function nestingDepth(value: unknown, max: number, skip?: object): number {
   if (value === null || typeof value !== 'object') return 0;
   let deepest = 0;
   const stack: { value: object; depth: number }[] = [{ value, depth: 1 }];
@@ -32,7 +32,9 @@ export function nestingDepth(value: unknown, max: number): number {
     }
     const children = Array.isArray(cur) ? cur : Object.values(cur);
     for (const child of children) {
-      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1 });
+      // `skip` counts as a leaf: its caller measured what is inside it already.
+      if (child !== null && typeof child === 'object' && child !== skip) stack.push({ value: child, depth: depth + 1 });
+      else if (child === skip && depth + 1 > deepest) deepest = depth + 1;
     }
   }
   return deepest;
@@ -53,18 +55,31 @@ export function nestingProblems(body: unknown, eventsPath: readonly string[] | u
   const items: ValidationDetailItem[] = [];
   let events: unknown = body;
   for (const key of eventsPath ?? []) events = own(events, key);
-  if (eventsPath && Array.isArray(events)) {
-    events.forEach((event: unknown, i) => {
+  // Each event is walked once: contents are a child of the event, so an event within its limit
+  // has contents within theirs, and only an event over it needs the second look that names the part.
+  let deepestEvent = 0;
+  const eventsArray = eventsPath && Array.isArray(events) ? (events as unknown[]) : undefined;
+  if (eventsPath && eventsArray) {
+    eventsArray.forEach((event: unknown, i) => {
+      const depth = nestingDepth(event, MAX_CONTENTS_DEPTH + 1);
+      if (depth > deepestEvent) deepestEvent = depth;
+      if (depth <= MAX_CONTENTS_DEPTH + 1) return;
       const loc = ['body', ...eventsPath, i];
-      const contents = own(event, 'contents');
-      if (nestingDepth(contents, MAX_CONTENTS_DEPTH) > MAX_CONTENTS_DEPTH) {
+      if (nestingDepth(own(event, 'contents'), MAX_CONTENTS_DEPTH) > MAX_CONTENTS_DEPTH) {
         items.push(tooDeep([...loc, 'contents'], `contents are nested deeper than ${MAX_CONTENTS_DEPTH} levels`, MAX_CONTENTS_DEPTH));
-      } else if (nestingDepth(event, MAX_CONTENTS_DEPTH + 1) > MAX_CONTENTS_DEPTH + 1) {
+      } else {
         items.push(tooDeep(loc, `the event is nested deeper than ${MAX_CONTENTS_DEPTH + 1} levels`, MAX_CONTENTS_DEPTH + 1));
       }
     });
   }
-  if (items.length === 0 && nestingDepth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+  // The events are measured: the body's walk skips into them (the array sits eventsPath.length + 1 deep).
+  const bodyDepth =
+    items.length > 0
+      ? 0
+      : eventsArray && eventsPath
+        ? Math.max(nestingDepth(body, MAX_BODY_DEPTH, eventsArray), eventsPath.length + 1 + deepestEvent)
+        : nestingDepth(body, MAX_BODY_DEPTH);
+  if (items.length === 0 && bodyDepth > MAX_BODY_DEPTH) {
     items.push(tooDeep(['body'], `the body is nested deeper than ${MAX_BODY_DEPTH} levels`, MAX_BODY_DEPTH));
   }
   return items;

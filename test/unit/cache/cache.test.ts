@@ -86,6 +86,22 @@ describe('cache/Cache', () => {
     expect(logger.warnings).to.deep.equal([]);
   });
 
+  it('both writers lay the file out exactly as JSON.stringify(bundle, null, 2), whatever the contents', async () => {
+    // The writers get compact JSON and indent it themselves; the round trip must change nothing.
+    const contents = JSON.parse(
+      '{"__proto__":{"x":1},"text":"caf\u00e9 \\u2028 \\"q\\" \\\\ \\ud83d\\ude00","n":[1.5,-0,1e21,123456789012345680000,0.1],"deep":{"a":[{"b":null},[],{}]},"":true}',
+    ) as JsonObject;
+    for (const writer of ['worker', 'threadpool'] as const) {
+      const sub = join(dir, writer);
+      const cache = await Cache.open(sub, { logger, writer });
+      const bundle = Bundle.generate(`orn:test.thing:${writer}`, contents);
+      await cache.write(bundle);
+      const text = await readFile(join(sub, cacheFileName(bundle.rid)), 'utf8');
+      expect(text, writer).to.equal(JSON.stringify(bundle.toJSON(), null, 2));
+      await cache.close();
+    }
+  });
+
   for (const scanConcurrency of [0, 4]) {
   it(`reads a directory written as the Python reference writes it (scanConcurrency ${scanConcurrency})`, async () => {
     await mkdir(dir, { recursive: true });

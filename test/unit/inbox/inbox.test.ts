@@ -37,6 +37,43 @@ describe('inbox/Inbox: append-only log with checkpoint', () => {
     expect(again.append([wire(4)]).seq).to.equal(3);
   });
 
+  it('a one-line request body is logged as it came and replays to the same events; any other body is serialized', async () => {
+    const inbox = await Inbox.open(path);
+    const events = [wire(1), { ...(wire(2) as object), contents: { text: 'caf\u00e9 \u2028 "q"', n: [1, 2] } }];
+    const raw = Buffer.from(JSON.stringify({ events, extra: 'kept' }), 'utf8');
+    const a = inbox.append(events, raw);
+    // A body with a line break (pretty-printed) would split the line: serialized instead.
+    const pretty = Buffer.from(JSON.stringify({ events: [wire(3)] }, null, 2), 'utf8');
+    const b = inbox.append([wire(3)], pretty);
+    // Leading whitespace or a BOM: not the object itself, serialized too.
+    const c = inbox.append([wire(4)], Buffer.from(` ${JSON.stringify({ events: [wire(4)] })}`, 'utf8'));
+    await Promise.all([a.done, b.done, c.done]);
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect(lines).to.have.length(4);
+    expect(lines[0]).to.equal(`{"seq":1,"body":${raw.toString('utf8')}}`);
+    expect(JSON.parse(lines[1]!)).to.deep.equal({ seq: 2, events: [wire(3)] });
+    expect(JSON.parse(lines[2]!)).to.deep.equal({ seq: 3, events: [wire(4)] });
+    const again = await Inbox.open(path);
+    expect(again.recovered).to.deep.equal([
+      { seq: 1, events },
+      { seq: 2, events: [wire(3)] },
+      { seq: 3, events: [wire(4)] },
+    ]);
+  });
+
+  it('a logged body survives compaction byte for byte', async () => {
+    const inbox = await Inbox.open(path, { compactBytes: 1, checkpointDelayMs: 1 });
+    const raw = (n: number): Buffer => Buffer.from(JSON.stringify({ events: [wire(n)] }), 'utf8');
+    await inbox.append([wire(1)], raw(1)).done;
+    await inbox.append([wire(2)], raw(2)).done;
+    inbox.markProcessed(1);
+    await inbox.flushCheckpoint();
+    expect(inbox.stats().compactions).to.equal(1);
+    expect(await readFile(path, 'utf8')).to.equal(`{"seq":2,"body":${raw(2).toString('utf8')}}\n`);
+    const again = await Inbox.open(path);
+    expect(again.recovered).to.deep.equal([{ seq: 2, events: [wire(2)] }]);
+  });
+
   it('concurrent appends share write calls and keep seq order in the file', async () => {
     const inbox = await Inbox.open(path);
     const pending = Array.from({ length: 50 }, (_, i) => inbox.append([wire(i)]));

@@ -42,6 +42,30 @@ describe('knowledge/timestamp', () => {
     expect(formatTimestampMicros(parseTimestampMicros('0050-01-02T03:04:05.123Z')!)).to.equal('0050-01-02T03:04:05.123000Z');
     expect(parseTimestampMicros('0050-01-02T03:04:05Z')! < parseTimestampMicros('1950-01-02T03:04:05Z')!).to.equal(true);
   });
+  it('the fast path for YYYY-MM-DDTHH:MM:SS.ffffffZ agrees with the general parser, valid or not', () => {
+    // "+00:00" instead of "Z" is the same instant and always takes the general (regex) parser.
+    const general = (t: string): number | undefined => parseTimestampMicros(`${t.slice(0, -1)}+00:00`);
+    const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const years = [100, 1582, 1700, 1900, 1970, 2000, 2023, 2024, 2100, 2400, 9999];
+    let checked = 0;
+    for (let i = 0; i < 5000; i++) {
+      const y = rnd(3) === 0 ? years[rnd(years.length)]! : 100 + rnd(9900);
+      const t = `${pad(y, 4)}-${pad(rnd(14), 2)}-${pad(rnd(33), 2)}T${pad(rnd(26), 2)}:${pad(rnd(62), 2)}:${pad(rnd(62), 2)}.${pad(rnd(1_000_000), 6)}Z`;
+      expect(parseTimestampMicros(t), t).to.equal(general(t));
+      checked++;
+    }
+    for (const t of ['2024-02-29T00:00:00.000000Z', '2023-02-29T00:00:00.000000Z', '1900-02-29T12:00:00.000001Z', '2000-02-29T23:59:59.999999Z', '2024-04-31T00:00:00.000000Z', '2024-1a-01T00:00:00.000000Z', '2024-01-01T00:00:00.00000aZ', '2024-01-01 00:00:00.000000Z', '0099-12-31T23:59:59.999999Z']) {
+      expect(parseTimestampMicros(t), t).to.equal(general(t));
+    }
+    expect(checked).to.equal(5000);
+    expect(parseTimestampMicros('2024-02-29T00:00:00.000001Z')).to.equal(Date.UTC(2024, 1, 29) * 1000 + 1);
+  });
+
   it('keeps microseconds exactly between 1700 and 2200', () => {
     for (const t of ['1700-01-01T00:00:00.000001Z', '2199-12-31T23:59:59.999999Z', '1969-12-31T23:59:59.999999Z']) {
       expect(formatTimestampMicros(parseTimestampMicros(t)!)).to.equal(t);

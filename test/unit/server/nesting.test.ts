@@ -28,6 +28,46 @@ describe('server/nesting', () => {
     expect(nestingDepth(arrays(1_000_000), 2_000_000)).to.equal(1_000_000);
   });
 
+  it('walking each event once names exactly what walking contents, event and body separately named', () => {
+    // The straightforward check (three walks), as it was before events were walked once.
+    const reference = (body: unknown, path: readonly string[]): string[] => {
+      const out: string[] = [];
+      let events: unknown = body;
+      for (const k of path) events = (events as Record<string, unknown> | undefined)?.[k];
+      if (Array.isArray(events)) {
+        events.forEach((event: unknown, i) => {
+          const contents = (event as Record<string, unknown> | null)?.['contents'];
+          if (nestingDepth(contents, MAX_CONTENTS_DEPTH) > MAX_CONTENTS_DEPTH) out.push(`${i}/contents`);
+          else if (nestingDepth(event, MAX_CONTENTS_DEPTH + 1) > MAX_CONTENTS_DEPTH + 1) out.push(`${i}`);
+        });
+      }
+      if (out.length === 0 && nestingDepth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) out.push('body');
+      return out;
+    };
+    const names = (body: unknown, path: readonly string[]): string[] =>
+      nestingProblems(body, path).map((d) => (d.loc.length <= 1 ? 'body' : d.loc.slice(1 + path.length).join('/')));
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const near = (): number => MAX_CONTENTS_DEPTH - 3 + rnd(8);
+    for (let round = 0; round < 300; round++) {
+      const events = Array.from({ length: 1 + rnd(4) }, () => {
+        const pick = rnd(4);
+        if (pick === 0) return { rid: 'orn:t:x', event_type: 'NEW', contents: objects(near()) };
+        if (pick === 1) return { rid: 'orn:t:x', event_type: 'NEW', manifest: arrays(near()), contents: { a: 1 } };
+        if (pick === 2) return { rid: 'orn:t:x', event_type: 'NEW', contents: objects(near()), manifest: objects(near()) };
+        return { rid: 'orn:t:x', event_type: 'NEW' };
+      });
+      const extra = rnd(3) === 0 ? { other: arrays(MAX_BODY_DEPTH - 2 + rnd(4)) } : {};
+      const unsigned = { events, ...extra };
+      const signed = { payload: { events, ...extra } };
+      expect(names(unsigned, ['events']), `round ${round}`).to.deep.equal(reference(unsigned, ['events']));
+      expect(names(signed, ['payload', 'events']), `round ${round}`).to.deep.equal(reference(signed, ['payload', 'events']));
+    }
+  });
+
   it('names each event whose contents are too deep, the event when it is deep elsewhere, else the body', () => {
     const ok = { rid: 'orn:x:1', event_type: 'NEW', contents: objects(MAX_CONTENTS_DEPTH) };
     const deepContents = { rid: 'orn:x:2', event_type: 'NEW', contents: objects(MAX_CONTENTS_DEPTH + 1) };

@@ -1,0 +1,24 @@
+/**
+ * Request bodies that passed the app's contract check, so a handler can skip checking them again.
+ * A handler called any other way (directly, or behind another server) gets a body that is not
+ * marked and checks it in full: the mark is only ever set by createKoiNetApp, after
+ * express-openapi-validator accepted the body, and it cannot be set from a request.
+ *
+ * Unsigned bodies also keep the bytes they were parsed from (valid UTF-8, exactly what JSON.parse
+ * read), so the inbox can log a broadcast without serializing it again.
+ */
+const checked = new WeakMap<object, Buffer | null>();
+
+export function markContractChecked(body: unknown, raw?: Buffer): void {
+  if (body !== null && typeof body === 'object') checked.set(body, raw ?? null);
+}
+
+export function isContractChecked(body: unknown): boolean {
+  return body !== null && typeof body === 'object' && checked.has(body);
+}
+
+/** The bytes a contract-checked body was parsed from, when the app had them (unsigned mode). */
+export function rawBodyOf(body: unknown): Buffer | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  return checked.get(body) ?? undefined;
+}
