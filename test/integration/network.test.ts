@@ -116,7 +116,8 @@ describe('integration: a network of node processes', function () {
 
     await sensor.command({ op: 'forget', rid: item });
     await aGot('FORGET');
-    expect(await cachedRids(a.spec.dataDir, [ITEM_TYPE])).to.deep.equal([]);
+    // Write-behind: the file goes shortly after the kobj line.
+    await waitFor(`${item} gone from a's cache directory`, async () => (await cachedRids(a.spec.dataDir, [ITEM_TYPE])).length === 0, { timeoutMs: 15_000 });
     // The provider itself forgot it too (it serves state for the type).
     expect(await fetchRids(sensor.url, [ITEM_TYPE])).to.deep.equal([]);
 

@@ -347,7 +347,8 @@ describe('cache/Cache', () => {
 
     // The obstacle goes: the next retry writes the file, without a new write() call.
     await rm(join(dir, cacheFileName(NODE)), { recursive: true, force: true });
-    for (let i = 0; i < 200 && cache.health().status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 10));
+    // Retries come every 20-50 ms; the wait is long only so a loaded machine cannot fail it.
+      for (let i = 0; i < 1000 && cache.health().status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 10));
     expect(cache.health()).to.deep.equal({ status: 'ok', pendingWrites: 0 });
     await cache.sync();
     expect(JSON.parse(await readFile(join(dir, cacheFileName(NODE)), 'utf8')).contents).to.deep.equal({ v: 7 });
@@ -466,7 +467,8 @@ describe('cache/Cache', () => {
       expect(cache.exists(NODE), writer).to.equal(true);
       expect(cache.health().status, writer).to.equal('degraded');
       await rm(join(sub, cacheFileName(NODE)), { recursive: true, force: true });
-      for (let i = 0; i < 200 && cache.health().status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 10));
+      // Retries come every 20-50 ms; the wait is long only so a loaded machine cannot fail it.
+      for (let i = 0; i < 1000 && cache.health().status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 10));
       expect(cache.health().status, writer).to.equal('ok');
       await cache.sync();
       await cache.close();
