@@ -12,13 +12,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Cache, EdgeStatus, KoiNetNode, NetworkGraph, RID, parseEdgeProfile, silentLogger, type EdgeProfile } from '../src/index.ts';
+import { Cache, EdgeStatus, KoiNetNode, findFreePort, NetworkGraph, RID, parseEdgeProfile, silentLogger, type EdgeProfile } from '../src/index.ts';
 import { createKoiNetClient, fetchBundles, fetchRids } from '../src/client.ts';
 
 const HOST = '127.0.0.1';
@@ -168,17 +167,6 @@ function startChild(role: Role, script: string, env: Record<string, string>): Ch
   return { role, proc, lines, exit };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** Resolves when `check` returns true; rejects with `what` after the deadline or when `abort` fires. */
 async function waitFor(what: string, deadline: number, check: () => boolean | Promise<boolean>, abort: Promise<string>): Promise<void> {
@@ -240,7 +228,7 @@ async function stopChild(c: Child): Promise<number | null> {
 
 async function main(): Promise<number> {
   const dataRoot = args['data-dir'] ? resolve(args['data-dir']) : await mkdtemp(join(tmpdir(), 'koi-net-demo-'));
-  const port = await freePort();
+  const port = await findFreePort(HOST);
   const url = `http://${HOST}:${port}/koi-net`;
   say('demo', `data under ${dataRoot}`);
   const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,7 @@
  * EADDRINUSE, because anything else on the machine may take a port between pick and bind.
  */
 import type { Server } from 'node:http';
+import { findFreePort } from '../../src/free-port.ts';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -13,14 +14,7 @@ import type { AddressInfo } from 'node:net';
  * inside {@link onFreePort}, which retries when someone else took it meanwhile.
  */
 export function candidatePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+  return findFreePort(host);
 }
 
 /** An error (or a child's output inside one) saying the port was taken. */

@@ -3,13 +3,13 @@
  * each serving HTTP on 127.0.0.1.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installBehaviours } from '../../src/behaviours/index.ts';
 import { startFullNode, type RunningFullNode } from '../../src/full-node.ts';
 import { NodeInterface } from '../../src/node.ts';
 import { NodeType } from '../../src/protocol/index.ts';
+import { candidatePort } from '../helpers/ports.ts';
 
 export interface RunningNode {
   node: NodeInterface;
@@ -28,16 +28,6 @@ export interface StartOptions {
   rootPath?: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts and stops nodes under one temporary directory. */
 export class TestNetwork {
@@ -50,7 +40,7 @@ export class TestNetwork {
     // The profile needs its base_url before the server listens, so a port is picked first; if
     // someone takes it meanwhile, try another.
     for (let attempt = 0; ; attempt++) {
-      const port = await freePort();
+      const port = await candidatePort();
       const origin = `http://127.0.0.1:${port}`;
       const url = origin + (rootPath === '/' ? '' : rootPath);
       const provides = opts.coordinator ? ['orn:koi-net.node', 'orn:koi-net.edge'] : [];

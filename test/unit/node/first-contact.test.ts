@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeInterface } from '../../../src/node.ts';
 import { NodeType } from '../../../src/protocol/index.ts';
 import type { Logger } from '../../../src/logger.ts';
+import { holdRefusingPort } from '../../helpers/ports.ts';
 
 interface Line {
   at: number;
@@ -27,17 +27,6 @@ function recorder(lines: Line[]): Logger {
   return logger;
 }
 
-/** A port nobody listens on (it was free a moment ago; the node only connects to it). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('node: first-contact handshake retry', function () {
   this.timeout(30_000);
@@ -45,15 +34,22 @@ describe('node: first-contact handshake retry', function () {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'koi-fc-'));
   });
-  afterEach(async () => rm(dir, { recursive: true, force: true }));
+  const held: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(held.splice(0).map((h) => h.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('retries with exponential, capped, jittered delays, logging each attempt, until finalize', async () => {
     const lines: Line[] = [];
+    // Refuses connections, and nobody else can take it while the test holds it.
+    const contact = await holdRefusingPort();
+    held.push(contact);
     const node = new NodeInterface({
       name: 'lonely',
       dataDir: dir,
       profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } },
-      firstContact: `http://127.0.0.1:${await closedPort()}/koi-net`,
+      firstContact: contact.url,
       firstContactRetry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0.2 },
       inbox: false,
       logger: recorder(lines),
