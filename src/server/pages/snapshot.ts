@@ -200,15 +200,27 @@ function peerStates(node: NodeInterface): PeerState[] {
   });
 }
 
+/**
+ * Counting walks every RID (100k at a large node) and each open status page asks every 3 s, so the
+ * counts are kept per store until its generation moves (stores without one are counted each time).
+ */
+const keptCounts = new WeakMap<object, { generation: number; counts: NodeSnapshot['cache'] }>();
+
 function cacheCounts(node: NodeInterface): NodeSnapshot['cache'] {
+  const store = node.cache;
+  const generation = store.generation;
+  const kept = keptCounts.get(store);
+  if (generation !== undefined && kept?.generation === generation) return kept.counts;
   const by_type: Record<string, number> = {};
   let total = 0;
-  for (const rid of node.cache.listRids()) {
+  for (const rid of store.listRids()) {
     const type = rid.type.toString();
     by_type[type] = (by_type[type] ?? 0) + 1;
     total++;
   }
-  return { total, by_type: Object.fromEntries(Object.entries(by_type).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+  const counts = { total, by_type: Object.fromEntries(Object.entries(by_type).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+  if (generation !== undefined) keptCounts.set(store, { generation, counts });
+  return counts;
 }
 
 /**

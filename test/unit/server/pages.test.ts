@@ -159,6 +159,10 @@ describe('server: pages over HTTP', function () {
     const parsed = JSON.parse(snapshot.text) as { cache: { by_type: Record<string, number> }; neighbours: { rid: string; link: string }[] };
     expect(parsed.cache.by_type['orn:secret.note']).to.equal(1);
     expect(parsed.neighbours).to.deep.include({ rid: hostile, node_type: 'FULL', self: false, link: 'PROPOSED' });
+    // Counts are kept between requests only until the cache changes.
+    await remember(a, Bundle.generate('orn:secret.note:second', { text: 'x' }));
+    const again = JSON.parse((await send(`${a.url}/status.json`)).text) as typeof parsed;
+    expect(again.cache.by_type['orn:secret.note']).to.equal(2);
   });
 
   it("a failing peer shows as failing, without the peer's address", async () => {
