@@ -6,17 +6,19 @@
  * The lock is a file `<dataDir>/koi-net.lock` holding `{pid, token}`. It appears atomically with its
  * contents (written to a private temp file, then link(2)ed into place: link fails with EEXIST if
  * the lock exists, so exactly one of two racing starters creates it). A lock whose pid is no longer
- * alive (the holder was SIGKILLed) is stale and taken over:
- *  1. rename the lock to a private name (atomic: of two racers, one rename finds nothing);
- *  2. if the renamed file is the very stale lock we looked at (same token), delete it and race for
- *     a fresh lock with link as above; if it is not (another starter replaced the stale lock in
- *     between), link it back where it was, so that starter keeps its lock, and look again.
+ * alive (the holder was SIGKILLed) is stale and taken over under a second, short-lived lock
+ * `koi-net.lock.takeover` (made the same way): its holder re-reads the lock and deletes it only if
+ * it is still the very stale lock it judged (same pid and token), then every starter races for a
+ * fresh lock with link as above. Nothing but a takeover removes a lock it does not own, and only
+ * one takeover runs at a time, so a fresh lock made meanwhile is never moved or deleted. (Renaming
+ * the lock aside and putting back a live one, as before, left a moment with no lock in which a
+ * third starter could win too: two winners in a 12-way race, seen once in CI.)
  * A process that holds the lock and is alive is never displaced: its lock is only renamed away if
  * it is stale. Limitation: liveness is process.kill(pid, 0), so a stale lock whose pid was reused
  * by an unrelated process reads as held; the message names the pid, so an operator can check.
  */
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KoiNetError } from './errors.ts';
@@ -39,7 +41,7 @@ interface LockContents {
 }
 
 /** How many times a starter re-examines the lock when others keep changing it under it. */
-const MAX_ROUNDS = 20;
+const MAX_ROUNDS = 200;
 
 export class DataDirLock {
   private released = false;
@@ -160,33 +162,40 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Tokens of the takeovers this process runs (a takeover lock naming our pid but none of these is stale). */
+const takeoverTokens = new Set<string>();
+
 /**
- * Moves a stale lock out of the way (see the file comment). Only ever deletes the exact file it
- * judged stale; anything else it moved is put back.
+ * Deletes the stale lock `stale` if it is still in place, under the takeover lock (see the file
+ * comment). When another starter's takeover is running, waits a moment and lets the caller look
+ * again; a takeover lock left by a dead process is removed.
  */
 async function takeOverStale(path: string, stale: LockContents | 'unreadable', token: string): Promise<void> {
-  const aside = `${path}.stale-${process.pid}-${token}`;
+  const mutex = `${path}.takeover`;
+  takeoverTokens.add(token);
   try {
-    await rename(path, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // another starter moved it first
-    throw err;
-  }
-  const moved = await readLock(aside);
-  const same =
-    stale === 'unreadable'
-      ? moved === 'unreadable'
-      : moved !== 'missing' && moved !== 'unreadable' && moved.token === stale.token && moved.pid === stale.pid;
-  if (same || (moved !== 'missing' && moved !== 'unreadable' && !isHeld(moved))) {
-    await unlink(aside).catch(() => undefined);
-    return;
-  }
-  // We moved a live lock that replaced the stale one meanwhile: give it back.
-  try {
-    await link(aside, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (!(await tryCreate(mutex, { pid: process.pid, token }))) {
+      const holder = await readLock(mutex);
+      const live = holder !== 'missing' && holder !== 'unreadable' && (holder.pid === process.pid ? takeoverTokens.has(holder.token) : isAlive(holder.pid));
+      if (holder !== 'missing' && !live) await unlink(mutex).catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 2));
+      return;
+    }
+    try {
+      const now = await readLock(path);
+      const same =
+        stale === 'unreadable'
+          ? now === 'unreadable'
+          : now !== 'missing' && now !== 'unreadable' && now.token === stale.token && now.pid === stale.pid;
+      if (same) {
+        await unlink(path).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
+    } finally {
+      await unlink(mutex).catch(() => undefined);
+    }
   } finally {
-    await unlink(aside).catch(() => undefined);
+    takeoverTokens.delete(token);
   }
 }
