@@ -37,6 +37,7 @@ import { NodeType, type NodeProfile } from './protocol/index.ts';
 import { KoiNetNode, RID } from './rid/index.ts';
 import { findFreePort } from './free-port.ts';
 import { packageVersion } from './package-files.ts';
+import { namedErrorText } from './util/error-text.ts';
 
 export { findFreePort };
 
@@ -303,7 +304,7 @@ async function cmdStart(flags: Flags): Promise<number> {
           logger.info({}, 'node stopped');
           resolveExit(0);
         } catch (err) {
-          logger.error({ err: errorText(err) }, 'shutdown failed');
+          logger.error({ err: namedErrorText(err) }, 'shutdown failed');
           resolveExit(1);
         }
       })();
@@ -491,9 +492,6 @@ function failureText(err: unknown): string {
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {

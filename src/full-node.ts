@@ -17,6 +17,7 @@ import { SerializedJson } from './server/serialized.ts';
 import { Yielder } from './util/slices.ts';
 import type { NodeInterface } from './node.ts';
 import type { Logger } from './logger.ts';
+import { namedErrorText } from './util/error-text.ts';
 
 type BroadcastBody = Parameters<KoiNetHandlers['broadcastEvents']>[0];
 type PollBody = Parameters<KoiNetHandlers['pollEvents']>[0];
@@ -56,7 +57,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
         else await node.processor.flushKobjQueue();
       })
       .catch((err: unknown) => {
-        logger.error({ err: errorText(err) }, 'background flush of broadcast events failed');
+        logger.error({ err: namedErrorText(err) }, 'background flush of broadcast events failed');
       })
       .finally(() => {
         inFlight.delete(task);
@@ -102,7 +103,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
             // Signed mode knows the sender, so the processor can avoid echoing events back to it.
             await node.processor.handle({ event, source: KnowledgeSource.EXTERNAL, ...(context.sourceNode ? { sourceNode: context.sourceNode } : {}) });
           } catch (err) {
-            logger.warn({ err: errorText(err), rid: String(event.rid) }, 'dropped a broadcast event');
+            logger.warn({ err: namedErrorText(err), rid: String(event.rid) }, 'dropped a broadcast event');
           }
         }
       }
@@ -249,9 +250,6 @@ function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(
   return new SerializedJson(text) as unknown as Awaited<ReturnType<KoiNetHandlers[Op]>>;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
 
 /** Event `i` of a broadcast named in FastAPI's shape, with the reason it cannot be taken. */
 function refusedEventDetail(i: number, err: unknown): ValidationDetailItem {
@@ -261,5 +259,5 @@ function refusedEventDetail(i: number, err: unknown): ValidationDetailItem {
   }
   // Anything else (e.g. a stack overflow on a value the server's checks let through) is still
   // about this event's input: a 422 naming it, never a 200 that dropped it.
-  return { type: 'value_error', loc: ['body', 'events', i], msg: `Value error, ${errorText(err)}` };
+  return { type: 'value_error', loc: ['body', 'events', i], msg: `Value error, ${namedErrorText(err)}` };
 }

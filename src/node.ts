@@ -23,6 +23,7 @@ import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
 import { proposedEdgeBundle } from './behaviours/edge.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { FirstContactJoiner, validateFirstContactRetry, type FirstContactRetryOptions } from './network/first-contact.ts';
+import { errorText } from './util/error-text.ts';
 
 /** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
 export type ProtocolMode = 'unsigned' | 'signed';
@@ -276,7 +277,7 @@ export class NodeInterface {
       // Replayed after our own bundle, so handlers see this node's identity and graph first.
       this.recovery = await inbox.recover();
       void inbox.settle().catch((err: unknown) => {
-        logger.error({ err: String(err) }, 'processing the replayed inbox failed');
+        logger.error({ err: errorText(err) }, 'processing the replayed inbox failed');
       });
     }
     this.startRetryTimer(o.retryTickMs ?? 250);
@@ -316,7 +317,7 @@ export class NodeInterface {
       // Stops the per-peer delivery loops and their retry timers before the queues close.
       await this.parts.network.close();
     } catch (err) {
-      this.logger.warn({ err: String(err) }, 'webhook flush at shutdown failed; events stay queued');
+      this.logger.warn({ err: errorText(err) }, 'webhook flush at shutdown failed; events stay queued');
     }
     // close(): a last compact snapshot, and the idle-compaction timer stops.
     await this.parts.queues.close();
@@ -339,7 +340,7 @@ export class NodeInterface {
       if (this.retryTick) return;
       this.retryTick = network
         .flushDueWebhookQueues()
-        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'retry flush failed'))
+        .catch((err: unknown) => this.logger.warn({ err: errorText(err) }, 'retry flush failed'))
         .finally(() => {
           this.retryTick = undefined;
         });

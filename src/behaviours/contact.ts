@@ -15,6 +15,7 @@ import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, type EdgeProfile, typ
 import { RID } from '../rid/index.ts';
 import { nodeProfileOf } from './coordinator.ts';
 import { EDGE_TYPE, NODE_TYPE, edgeCovers, proposedEdgeBundle } from './edge.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** The one request the catch-up makes; `RequestHandler` fits. */
 export interface RidFetcher {
@@ -123,7 +124,7 @@ async function catchUp(
   try {
     ({ rids } = await fetcher.fetchRids({ node: peer }, { rid_types: catchUpTypes }));
   } catch (err) {
-    ctx.logger.warn({ node: peer, err: err instanceof Error ? err.message : String(err) }, 'catch-up fetch of RIDs failed');
+    ctx.logger.warn({ node: peer, err: errorText(err) }, 'catch-up fetch of RIDs failed');
     return;
   }
   let queued = 0;

@@ -21,6 +21,7 @@ import { RID, RIDType } from '../rid/index.ts';
 import { Bundle, Manifest, isJsonObject } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
 import { cacheFileName, ridFromCacheFileName, MAX_FILE_NAME_BYTES } from './file-name.ts';
+import { errorCode, errorText } from '../util/error-text.ts';
 
 /**
  * What the rest of the node needs from a bundle store. The lookups are synchronous because they
@@ -325,13 +326,7 @@ interface SnapshotV2 {
   ignored: string[];
 }
 
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
-}
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Where the index snapshot of a cache directory lives: beside the directory, never in it, because
@@ -463,7 +458,7 @@ export class Cache implements KnowledgeStore {
     try {
       await mkdir(directory, { recursive: true });
     } catch (err) {
-      throw new CacheError(`cannot create cache directory ${directory}: ${errorMessage(err)}`, { cause: err });
+      throw new CacheError(`cannot create cache directory ${directory}: ${errorText(err)}`, { cause: err });
     }
     const cache = new Cache(directory, options.logger ?? consoleLogger, options);
     await cache.scan(Math.max(0, Math.floor(options.scanConcurrency ?? 0)));
@@ -622,7 +617,7 @@ export class Cache implements KnowledgeStore {
       return readSmallTextFile(this.pathOf(entry.fileName));
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') {
-        throw new CacheError(`cannot read cache file ${entry.fileName}: ${errorMessage(err)}`, { cause: err });
+        throw new CacheError(`cannot read cache file ${entry.fileName}: ${errorText(err)}`, { cause: err });
       }
       this.logger.warn({ rid: key, file: entry.fileName }, 'cache file vanished; dropping it from the index');
       this.forgetIfCurrent(key, entry);
@@ -632,7 +627,7 @@ export class Cache implements KnowledgeStore {
 
   private invalidFile(key: string, entry: IndexEntry, err: unknown): void {
     this.logger.warn(
-      { rid: key, file: entry.fileName, error: errorMessage(err) },
+      { rid: key, file: entry.fileName, err: errorText(err) },
       'cache file is no longer a valid bundle; dropping it from the index',
     );
     this.forgetIfCurrent(key, entry);
@@ -698,7 +693,7 @@ export class Cache implements KnowledgeStore {
     try {
       await rm(this.directory, { recursive: true, force: true });
     } catch (err) {
-      throw new CacheError(`cannot remove cache directory ${this.directory}: ${errorMessage(err)}`, { cause: err });
+      throw new CacheError(`cannot remove cache directory ${this.directory}: ${errorText(err)}`, { cause: err });
     }
     this.index.clear();
     this.byType.clear();
@@ -771,7 +766,7 @@ export class Cache implements KnowledgeStore {
         // Nothing to clean up.
       }
       // Only a slower next start: it scans.
-      this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cannot write the cache index snapshot');
+      this.logger.warn({ file: this.snapshotPath, err: errorText(err) }, 'cannot write the cache index snapshot');
     }
   }
 
@@ -865,7 +860,7 @@ export class Cache implements KnowledgeStore {
           message = this.workerOp(op);
         } catch (err) {
           this.queued.delete(key);
-          this.finish(op, err instanceof CacheError ? err : new CacheError(errorMessage(err)));
+          this.finish(op, err instanceof CacheError ? err : new CacheError(errorText(err)));
           continue;
         }
         this.queued.delete(key);
@@ -927,7 +922,7 @@ export class Cache implements KnowledgeStore {
     this.batches.clear();
     for (const op of lost) {
       this.inflight.delete(op.key);
-      this.finish(op, new CacheError(`cache writer thread failed: ${errorMessage(err)}`, { cause: err }), true);
+      this.finish(op, new CacheError(`cache writer thread failed: ${errorText(err)}`, { cause: err }), true);
     }
     this.pump();
   }
@@ -940,7 +935,7 @@ export class Cache implements KnowledgeStore {
       try {
         path = this.pathOf(names[i]!);
       } catch (err) {
-        return done(err instanceof CacheError ? err : new CacheError(errorMessage(err)));
+        return done(err instanceof CacheError ? err : new CacheError(errorText(err)));
       }
       unlinkCallback(path, (err) => {
         if (err && err.code !== 'ENOENT') return done(new CacheError(`cannot delete cache file ${names[i]!}: ${err.message}`, { cause: err }));
@@ -957,7 +952,7 @@ export class Cache implements KnowledgeStore {
       tempPath = this.pathOf(fileName.slice(0, MAX_FILE_NAME_BYTES - suffix.length) + suffix);
       finalPath = this.pathOf(fileName);
     } catch (err) {
-      return done(err instanceof CacheError ? err : new CacheError(errorMessage(err)));
+      return done(err instanceof CacheError ? err : new CacheError(errorText(err)));
     }
     const fail = (err: NodeJS.ErrnoException): void => {
       // The scan at the next open removes a temp file this cannot.
@@ -1002,7 +997,7 @@ export class Cache implements KnowledgeStore {
       const previous = this.failed.get(op.key);
       const attempts = (previous?.attempts ?? 0) + 1;
       if (this.failed.size === 0) {
-        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; store degraded, retrying with backoff');
+        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, err: err.message }, 'cache write failed; store degraded, retrying with backoff');
       }
       this.failed.set(op.key, { seq: op.seq, error: err, attempts });
       this.lastError = err.message;
@@ -1025,7 +1020,7 @@ export class Cache implements KnowledgeStore {
           if (op.diskEntry === undefined) this.indexRemove(op.key);
           else this.indexPut(op.diskEntry);
         }
-        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, error: err.message }, 'cache write failed; index reverted to the disk state');
+        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, err: err.message }, 'cache write failed; index reverted to the disk state');
       }
     }
     this.settle(op, err);
@@ -1090,7 +1085,7 @@ export class Cache implements KnowledgeStore {
       if (errorCode(err) !== 'ENOENT') {
         // A snapshot that cannot be removed would be trusted at the next open after this
         // mutation; stop rather than risk serving a stale index.
-        throw new CacheError(`cannot remove the cache index snapshot ${this.snapshotPath}: ${errorMessage(err)}`, { cause: err });
+        throw new CacheError(`cannot remove the cache index snapshot ${this.snapshotPath}: ${errorText(err)}`, { cause: err });
       }
     }
   }
@@ -1112,7 +1107,7 @@ export class Cache implements KnowledgeStore {
       await unlink(this.pathOf(fileName));
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') {
-        throw new CacheError(`cannot delete cache file ${fileName}: ${errorMessage(err)}`, { cause: err });
+        throw new CacheError(`cannot delete cache file ${fileName}: ${errorText(err)}`, { cause: err });
       }
     }
   }
@@ -1166,7 +1161,7 @@ export class Cache implements KnowledgeStore {
     try {
       dirents = await listing;
     } catch (err) {
-      throw new CacheError(`cannot list cache directory ${this.directory}: ${errorMessage(err)}`, { cause: err });
+      throw new CacheError(`cannot list cache directory ${this.directory}: ${errorText(err)}`, { cause: err });
     }
     const names: string[] = [];
     const leftovers: string[] = [];
@@ -1179,7 +1174,7 @@ export class Cache implements KnowledgeStore {
     await Promise.all(
       leftovers.map((name) =>
         this.unlinkQuiet(name).catch((err: unknown) =>
-          this.logger.warn({ file: name, error: errorMessage(err) }, 'cannot remove a leftover temp file'),
+          this.logger.warn({ file: name, err: errorText(err) }, 'cannot remove a leftover temp file'),
         ),
       ),
     );
@@ -1300,7 +1295,7 @@ export class Cache implements KnowledgeStore {
       return;
     }
     if (result instanceof Error) {
-      this.logger.warn({ file: entry.fileName, error: result.message }, 'skipping a cache file that is not a valid bundle');
+      this.logger.warn({ file: entry.fileName, err: result.message }, 'skipping a cache file that is not a valid bundle');
     } else {
       this.logger.warn(
         { rid: result.rid.toString(), file: entry.fileName, expected: cacheFileName(result.rid) },
@@ -1412,7 +1407,7 @@ export class Cache implements KnowledgeStore {
     if (this.verifierThread !== thread) return;
     this.verifierThread = undefined;
     this.verifierFailed = true;
-    this.logger.warn({ error: errorMessage(err) }, 'cache verifier thread failed; verifying on the main thread');
+    this.logger.warn({ err: errorText(err) }, 'cache verifier thread failed; verifying on the main thread');
     for (const batch of this.verifyBatches.values()) this.verifyQueue.push(...batch);
     this.verifyBatches.clear();
     this.scheduleVerify();
@@ -1432,13 +1427,13 @@ export class Cache implements KnowledgeStore {
     try {
       text = readFileSync(this.snapshotPath, 'utf8');
     } catch (err) {
-      if (errorCode(err) !== 'ENOENT') this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cannot read the cache index snapshot; scanning');
+      if (errorCode(err) !== 'ENOENT') this.logger.warn({ file: this.snapshotPath, err: errorText(err) }, 'cannot read the cache index snapshot; scanning');
       return undefined;
     }
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cache index snapshot is invalid; scanning');
+      this.logger.warn({ file: this.snapshotPath, err: errorText(err) }, 'cache index snapshot is invalid; scanning');
       return undefined;
     }
   }
@@ -1469,7 +1464,7 @@ export class Cache implements KnowledgeStore {
       for (const entry of entries) this.indexPut(entry);
       return true;
     } catch (err) {
-      this.logger.warn({ file: this.snapshotPath, error: errorMessage(err) }, 'cache index snapshot is invalid; scanning');
+      this.logger.warn({ file: this.snapshotPath, err: errorText(err) }, 'cache index snapshot is invalid; scanning');
       this.index.clear();
       this.byType.clear();
       this.generationCount++;
@@ -1491,7 +1486,7 @@ export class Cache implements KnowledgeStore {
       const { manifest } = parseBundleFile(text);
       return { rid: manifest.rid, fileName, type: manifest.rid.type.toString(), manifest };
     } catch (err) {
-      this.logger.warn({ file: fileName, error: errorMessage(err) }, 'skipping a cache file that is not a valid bundle');
+      this.logger.warn({ file: fileName, err: errorText(err) }, 'skipping a cache file that is not a valid bundle');
       return undefined;
     }
   }

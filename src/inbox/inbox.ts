@@ -1,6 +1,8 @@
-import { mkdir, open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../logger.ts';
+import { errorCode, errorText } from '../util/error-text.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
 
 /** One accepted broadcast: its sequence number and the raw wire events, as the sender sent them. */
 export interface InboxEntry {
@@ -277,7 +279,7 @@ export class Inbox {
       // answer an error, so the sender retries and nothing unacknowledged is kept.
       await this.fh.truncate(before).catch(() => undefined);
       for (const seq of seqs) this.unprocessed.delete(seq);
-      this.logger.error({ filePath: this.filePath, err: errorMessage(err) }, 'cannot append to the inbox log');
+      this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot append to the inbox log');
       for (const w of waiters) w.reject(err);
     }
   }
@@ -289,7 +291,7 @@ export class Inbox {
       this.checkpointTimer = undefined;
       this.checkpointScheduled = false;
       this.checkpoint().catch((err: unknown) => {
-        this.logger.error({ filePath: this.checkpointPath, err: errorMessage(err) }, 'cannot write the inbox checkpoint');
+        this.logger.error({ filePath: this.checkpointPath, err: errorText(err) }, 'cannot write the inbox checkpoint');
       });
     }, this.checkpointDelayMs);
     // A pending checkpoint must not keep a finished process alive; close() writes it anyway.
@@ -403,18 +405,5 @@ function parseLine(line: string): InboxEntry | undefined {
   }
 }
 
-let tempCounter = 0;
 
-async function atomicWrite(path: string, text: string | Buffer): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${++tempCounter}`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
 
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

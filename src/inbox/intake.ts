@@ -6,6 +6,7 @@ import type { KnowledgeStore } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { Inbox } from './inbox.ts';
 import { Yielder } from '../util/slices.ts';
+import { errorText } from '../util/error-text.ts';
 
 /**
  * RID type of the progress markers the intake queues after each batch. The processor is FIFO, so
@@ -184,7 +185,7 @@ export class InboxIntake {
     const yielder = new Yielder();
     for (const event of events) {
       this.processor.handle({ event, source: KnowledgeSource.EXTERNAL }).catch((err: unknown) => {
-        this.logger.warn({ rid: String(event.rid), err: errorMessage(err) }, 'dropped a broadcast event');
+        this.logger.warn({ rid: String(event.rid), err: errorText(err) }, 'dropped a broadcast event');
       });
       const pause = yielder.maybeYield();
       if (pause) await pause;
@@ -212,7 +213,7 @@ export class InboxIntake {
       try {
         result = await handler.fn(ctx, kobj);
       } catch (err) {
-        this.logger.warn({ rid: String(event.rid), handler: handlerName(handler), err: errorMessage(err) }, 'network handler failed while re-announcing');
+        this.logger.warn({ rid: String(event.rid), handler: handlerName(handler), err: errorText(err) }, 'network handler failed while re-announcing');
         return false;
       }
       if (result === STOP_CHAIN) return false;
@@ -224,7 +225,7 @@ export class InboxIntake {
       // Not awaited one by one: the queue takes the event synchronously, the file write is shared.
       pushes.push(
         Promise.resolve(this.components.network.pushEventTo(normalized, target)).catch((err: unknown) => {
-          this.logger.warn({ rid: String(event.rid), target, err: errorMessage(err) }, 'could not queue a re-announced event');
+          this.logger.warn({ rid: String(event.rid), target, err: errorText(err) }, 'could not queue a re-announced event');
         }),
       );
     }
@@ -246,6 +247,3 @@ export class InboxIntake {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

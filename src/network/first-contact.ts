@@ -22,6 +22,7 @@ import type { NodeIdentity } from '../identity/index.ts';
 import type { KnowledgeProcessor } from '../processor/index.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import type { KoiNetNode } from '../rid/index.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface FirstContactRetryOptions {
   /** Delay after the first failed attempt (default 1000 ms); it doubles per attempt. */
@@ -131,7 +132,7 @@ export class FirstContactJoiner {
       this.failures++;
       this.delivered = false;
       logger.warn(
-        { firstContact: url, attempt: this.attempts, err: err instanceof Error ? err.message : String(err) },
+        { firstContact: url, attempt: this.attempts, err: errorText(err) },
         'first contact unreachable; retrying with backoff',
       );
     }

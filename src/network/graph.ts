@@ -6,6 +6,7 @@ import type { KnowledgeStore } from '../cache/index.ts';
 import { parseEdgeProfile, parseNodeProfile } from '../protocol/index.ts';
 import type { EdgeProfile, EdgeStatus, NodeProfile } from '../protocol/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { errorText } from '../util/error-text.ts';
 
 // graphology ships CommonJS as `main` without an `exports` map, so Node's ESM loader only exposes
 // the default export; the named classes hang off it.
@@ -134,7 +135,7 @@ export class NetworkGraph {
       try {
         profile = parseNodeProfile(bundle.contents);
       } catch (err) {
-        this.logger.warn({ rid: String(rid), err: errorMessage(err) }, 'skipping node bundle with an invalid profile');
+        this.logger.warn({ rid: String(rid), err: errorText(err) }, 'skipping node bundle with an invalid profile');
         this.deleteNode(nodeRid.toString());
         return true;
       }
@@ -152,7 +153,7 @@ export class NetworkGraph {
         source = toNodeRid(profile.source, 'edge source');
         target = toNodeRid(profile.target, 'edge target');
       } catch (err) {
-        this.logger.warn({ rid: String(rid), err: errorMessage(err) }, 'skipping edge bundle with an invalid profile');
+        this.logger.warn({ rid: String(rid), err: errorText(err) }, 'skipping edge bundle with an invalid profile');
         this.deleteEdge(edgeRid.toString());
         return true;
       }
@@ -376,6 +377,3 @@ function toNodeRid(value: KoiNetNode | RID | string, what: string): KoiNetNode {
   return rid;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

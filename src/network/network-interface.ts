@@ -10,6 +10,7 @@ import type { NetworkGraph } from './graph.ts';
 import type { EventQueues } from './queues.ts';
 import { RequestHandler } from './request-handler.ts';
 import { ResponseHandler } from './response-handler.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface NetworkInterfaceOptions {
   cache: KnowledgeStore;
@@ -200,7 +201,7 @@ export class NetworkInterface {
         target = toNodeRid(node);
       } catch (err) {
         // One broken queue (e.g. a key that is not a node RID) must not stop the others.
-        this.logger.error({ node, err: errorMessage(err) }, 'webhook flush failed');
+        this.logger.error({ node, err: errorText(err) }, 'webhook flush failed');
         continue;
       }
       if ((this.peers.get(node)?.nextAttemptAt ?? 0) > now) continue;
@@ -315,7 +316,7 @@ export class NetworkInterface {
           return found;
         }
       } catch (err) {
-        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorMessage(err) }, `state provider failed to answer a ${what} fetch`);
+        this.logger.warn({ rid: String(wanted), provider: String(provider), err: errorText(err) }, `state provider failed to answer a ${what} fetch`);
       }
     }
     this.logger.warn({ rid: String(wanted) }, `no state provider has the ${what}`);
@@ -352,7 +353,7 @@ export class NetworkInterface {
           if (events.length > 0) this.logger.debug({ source, count: events.length }, 'polled events');
           return events.map((event) => ({ event, source }));
         } catch (err) {
-          this.logger.warn({ source, err: errorMessage(err) }, 'poll failed');
+          this.logger.warn({ source, err: errorText(err) }, 'poll failed');
           return [];
         }
       }),
@@ -449,7 +450,7 @@ export class NetworkInterface {
       await this.queues.requeueWebhookFront(target, events);
       peer.failures++;
       peer.consecutiveFailures++;
-      peer.lastError = errorMessage(err);
+      peer.lastError = errorText(err);
       const delayMs = this.backoffMs(peer.consecutiveFailures);
       peer.nextAttemptAt = Date.now() + delayMs;
       this.logger.warn(
@@ -529,7 +530,7 @@ export class NetworkInterface {
         try {
           ok = await this.deliverWebhookQueue(worker.target);
         } catch (err) {
-          this.logger.error({ node: worker.key, err: errorMessage(err) }, 'webhook flush failed');
+          this.logger.error({ node: worker.key, err: errorText(err) }, 'webhook flush failed');
         }
         waiters?.resolve(ok);
         // A failure left events queued and a backoff: the next turn arms the retry timer.
@@ -610,9 +611,6 @@ function toNodeRid(value: KoiNetNode | RID | string): KoiNetNode {
   return rid;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * The indexes of the events a 422 body names (FastAPI's `detail[].loc` of `["body","events",i,...]`,

@@ -18,6 +18,7 @@ import { NodeType } from '../protocol/index.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NodeInterface } from '../node.ts';
+import { namedErrorText } from '../util/error-text.ts';
 
 export interface PollerOptions {
   node: NodeInterface;
@@ -113,7 +114,7 @@ export class Poller {
           await processor.handle({ event, source: KnowledgeSource.EXTERNAL, sourceNode });
           handled++;
         } catch (err) {
-          this.logger.warn({ source: due[i]!.source, rid: String(event.rid), err: errorText(err) }, 'dropped a polled event');
+          this.logger.warn({ source: due[i]!.source, rid: String(event.rid), err: namedErrorText(err) }, 'dropped a polled event');
         }
       }
     }
@@ -127,7 +128,7 @@ export class Poller {
         await this.pollOnce();
       } catch (err) {
         // A failing round (e.g. a flush error) must not end the loop: the next round may succeed.
-        this.logger.error({ err: errorText(err) }, 'poll round failed');
+        this.logger.error({ err: namedErrorText(err) }, 'poll round failed');
       }
       if (!this.running) break;
       await this.sleep(this.intervalMs);
@@ -170,7 +171,7 @@ export class Poller {
       if (events.length > 0) this.logger.debug({ source: t.source, count: events.length }, 'polled events');
       return events;
     } catch (err) {
-      this.markFailed(t.source, errorText(err));
+      this.markFailed(t.source, namedErrorText(err));
       return [];
     }
   }
@@ -196,6 +197,3 @@ export class Poller {
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}

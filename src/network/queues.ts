@@ -4,6 +4,7 @@ import { Event } from '../knowledge/index.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface EventQueuesOptions {
   /** Cap per queue (webhook and poll each, per peer). Default 10,000. */
@@ -564,7 +565,7 @@ export class EventQueues {
       } catch (err) {
         // Memory holds changes no file has: only a full snapshot can catch up now.
         this.broken = true;
-        this.logger.error({ filePath: this.filePath, err: errorMessage(err) }, 'cannot write the event queue snapshot');
+        this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot write the event queue snapshot');
         throw err;
       }
       this.broken = false;
@@ -585,7 +586,7 @@ export class EventQueues {
       (err: unknown) => {
         // Both journals stay and are replayed in order; try again after another threshold's worth.
         this.retryCompactionAt = this.unfoldedJournalBytes() + this.compactBytes;
-        this.logger.error({ filePath: this.filePath, err: errorMessage(err) }, 'cannot write the event queue snapshot; keeping the journal');
+        this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot write the event queue snapshot; keeping the journal');
       },
     );
     this.compacting = started.finally(() => {
@@ -599,7 +600,7 @@ export class EventQueues {
       await appendFile(this.journalPath(gen), text);
     } catch (err) {
       this.broken = true;
-      this.logger.error({ filePath: this.journalPath(gen), err: errorMessage(err) }, 'cannot append to the event queue journal');
+      this.logger.error({ filePath: this.journalPath(gen), err: errorText(err) }, 'cannot append to the event queue journal');
       throw err;
     }
     this.journalBytes.set(gen, (this.journalBytes.get(gen) ?? 0) + Buffer.byteLength(text));
@@ -706,7 +707,7 @@ export class EventQueues {
       try {
         raw = JSON.parse(text);
       } catch (err) {
-        corrupt = errorMessage(err);
+        corrupt = errorText(err);
       }
       if (corrupt === undefined) {
         const result = this.loadSnapshot(raw);
@@ -816,7 +817,7 @@ export class EventQueues {
     try {
       event = Event.fromJSON(item);
     } catch (err) {
-      return errorMessage(err);
+      return errorText(err);
     }
     // Canonical text, so that the same event from the snapshot and a journal is one entry.
     return this.intern(event);
@@ -862,7 +863,7 @@ export class EventQueues {
           try {
             event = Event.fromJSON(op.v);
           } catch (err) {
-            return `line ${lineNo + 1}: ${errorMessage(err)}`;
+            return `line ${lineNo + 1}: ${errorText(err)}`;
           }
           const text = JSON.stringify(event.toJSON());
           events.set(op.i, text);
@@ -973,6 +974,3 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -23,6 +23,7 @@ import {
   type NodeKeyPair,
   type RequestPayload,
 } from '../secure/index.ts';
+import { errorText } from '../util/error-text.ts';
 
 /**
  * Who a request goes to: a known node (resolved through the graph) or a raw base URL (`…/koi-net`).
@@ -338,7 +339,7 @@ function parseResponse<T>(url: string, schema: SchemaName, json: unknown, build:
   try {
     return build(json);
   } catch (err) {
-    const issue: ValidationIssue = { loc: [], msg: err instanceof Error ? err.message : String(err), type: 'value_error' };
+    const issue: ValidationIssue = { loc: [], msg: errorText(err), type: 'value_error' };
     throw new RemoteResponseInvalidError(url, [issue]);
   }
 }

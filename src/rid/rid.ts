@@ -1,5 +1,6 @@
 import { InvalidRIDError } from '../errors.ts';
 import { NAMESPACE_SCHEMES, RIDType } from './rid-type.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** A class the registry builds for one RID type; it gets an already validated, normalized reference. */
 export type RIDClass = new (type: RIDType, reference: string) => RID;
@@ -190,7 +191,7 @@ function applyType(s: string, t: RegisteredType, reference: string): string {
       // A type that wraps another RID (normalized.text, vector): say which one failed.
       throw new InvalidRIDError(s, `${t.type.toString()} reference ${JSON.stringify(err.value)} is not a valid RID: ${err.reason}`);
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     throw new InvalidRIDError(s, `${t.type.toString()} reference refused: ${message}`);
   }
 }

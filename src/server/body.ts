@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ValidationDetailItem } from './errors.ts';
+import { errorText } from '../util/error-text.ts';
 
 /**
  * Body handling lives here rather than in express.json() because the reference (FastAPI) has
@@ -134,7 +135,7 @@ export function parseJsonBody(bytes: Buffer, kind: BodyKind): JsonBodyResult {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     return {
       ok: false,
       detail: [

@@ -5,6 +5,7 @@
  */
 import { packageVersion } from '../../package-files.ts';
 import type { NodeInterface } from '../../node.ts';
+import { errorText } from '../../util/error-text.ts';
 
 /** 'starting': the server listens but the node is not initialized yet (no RID to show). */
 export type HealthStatus = 'ok' | 'degraded' | 'starting';
@@ -122,7 +123,7 @@ function storeHealth(cache: object): HealthReport['store'] {
       ...(typeof h?.lastError === 'string' ? { last_error: shorten(h.lastError) } : {}),
     };
   } catch (err) {
-    return { status: 'degraded', last_error: shorten(err instanceof Error ? err.message : String(err)) };
+    return { status: 'degraded', last_error: shorten(errorText(err)) };
   }
 }
 
