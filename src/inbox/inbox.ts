@@ -1,8 +1,9 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../logger.ts';
-import { errorCode, errorText } from '../util/error-text.ts';
-import { atomicWrite } from '../storage/atomic-write.ts';
+import { errorText } from '../util/error-text.ts';
+import type { Startable } from '../util/lifecycle.ts';
+import { atomicWrite, readSnapshotText, RecordLog } from '../storage/index.ts';
 
 /** One accepted broadcast: its sequence number and the raw wire events, as the sender sent them. */
 export interface InboxEntry {
@@ -62,61 +63,46 @@ export interface PendingAppend {
   done: Promise<void>;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 const DEFAULT_COMPACT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_CHECKPOINT_DELAY_MS = 200;
 
 /**
- * The append-only log of accepted broadcasts plus its checkpoint (design: src/inbox/index.ts).
- * Every file operation runs on one promise chain, so appends, checkpoint-driven compaction and
- * close never interleave on the file.
+ * The append-only log of accepted broadcasts plus its checkpoint (design: src/inbox/index.ts), on
+ * the storage engine: the log is a RecordLog (group commit, torn-tail cut, compaction), the
+ * checkpoint a small snapshot written by atomicWrite.
  */
-export class Inbox {
+export class Inbox implements Startable {
   readonly checkpointPath: string;
   /** Entries after the checkpoint found at open, oldest first; the node replays them once. */
   readonly recovered: readonly InboxEntry[];
   private readonly logger: Logger;
   private readonly compactBytes: number;
   private readonly checkpointDelayMs: number;
-  private readonly fsync: boolean;
   private readonly beforeCheckpoint: (() => Promise<void>) | undefined;
   private seq: number;
   private processed: number;
   private checkpointed: number;
   /** Lines not yet known processed, by seq, so compaction can rewrite them without re-reading. */
   private readonly unprocessed = new Map<number, Buffer[]>();
-  /** The pieces of the lines waiting for the next write call, in order. */
-  private batchLines: Buffer[] = [];
-  private batchWaiters: Waiter[] = [];
-  private batchSeqs: number[] = [];
-  private writeScheduled = false;
-  private ops: Promise<void> = Promise.resolve();
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointScheduled = false;
   private closed = false;
-  private size: number;
-  private readonly counts = { appends: 0, writes: 0, bytesAppended: 0, checkpoints: 0, compactions: 0, skippedLines: 0 };
+  private readonly counts = { appends: 0, checkpoints: 0, compactions: 0, skippedLines: 0 };
 
   private constructor(
     readonly filePath: string,
-    private fh: FileHandle,
-    init: { seq: number; checkpoint: number; size: number; recovered: InboxEntry[]; lines: Map<number, Buffer[]>; skipped: number },
+    private readonly log: RecordLog,
+    init: { seq: number; checkpoint: number; recovered: InboxEntry[]; lines: Map<number, Buffer[]>; skipped: number },
     options: InboxOptions,
   ) {
     this.checkpointPath = `${filePath}.checkpoint`;
     this.logger = options.logger ?? silentLogger;
     this.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
     this.checkpointDelayMs = options.checkpointDelayMs ?? DEFAULT_CHECKPOINT_DELAY_MS;
-    this.fsync = options.fsync ?? false;
     this.beforeCheckpoint = options.beforeCheckpoint;
     this.seq = init.seq;
     this.processed = init.checkpoint;
     this.checkpointed = init.checkpoint;
-    this.size = init.size;
     this.recovered = init.recovered;
     for (const [seq, line] of init.lines) this.unprocessed.set(seq, line);
     this.counts.skippedLines = init.skipped;
@@ -130,23 +116,16 @@ export class Inbox {
     const logger = options.logger ?? silentLogger;
     await mkdir(dirname(filePath), { recursive: true });
     const checkpoint = await readCheckpoint(`${filePath}.checkpoint`, logger);
-    let text = '';
-    try {
-      text = await readFile(filePath, 'utf8');
-    } catch (err) {
-      if (errorCode(err) !== 'ENOENT') throw err;
-    }
+    const { log, contents } = await RecordLog.open(filePath, { fsync: options.fsync ?? false });
     let seq = checkpoint;
     let skipped = 0;
     const recovered: InboxEntry[] = [];
     const lines = new Map<number, Buffer[]>();
-    const lastNewline = text.lastIndexOf('\n');
-    const complete = lastNewline < 0 ? '' : text.slice(0, lastNewline + 1);
-    if (complete.length < text.length) {
+    if (contents.tornBytes > 0) {
       skipped++;
-      logger.warn({ filePath, bytes: Buffer.byteLength(text) - Buffer.byteLength(complete) }, 'inbox log ends with a torn line (a request that was never acknowledged); dropped it');
+      logger.warn({ filePath, bytes: contents.tornBytes }, 'inbox log ends with a torn line (a request that was never acknowledged); dropped it');
     }
-    for (const line of complete.split('\n')) {
+    for (const line of contents.records) {
       if (line.length === 0) continue;
       const entry = parseLine(line);
       if (entry === undefined) {
@@ -161,13 +140,10 @@ export class Inbox {
       lines.set(entry.seq, [Buffer.from(`${line}\n`, 'utf8')]);
     }
     recovered.sort((a, b) => a.seq - b.seq);
-    const size = Buffer.byteLength(complete);
-    const fh = await open(filePath, 'a+');
-    if (complete.length < text.length) await fh.truncate(size);
     if (recovered.length > 0 || skipped > 0) {
       logger.info({ filePath, checkpoint, recovered: recovered.length, lastSeq: seq, skipped }, 'inbox opened with unprocessed entries');
     }
-    return new Inbox(filePath, fh, { seq, checkpoint, size, recovered, lines, skipped }, options);
+    return new Inbox(filePath, log, { seq, checkpoint, recovered, lines, skipped }, options);
   }
 
   get lastSeq(): number {
@@ -176,6 +152,14 @@ export class Inbox {
 
   get processedSeq(): number {
     return this.processed;
+  }
+
+  /** Nothing to acquire: the file is opened by open(), the checkpoint timer armed on demand. */
+  start(): void {}
+
+  /** Startable: the same as close(). */
+  stop(): Promise<void> {
+    return this.close();
   }
 
   /**
@@ -196,16 +180,13 @@ export class Inbox {
         ? [Buffer.from(`{"seq":${seq},"body":`, 'latin1'), rawBody, LINE_END]
         : [Buffer.from(`${JSON.stringify({ seq, events })}\n`, 'utf8')];
     this.unprocessed.set(seq, line);
-    const done = new Promise<void>((resolve, reject) => {
-      this.batchWaiters.push({ resolve, reject });
-    });
-    for (const piece of line) this.batchLines.push(piece);
-    this.batchSeqs.push(seq);
     this.counts.appends++;
-    if (!this.writeScheduled) {
-      this.writeScheduled = true;
-      this.enqueue(() => this.writeBatch());
-    }
+    const done = this.log.append(line).catch((err: unknown) => {
+      // The caller answers an error, so the sender retries: nothing unacknowledged is kept.
+      this.unprocessed.delete(seq);
+      this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot append to the inbox log');
+      throw err;
+    });
     return { seq, done };
   }
 
@@ -234,7 +215,7 @@ export class Inbox {
     if (this.closed) return;
     await this.flushCheckpoint();
     this.closed = true;
-    await this.enqueue(() => this.fh.close());
+    await this.log.close();
   }
 
   stats(): InboxStats {
@@ -243,46 +224,18 @@ export class Inbox {
       processedSeq: this.processed,
       checkpointSeq: this.checkpointed,
       unprocessed: this.unprocessed.size,
-      ...this.counts,
-      logBytes: this.size,
+      appends: this.counts.appends,
+      writes: this.log.writes,
+      bytesAppended: this.log.bytesAppended,
+      checkpoints: this.counts.checkpoints,
+      compactions: this.counts.compactions,
+      skippedLines: this.counts.skippedLines,
+      logBytes: this.log.size,
       recovered: this.recovered.length,
     };
   }
 
   // --- internals -------------------------------------------------------------------------------
-
-  private enqueue(op: () => Promise<void>): Promise<void> {
-    const run = this.ops.then(op);
-    this.ops = run.catch(() => undefined);
-    return run;
-  }
-
-  private async writeBatch(): Promise<void> {
-    this.writeScheduled = false;
-    const lines = this.batchLines;
-    const waiters = this.batchWaiters;
-    const seqs = this.batchSeqs;
-    this.batchLines = [];
-    this.batchWaiters = [];
-    this.batchSeqs = [];
-    const length = lines.reduce((n, b) => n + b.length, 0);
-    const before = this.size;
-    try {
-      await writevAll(this.fh, lines);
-      if (this.fsync) await this.fh.datasync();
-      this.size += length;
-      this.counts.writes++;
-      this.counts.bytesAppended += length;
-      for (const w of waiters) w.resolve();
-    } catch (err) {
-      // Cut a partial write off so the next append does not glue onto half a line; the callers
-      // answer an error, so the sender retries and nothing unacknowledged is kept.
-      await this.fh.truncate(before).catch(() => undefined);
-      for (const seq of seqs) this.unprocessed.delete(seq);
-      this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot append to the inbox log');
-      for (const w of waiters) w.reject(err);
-    }
-  }
 
   private scheduleCheckpoint(): void {
     if (this.checkpointScheduled || this.closed) return;
@@ -299,53 +252,43 @@ export class Inbox {
   }
 
   /**
-   * The wait for beforeCheckpoint runs outside the op chain: appends share that chain, and holding
-   * it while the cache catches up would hold every broadcast's 200 too.
+   * The wait for beforeCheckpoint runs outside the log's chain: appends share that chain, and
+   * holding it while the cache catches up would hold every broadcast's 200 too.
    */
   private async checkpoint(): Promise<void> {
     // Taken before the sync: everything processed up to it was handed to the cache before now.
     const target = this.processed;
     // A failure throws: the checkpoint stays behind, so the batch is replayed after a restart.
     if (target > this.checkpointed && this.beforeCheckpoint) await this.beforeCheckpoint();
-    await this.enqueue(() => this.checkpointAndCompact(target));
-  }
-
-  private async checkpointAndCompact(target: number): Promise<void> {
-    if (this.closed) return;
-    if (target > this.checkpointed) {
+    await this.log.exclusive(async () => {
+      if (this.closed || target <= this.checkpointed) return;
       await atomicWrite(this.checkpointPath, `${JSON.stringify({ seq: target })}\n`);
       this.checkpointed = target;
       this.counts.checkpoints++;
-    }
+    });
     // Compact only behind a checkpoint on disk: the rewritten log drops entries <= checkpoint.
-    if (this.size > this.compactBytes && this.batchLines.length === 0) await this.compact();
+    if (this.log.size > this.compactBytes) await this.compact();
   }
 
-  /**
-   * Rewrites the log with only the entries after the checkpoint (temp file + rename, so a crash
-   * leaves the old or the new log, both valid). Runs on the op chain: no append is in progress.
-   */
+  /** Rewrites the log with only the entries after the checkpoint (skipped while appends wait). */
   private async compact(): Promise<void> {
-    const keep = [...this.unprocessed.entries()].filter(([seq]) => seq > this.checkpointed).map(([, line]) => line);
-    const text = Buffer.concat(keep.flat());
-    const before = this.size;
-    await atomicWrite(this.filePath, text);
-    await this.fh.close();
-    this.fh = await open(this.filePath, 'a+');
-    this.size = text.length;
+    const before = this.log.size;
+    let kept = 0;
+    const done = await this.log.compact(() => {
+      if (this.closed) return undefined;
+      const keep = [...this.unprocessed.entries()].filter(([seq]) => seq > this.checkpointed).map(([, line]) => line);
+      kept = keep.length;
+      return Buffer.concat(keep.flat());
+    });
+    if (!done) return;
     this.counts.compactions++;
-    this.logger.info({ filePath: this.filePath, bytesBefore: before, bytesAfter: this.size, kept: keep.length }, 'inbox log compacted');
+    this.logger.info({ filePath: this.filePath, bytesBefore: before, bytesAfter: this.log.size, kept }, 'inbox log compacted');
   }
 }
 
 async function readCheckpoint(path: string, logger: Logger): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return 0;
-    throw err;
-  }
+  const text = await readSnapshotText(path);
+  if (text === undefined) return 0;
   try {
     const parsed: unknown = JSON.parse(text);
     const seq = typeof parsed === 'object' && parsed !== null ? (parsed as { seq?: unknown }).seq : undefined;
@@ -359,22 +302,6 @@ async function readCheckpoint(path: string, logger: Logger): Promise<number> {
 }
 
 const LINE_END = Buffer.from('}\n', 'latin1');
-/** Most buffers one writev takes (IOV_MAX is 1024 on Linux). */
-const MAX_IOVECS = 1024;
-
-/** Appends every byte of `pieces`, in order, however the kernel splits the writes. */
-async function writevAll(fh: FileHandle, pieces: readonly Buffer[]): Promise<void> {
-  let rest = pieces.filter((b) => b.length > 0);
-  while (rest.length > 0) {
-    const chunk = rest.length > MAX_IOVECS ? rest.slice(0, MAX_IOVECS) : rest;
-    let { bytesWritten } = await fh.writev(chunk);
-    let i = 0;
-    while (i < chunk.length && bytesWritten >= chunk[i]!.length) bytesWritten -= chunk[i++]!.length;
-    const tail = rest.slice(i);
-    if (bytesWritten > 0) tail[0] = tail[0]!.subarray(bytesWritten);
-    rest = tail;
-  }
-}
 const OPEN_BRACE = 0x7b;
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
