@@ -5,7 +5,7 @@ import { Bundle } from './knowledge/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './network/queues.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
-import { Inbox, InboxIntake, createInboxMarkHandler, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
+import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';
 import { ResponseHandler } from './network/response-handler.ts';
 import {
@@ -139,8 +139,6 @@ export class NodeInterface {
     };
     const components = lateComponents(() => this.requireParts());
     this.processor = options.processor ? options.processor(components, processorOptions) : new ProcessorInterface(components, processorOptions);
-    // Before application handlers, so they never see the inbox's progress markers.
-    this.processor.addHandler(createInboxMarkHandler((seq) => this.parts?.inbox?.markDone(seq)));
     for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
   }
 

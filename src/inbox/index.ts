@@ -17,9 +17,9 @@
  *   events are fully processed. The processor is FIFO and `flushKobjQueue()` ends only on an empty
  *   queue, so after a flush that started when batch N was queued, every batch <= N is processed.
  *   Because under steady load the queue may never empty, each batch is followed in the processor
- *   queue by a marker kobj (`orn:koi-net.inbox-mark:<seq>`) that a RID handler, registered right
- *   after the defaults, swallows (STOP_CHAIN, counted as "stopped"): when it comes out, the batch
- *   is done. Progress advances over the contiguous prefix of done seqs.
+ *   queue by an `afterHandled` callback (ProcessorInterface): the queue is FIFO, so when the drain
+ *   reaches it, every event of the batch went through the pipeline. No knowledge object and no
+ *   handler is involved. Progress advances over the contiguous prefix of done seqs.
  *   Checkpoint writes are coalesced (at most one per 200 ms by default).
  * - On start (NodeInterface.initialize, after the node's own bundle) every entry after the
  *   checkpoint is re-queued in order. Reprocessing is idempotent: the Manifest handler drops a
@@ -36,4 +36,4 @@
  * See docs/RELIABILITY.md for the guarantees of the whole node.
  */
 export { Inbox, type InboxEntry, type InboxOptions, type InboxStats, type PendingAppend } from './inbox.ts';
-export { InboxIntake, INBOX_MARK_TYPE, createInboxMarkHandler, type InboxIntakeOptions, type IntakeComponents, type RecoveryReport } from './intake.ts';
+export { InboxIntake, type InboxIntakeOptions, type IntakeComponents, type RecoveryReport } from './intake.ts';

@@ -1,5 +1,5 @@
 import { Event, EventType, KnowledgeObject, KnowledgeSource } from '../knowledge/index.ts';
-import { HandlerType, STOP_CHAIN, createHandler, handlerMatches, markQueueSafe, handlerName, type HandlerContext, type KnowledgeHandler } from '../processor/handler.ts';
+import { HandlerType, STOP_CHAIN, handlerMatches, handlerName, type HandlerContext } from '../processor/handler.ts';
 import type { ProcessorInterface } from '../processor/interface.ts';
 import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
@@ -7,27 +7,6 @@ import { silentLogger, type Logger } from '../logger.ts';
 import type { Inbox } from './inbox.ts';
 import { Yielder } from '../util/slices.ts';
 import { errorText } from '../util/error-text.ts';
-
-/**
- * RID type of the progress markers the intake queues after each batch. The processor is FIFO, so
- * when a batch's marker comes out of the queue, the batch's events before it are done; this moves
- * the checkpoint even under a load that never lets the queue empty.
- */
-export const INBOX_MARK_TYPE = 'orn:koi-net.inbox-mark';
-
-/**
- * The RID handler that swallows markers. The node registers it right after the default handlers,
- * so handlers added by applications never see a marker.
- */
-export function createInboxMarkHandler(onMark: (seq: number) => void): KnowledgeHandler {
-  return markQueueSafe(
-    createHandler(HandlerType.RID, { ridTypes: [INBOX_MARK_TYPE], name: 'inboxMarkHandler' }, (_ctx, kobj) => {
-      const seq = Number(kobj.rid.toString().slice(INBOX_MARK_TYPE.length + 1));
-      if (Number.isSafeInteger(seq)) onMark(seq);
-      return STOP_CHAIN;
-    }),
-  );
-}
 
 /** The processor's components; the cache must also answer manifests from memory. */
 export type IntakeComponents = ProcessorComponents & { readonly cache: Pick<KnowledgeStore, 'readManifest'> };
@@ -71,7 +50,7 @@ export class InboxIntake {
   private enqueuedUpTo: number;
   /** Seqs above `enqueuedUpTo` already queued: concurrent requests may finish out of order. */
   private readonly enqueuedAhead = new Set<number>();
-  /** Every seq <= this is processed (its marker came out of the queue, or a flush covered it). */
+  /** Every seq <= this is processed (the processor reached its afterHandled, or a flush covered it). */
   private doneUpTo: number;
   private readonly doneAhead = new Set<number>();
   private readonly maxQueued: number;
@@ -114,7 +93,7 @@ export class InboxIntake {
     await this.enqueueBatch(seq, events);
   }
 
-  /** A batch's marker came out of the processor queue (called by the marker handler). */
+  /** Every event of batch `seq` went through the pipeline (the processor's afterHandled callback). */
   markDone(seq: number): void {
     if (seq <= this.doneUpTo) return;
     this.doneAhead.add(seq);
@@ -134,7 +113,8 @@ export class InboxIntake {
   async settle(): Promise<void> {
     const mark = this.enqueuedUpTo;
     await this.processor.flushKobjQueue();
-    // Also covers markers a replaced default RID handler may have stopped before ours saw them.
+    // The callbacks of these batches have run by now; this also covers a processor whose queue
+    // was emptied some other way.
     for (let seq = this.doneUpTo + 1; seq <= mark; seq++) this.markDone(seq);
   }
 
@@ -176,8 +156,8 @@ export class InboxIntake {
   // --- internals -------------------------------------------------------------------------------
 
   /**
-   * Queues the events in order and then the batch's marker, so the marker comes out only after
-   * every event of its batch. A big batch is queued in slices that yield to the event loop (100,000
+   * Queues the events in order and then asks the processor to report back once it has handled
+   * them (afterHandled: the queue is FIFO, so that is after every event of the batch). A big batch is queued in slices that yield to the event loop (100,000
    * handle() calls in one go held it for ~200 ms); another request's batch may then be queued in
    * between, which the contiguous progress marks (noteEnqueued, markDone) allow for.
    */
@@ -190,9 +170,7 @@ export class InboxIntake {
       const pause = yielder.maybeYield();
       if (pause) await pause;
     }
-    this.processor.handle({ rid: `${INBOX_MARK_TYPE}:${seq}` }).catch(() => {
-      // settle() still covers this batch.
-    });
+    this.processor.afterHandled(() => this.markDone(seq));
     this.noteEnqueued(seq);
   }
 

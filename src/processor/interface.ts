@@ -5,6 +5,7 @@ import { KoiNetError } from '../errors.ts';
 import { debugEnabled, silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
 import { Yielder } from '../util/slices.ts';
+import { errorText } from '../util/error-text.ts';
 import type { MaybePromise, ProcessorComponents } from './components.ts';
 import {
   HandlerType,
@@ -66,6 +67,12 @@ interface QueueItem {
   sourceNode: string | undefined;
 }
 
+/** Not knowledge: a callback that runs when the drain reaches it (see afterHandled). */
+interface QueueBarrier {
+  kobj?: undefined;
+  reached: () => void;
+}
+
 /** Marks which handler threw, so the log line can name it. */
 class HandlerFailure extends Error {
   constructor(
@@ -89,7 +96,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
   private handlers: readonly KnowledgeHandler[] = [];
   /** `handlers` by type, with their filters as sets: each chain checks only its own handlers. */
   private chains = new Map<HandlerType, readonly ChainEntry[]>();
-  private readonly queue = new Deque<QueueItem>();
+  private readonly queue = new Deque<QueueItem | QueueBarrier>();
   /** Slices the drain so a huge backlog never holds the event loop (other requests keep being served). */
   private readonly yielder = new Yielder();
   private readonly autoProcess: boolean;
@@ -183,6 +190,17 @@ export class ProcessorInterface implements KnowledgeProcessor {
   }
 
   /**
+   * Calls `reached` once every kobj queued before this call has gone through the pipeline (the
+   * queue is FIFO), even under a load that never lets the queue empty. The inbox acknowledges its
+   * batches with it; no knowledge object goes through the handlers for that.
+   */
+  afterHandled(reached: () => void): void {
+    this.queue.push({ reached });
+    this.wakeDrain?.();
+    if (this.autoProcess) void this.startDrain();
+  }
+
+  /**
    * Resolves when the queue is empty, including kobjs queued while it was being processed. Inside
    * a handler it returns at once (the running worker will reach the new kobjs after this one).
    */
@@ -266,6 +284,14 @@ export class ProcessorInterface implements KnowledgeProcessor {
         // Cleared in the same tick as the emptiness check, so a later handle() starts a new drain.
         this.draining = undefined;
         return;
+      }
+      if (item.kobj === undefined) {
+        try {
+          item.reached();
+        } catch (err) {
+          this.logger.error({ err: errorText(err) }, 'an afterHandled callback threw');
+        }
+        continue;
       }
       await this.exclusive(() => this.run(item));
       // Kobjs whose awaits only settle microtasks would otherwise run back to back for as long as
