@@ -3,7 +3,7 @@ import { Cache, type KnowledgeStore } from './cache/index.ts';
 import { NodeIdentity } from './identity/index.ts';
 import { Bundle } from './knowledge/index.ts';
 import { NetworkGraph } from './network/graph.ts';
-import { EventQueues } from './network/queues.ts';
+import { EventQueues } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';

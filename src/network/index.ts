@@ -8,7 +8,7 @@ export type {
   NetworkGraphSnapshot,
   NetworkGraphOptions,
 } from './graph.ts';
-export * from './queues.ts';
+export * from '../queues/index.ts';
 export { RequestHandler } from './request-handler.ts';
 export type {
   RequestTarget,

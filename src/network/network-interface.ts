@@ -7,7 +7,7 @@ import type { NodeProfile } from '../protocol/index.ts';
 import { RemoteHTTPError, UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NetworkGraph } from './graph.ts';
-import type { EventQueues } from './queues.ts';
+import type { EventQueues } from '../queues/index.ts';
 import { RequestHandler } from './request-handler.ts';
 import { ResponseHandler } from './response-handler.ts';
 import { errorText } from '../util/error-text.ts';

@@ -8,6 +8,12 @@ export interface RecordLogOptions {
    * only power loss or a kernel crash needs the (costly) sync.
    */
   fsync?: boolean;
+  /**
+   * Keep the file open between writes (default true: one write call per group instead of three).
+   * False opens it for each write group and closes it again, for logs that may be abandoned
+   * without close() (a store dropped by a test that simulates a crash) and should hold no handle.
+   */
+  keepOpen?: boolean;
 }
 
 /** What a log file held: its complete records, and what was cut off after the last one. */
@@ -68,6 +74,7 @@ export class RecordLog {
   private closed = false;
   private readonly counts = { writes: 0, bytesAppended: 0 };
   private readonly fsync: boolean;
+  private readonly keepOpen: boolean;
 
   private constructor(
     readonly path: string,
@@ -76,6 +83,7 @@ export class RecordLog {
   ) {
     this.sizeBytes = size;
     this.fsync = options.fsync ?? false;
+    this.keepOpen = options.keepOpen ?? true;
   }
 
   /**
@@ -178,11 +186,19 @@ export class RecordLog {
     });
   }
 
+  /** Closes the file after a write group unless it is kept open. */
+  private async release(): Promise<void> {
+    if (this.keepOpen || !this.fh) return;
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh.close().catch(() => undefined);
+  }
+
   private async handle(): Promise<FileHandle> {
     if (this.fh) return this.fh;
     this.opening ??= (async () => {
       const fh = await open(this.path, 'a+');
-      this.sizeBytes = (await fh.stat()).size;
+      if (this.sizeBytes < 0) this.sizeBytes = (await fh.stat()).size;
       return fh;
     })();
     try {
@@ -212,9 +228,11 @@ export class RecordLog {
     } catch (err) {
       // Cut a partial write off so the next record does not glue onto half a line.
       if (fh) await fh.truncate(before).catch(() => undefined);
+      await this.release();
       for (const w of waiters) w.reject(err);
       return;
     }
+    await this.release();
     this.sizeBytes = before + length;
     this.counts.writes++;
     this.counts.bytesAppended += length;

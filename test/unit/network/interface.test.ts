@@ -9,7 +9,7 @@ import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledg
 import { Cache } from '../../../src/cache/index.ts';
 import type { NodeProfile } from '../../../src/protocol/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
-import { EventQueues } from '../../../src/network/queues.ts';
+import { EventQueues } from '../../../src/queues/index.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { NetworkInterface } from '../../../src/network/network-interface.ts';
 

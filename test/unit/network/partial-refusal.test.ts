@@ -10,7 +10,7 @@ import { RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
-import { EventQueues } from '../../../src/network/queues.ts';
+import { EventQueues } from '../../../src/queues/index.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { NetworkInterface, refusedEventIndexes } from '../../../src/network/network-interface.ts';
 import { MAX_CONTENTS_DEPTH } from '../../../src/server/nesting.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Event } from '../../../src/knowledge/index.ts';
-import { EventQueues } from '../../../src/network/queues.ts';
+import { EventQueues } from '../../../src/queues/index.ts';
 import { collectingLogger } from '../../helpers/logger.ts';
 
 
