@@ -1,5 +1,4 @@
-import { Event, EventType, KnowledgeObject, KnowledgeSource } from '../knowledge/index.ts';
-import { HandlerType, STOP_CHAIN, handlerMatches, handlerName, type HandlerContext } from '../processor/handler.ts';
+import { Event, KnowledgeSource } from '../knowledge/index.ts';
 import type { ProcessorInterface } from '../processor/interface.ts';
 import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
@@ -14,7 +13,7 @@ export type IntakeComponents = ProcessorComponents & { readonly cache: Pick<Know
 export interface InboxIntakeOptions {
   inbox: Inbox;
   processor: ProcessorInterface;
-  /** What re-announcing a replayed event needs: the processor's components. */
+  /** What recovery needs: the cache, to tell replayed events it already holds (they are re-announced). */
   components: IntakeComponents;
   /**
    * accept() waits, before logging a batch, while the processor holds this many queued kobjs or
@@ -141,7 +140,10 @@ export class InboxIntake {
       for (const event of events) {
         const cached = this.components.cache.readManifest(event.rid);
         if (cached !== undefined && event.manifest !== undefined && event.manifest.sha256Hash === cached.sha256Hash) {
-          if (await this.reannounce(event, pushes)) report.reannounced++;
+          const announced = await this.processor.announce(event);
+          if (announced.targets > 0) report.reannounced++;
+          // Not awaited one by one: the queues take the event synchronously, the file write is shared.
+          pushes.push(announced.queued);
         }
       }
       await this.enqueueBatch(entry.seq, events);
@@ -178,50 +180,4 @@ export class InboxIntake {
     this.enqueuedAhead.add(seq);
     while (this.enqueuedAhead.delete(this.enqueuedUpTo + 1)) this.enqueuedUpTo++;
   }
-
-  /** Pipeline step 5 alone, for a replayed event: Network chain, then queue to its targets. */
-  private async reannounce(event: Event, pushes: Promise<unknown>[]): Promise<boolean> {
-    if (event.eventType === EventType.FORGET) return false;
-    let kobj = KnowledgeObject.fromEvent(event, KnowledgeSource.EXTERNAL);
-    kobj.normalizedEventType = event.eventType;
-    const ctx = this.context();
-    for (const handler of this.processor.registeredHandlers) {
-      if (handler.handlerType !== HandlerType.Network || !handlerMatches(handler, kobj)) continue;
-      let result: unknown;
-      try {
-        result = await handler.fn(ctx, kobj);
-      } catch (err) {
-        this.logger.warn({ rid: String(event.rid), handler: handlerName(handler), err: errorText(err) }, 'network handler failed while re-announcing');
-        return false;
-      }
-      if (result === STOP_CHAIN) return false;
-      if (result instanceof KnowledgeObject) kobj = result;
-    }
-    if (kobj.networkTargets.size === 0) return false;
-    const normalized = kobj.normalizedEvent;
-    for (const target of kobj.networkTargets) {
-      // Not awaited one by one: the queue takes the event synchronously, the file write is shared.
-      pushes.push(
-        Promise.resolve(this.components.network.pushEventTo(normalized, target)).catch((err: unknown) => {
-          this.logger.warn({ rid: String(event.rid), target, err: errorText(err) }, 'could not queue a re-announced event');
-        }),
-      );
-    }
-    return true;
-  }
-
-  private context(): HandlerContext {
-    const c = this.components;
-    return {
-      cache: c.cache,
-      identity: c.identity,
-      graph: c.graph,
-      network: c.network,
-      processor: this.processor,
-      logger: this.logger,
-      sourceNode: undefined,
-      handle: (input) => this.processor.handle(input),
-    };
-  }
 }
-

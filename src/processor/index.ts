@@ -17,7 +17,7 @@ export type {
   StopChain,
 } from './handler.ts';
 export { ProcessorInterface } from './interface.ts';
-export type { ProcessorOptions, ProcessResult, ProcessorCounters, StopPoint } from './interface.ts';
+export type { Announcement, ProcessorOptions, ProcessResult, ProcessorCounters, StopPoint } from './interface.ts';
 export type {
   MaybePromise,
   ProcessorCache,

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RID } from '../rid/index.ts';
-import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Manifest } from '../knowledge/index.ts';
+import { EventType, KnowledgeObject, KnowledgeSource, type Bundle, type Event, type Manifest } from '../knowledge/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { debugEnabled, silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
@@ -60,6 +60,12 @@ export interface ProcessorCounters {
   stopped: number;
   /** Ended by an exception (logged). */
   failed: number;
+}
+
+/** What announce() did: how many targets the Network chain picked, and when their pushes ended. */
+export interface Announcement {
+  targets: number;
+  queued: Promise<void>;
 }
 
 interface QueueItem {
@@ -433,6 +439,48 @@ export class ProcessorInterface implements KnowledgeProcessor {
     return kobj;
   }
 
+  /**
+   * Pipeline step 5 alone (Network chain, then queue to the targets it picks) for an event whose
+   * earlier steps already ran: the inbox's replay re-announces a cached event whose fan-out a crash
+   * may have cut off. Deliveries are not woken (the next flush sends them). `queued` resolves once
+   * the pushes did (it never rejects: a failed push is logged, as in the pipeline).
+   */
+  async announce(event: Event): Promise<Announcement> {
+    const none: Announcement = { targets: 0, queued: Promise.resolve() };
+    if (event.eventType === EventType.FORGET) return none;
+    const kobj = KnowledgeObject.fromEvent(event, KnowledgeSource.EXTERNAL);
+    kobj.normalizedEventType = event.eventType;
+    let next: KnowledgeObject | StopChain;
+    try {
+      next = await this.callHandlerChain(HandlerType.Network, kobj, this.context({ kobj, sourceNode: undefined }));
+    } catch (err) {
+      const handler = err instanceof HandlerFailure ? err.handler : undefined;
+      this.logger.warn({ rid: String(event.rid), handler, err: errorText(err instanceof HandlerFailure ? err.cause : err) }, 'network handler failed while re-announcing');
+      return none;
+    }
+    if (next === STOP_CHAIN || next.networkTargets.size === 0) return none;
+    return { targets: next.networkTargets.size, queued: this.queueToTargets(next, undefined) };
+  }
+
+  /**
+   * All targets at once: each push resolves when a queue-file write that includes it ends, and
+   * concurrent pushes share one write, where pushing in turn cost one write per target. Each push
+   * changes its queue synchronously, so per-peer order is still kobj order.
+   */
+  private queueToTargets(kobj: KnowledgeObject, sourceNode: string | undefined): Promise<void> {
+    const event = kobj.normalizedEvent;
+    return Promise.all(
+      [...kobj.networkTargets].map(async (target) => {
+        try {
+          await this.components.network.pushEventTo(event, target);
+        } catch (err) {
+          // One unreachable or unknown target must not cost the others their event.
+          this.logger.warn({ ...describe(kobj, sourceNode), target, err: String(err) }, 'could not queue event for target');
+        }
+      }),
+    ).then(() => undefined);
+  }
+
   private stopped(kobj: KnowledgeObject, item: QueueItem, at: StopPoint): ProcessResult {
     if (debugEnabled(this.logger)) this.logger.debug({ ...describe(kobj, item.sourceNode), at }, 'knowledge object stopped');
     return { status: 'stopped', kobj, at };
@@ -521,21 +569,8 @@ export class ProcessorInterface implements KnowledgeProcessor {
       this.logger.debug(describe(kobj, item.sourceNode), 'not echoing the event to the node it came from');
     }
     if (kobj.networkTargets.size > 0) {
-      const event = kobj.normalizedEvent;
-      // All at once: each push resolves when a queue-file write that includes it ends, and
-      // concurrent pushes share one write, where pushing in turn cost one write per target.
-      // Each push changes its queue synchronously, so per-peer order is still kobj order, and the
-      // next kobj need not wait for the file: the drain waits for it (see requestWebhookFlush).
-      const pushed = Promise.all(
-        [...kobj.networkTargets].map(async (target) => {
-          try {
-            await network.pushEventTo(event, target);
-          } catch (err) {
-            // One unreachable or unknown target must not cost the others their event.
-            this.logger.warn({ ...describe(kobj, item.sourceNode), target, err: String(err) }, 'could not queue event for target');
-          }
-        }),
-      ).then(() => undefined);
+      // The next kobj need not wait for the queue file: the drain waits for it (see requestWebhookFlush).
+      const pushed = this.queueToTargets(kobj, item.sourceNode);
       this.pendingPushes.add(pushed);
       void pushed.then(() => this.pendingPushes.delete(pushed));
       this.requestWebhookFlush(kobj, item.sourceNode);
