@@ -169,17 +169,7 @@ export class EventQueues implements EventQueueStore, Startable {
     if (!queue || queue.length === 0) return [];
     const taken = this.state.shiftFront('poll', key, limit > 0 ? limit : queue.length);
     for (const entry of taken) this.state.unref(entry);
-    this.ops.push(drainRecord(this.peerNumber(key), taken.length));
-    this.state.endBurstIfBelowCap('poll', key);
-    const events = taken.map((e) => e.event);
-    try {
-      await this.schedule();
-    } catch (err) {
-      // The caller gets no events, so they must not vanish: back to the front.
-      this.pushFrontLive('poll', key, events);
-      throw err;
-    }
-    return events;
+    return this.removed('poll', key, drainRecord(this.peerNumber(key), taken.length), taken);
   }
 
   /**
@@ -201,17 +191,9 @@ export class EventQueues implements EventQueueStore, Startable {
     // after a long outage; the caller loops for the rest.
     const batch = this.state.shiftFront('webhook', key, limit > 0 ? limit : available);
     this.state.setInflight(key, batch);
-    this.ops.push(takeRecord(this.peerNumber(key), batch.length));
-    this.state.endBurstIfBelowCap('webhook', key);
-    const events = batch.map((e) => e.event);
-    try {
-      await this.schedule();
-    } catch (err) {
-      this.pushFrontLive('webhook', key, events);
+    return this.removed('webhook', key, takeRecord(this.peerNumber(key), batch.length), batch, () => {
       if (this.state.inflight.get(key) === batch) this.clearInflightLive(key);
-      throw err;
-    }
-    return events;
+    });
   }
 
   /** The last taken batch of `node` was delivered. */
@@ -281,6 +263,25 @@ export class EventQueues implements EventQueueStore, Startable {
   }
 
   // --- journal records -------------------------------------------------------------------------
+
+  /**
+   * Records the removal of `entries` from the front of a queue and resolves with their events once
+   * that is on disk. If it cannot be, the caller gets nothing, so the events must not vanish: they
+   * go back to the front (and `undo` reverts the rest).
+   */
+  private async removed(kind: QueueKind, key: string, record: string, entries: readonly Entry[], undo?: () => void): Promise<Event[]> {
+    this.ops.push(record);
+    this.state.endBurstIfBelowCap(kind, key);
+    const events = entries.map((e) => e.event);
+    try {
+      await this.schedule();
+    } catch (err) {
+      this.pushFrontLive(kind, key, events);
+      undo?.();
+      throw err;
+    }
+    return events;
+  }
 
   private push(kind: QueueKind, key: string, event: Event): Promise<void> {
     const entry = this.state.intern(event);
