@@ -171,6 +171,7 @@ export class RecordLog {
         this.fh = await open(this.path, 'a+');
       });
       this.sizeBytes = Buffer.byteLength(content);
+      await this.release();
       return true;
     });
   }
