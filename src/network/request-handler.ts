@@ -1,4 +1,5 @@
-import { createKoiNetClient, type KoiNetClient } from '../../generated/client/client.ts';
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from '../../generated/openapi-typescript/koi-net.ts';
 import { validateSchema, NodeType } from '../protocol/index.ts';
 import type { NodeProfile, RequestBody, SchemaName } from '../protocol/index.ts';
 import { KoiNetNode, RID, RIDType } from '../rid/index.ts';
@@ -100,6 +101,7 @@ interface RawResult {
   error?: unknown;
   response: Response;
 }
+type KoiNetClient = Client<paths, 'application/json'>;
 type Call = (client: KoiNetClient, init: CallInit) => Promise<RawResult>;
 
 /** Clients are cheap but not free; a node talks to a handful of peers, so a small cap is plenty. */
@@ -284,7 +286,7 @@ export class RequestHandler {
         const oldest = this.clients.keys().next();
         if (!oldest.done) this.clients.delete(oldest.value);
       }
-      client = createKoiNetClient(baseUrl);
+      client = createClient<paths>({ baseUrl });
       this.clients.set(baseUrl, client);
     }
     return client;

@@ -62,6 +62,20 @@ const VALID: Record<SchemaName, unknown[]> = {
   ValidationError: [{ loc: ['body', 'events', 0], msg: 'Field required', type: 'missing' }],
   HTTPValidationError: [{ detail: [] }, { detail: [{ loc: ['body'], msg: 'x', type: 'y', input: 1, ctx: {} }] }],
   ErrorBody: [{ detail: 'Not Found' }],
+  PayloadType: ['poll_events', 'fetch_rids', 'events_payload', 'error_response'],
+  SignedPollEvents: [{ type: 'poll_events' }, { type: 'poll_events', limit: 0 }],
+  SignedFetchRids: [{ type: 'fetch_rids' }, { type: 'fetch_rids', rid_types: ['orn:koi-net.node'] }],
+  SignedFetchManifests: [{ type: 'fetch_manifests', rid_types: [], rids: [NODE] }],
+  SignedFetchBundles: [{ type: 'fetch_bundles', rids: [NODE] }],
+  SignedRidsPayload: [{ type: 'rids_payload', rids: [NODE, EDGE] }],
+  SignedManifestsPayload: [{ type: 'manifests_payload', manifests: [manifest], not_found: [] }],
+  SignedBundlesPayload: [{ type: 'bundles_payload', bundles: [bundle], not_found: [EDGE], deferred: [] }],
+  SignedEventsPayload: [{ type: 'events_payload', events: [{ rid: NODE, event_type: 'NEW', manifest, contents: {} }] }],
+  ErrorType: ['unknown_node', 'invalid_key', 'invalid_signature', 'invalid_target'],
+  ErrorResponse: [{ type: 'error_response', error: 'invalid_signature' }],
+  SignedPayload: [{ type: 'fetch_rids', rid_types: [] }, { type: 'error_response', error: 'unknown_node' }, { type: 'rids_payload', rids: [] }],
+  UnsignedEnvelope: [{ payload: { type: 'poll_events', limit: 0 }, source_node: PARTIAL, target_node: NODE }],
+  SignedEnvelope: [{ payload: { type: 'fetch_bundles', rids: [EDGE] }, source_node: PARTIAL, target_node: NODE, signature: 'c2ln' }],
 };
 
 /** [value, expected issue (subset match)] per schema; every schema must have at least one. */
@@ -131,6 +145,20 @@ const INVALID: Record<SchemaName, [unknown, Partial<ValidationIssue>][]> = {
   ValidationError: [[{ loc: [true], msg: 'm', type: 't' }, { loc: ['loc', 0] }]],
   HTTPValidationError: [[{ detail: [{ msg: 'm', type: 't' }] }, { loc: ['detail', 0, 'loc'], type: 'missing' }]],
   ErrorBody: [[{}, { loc: ['detail'], type: 'missing' }], [{ detail: 1 }, { loc: ['detail'], type: 'string_type' }]],
+  PayloadType: [['fetch', { type: 'enum' }]],
+  SignedPollEvents: [[{ type: 'poll_events', limit: 'all' }, { loc: ['limit'], type: 'int_type' }]],
+  SignedFetchRids: [[{ type: 'fetch_manifests' }, { loc: ['type'] }]],
+  SignedFetchManifests: [[{ type: 'fetch_manifests', rids: ['orn:'] }, { loc: ['rids', 0], type: 'value_error' }]],
+  SignedFetchBundles: [[{ type: 'fetch_bundles' }, { loc: ['rids'], type: 'missing' }]],
+  SignedRidsPayload: [[{ rids: [] }, { loc: ['type'], type: 'missing' }]],
+  SignedManifestsPayload: [[{ type: 'manifests_payload' }, { loc: ['manifests'], type: 'missing' }]],
+  SignedBundlesPayload: [[{ type: 'bundles_payload', manifests: [bundle] }, { loc: ['bundles'], type: 'missing' }]],
+  SignedEventsPayload: [[{ type: 'events_payload', events: [{ rid: NODE }] }, { loc: ['events', 0, 'event_type'], type: 'missing' }]],
+  ErrorType: [['bad_mood', { type: 'enum' }]],
+  ErrorResponse: [[{ type: 'error_response', error: 'nope' }, { loc: ['error'], type: 'enum' }]],
+  SignedPayload: [[{ type: 'fetch_everything' }, { loc: [] }]],
+  UnsignedEnvelope: [[{ payload: { type: 'poll_events' }, source_node: PARTIAL }, { loc: ['target_node'], type: 'missing' }]],
+  SignedEnvelope: [[{ payload: { type: 'poll_events' }, source_node: PARTIAL, target_node: NODE }, { loc: ['signature'], type: 'missing' }]],
 };
 
 describe('protocol/validate', () => {
@@ -171,6 +199,19 @@ describe('protocol/validate', () => {
     };
     for (const r of fixture.rids) expect(validateSchema('RID', r.input).length === 0, r.input).to.equal(r.valid);
     for (const t of fixture.rid_types) expect(validateSchema('RIDType', t.input).length === 0, t.input).to.equal(t.valid);
+  });
+
+  it('describes koi-net 2.0.6 as it is: every envelope of its vectors conforms, and so does its error body', () => {
+    const fx = JSON.parse(readFileSync(new URL('../../fixtures/pydantic_json.json', import.meta.url), 'utf8')) as {
+      envelopes: { name: string; signed_json: string; unsigned_json: string }[];
+      error_response_body: { body: string };
+    };
+    expect(fx.envelopes.length).to.be.greaterThan(5);
+    for (const v of fx.envelopes) {
+      expect(validateSchema('SignedEnvelope', JSON.parse(v.signed_json)), v.name).to.deep.equal([]);
+      expect(validateSchema('UnsignedEnvelope', JSON.parse(v.unsigned_json)), v.name).to.deep.equal([]);
+    }
+    expect(validateSchema('ErrorResponse', JSON.parse(fx.error_response_body.body))).to.deep.equal([]);
   });
 
   it('reports one value_error per bad RID field, not one per failed keyword', () => {
