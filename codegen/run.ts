@@ -147,6 +147,16 @@ function renderOperationsStub(ops: OperationInfo[]): string {
     '  ? B',
     '  : never;',
     '',
+    '/**',
+    ' * An answer a handler gives as its JSON text already (a kept listing, cache files passed on as',
+    ' * they are); `T` is the body it is the JSON of. The server sends `text` as it is.',
+    ' */',
+    'export interface SerializedBody<T> {',
+    '  readonly text: string | Uint8Array;',
+    '  /** Type only, never set: ties the text to the body type it stands for. */',
+    '  readonly __body?: T;',
+    '}',
+    '',
     '/** One async method per operation: what a server must implement to serve the contract. */',
     'export interface KoiNetHandlers {',
   );
@@ -157,7 +167,7 @@ function renderOperationsStub(ops: OperationInfo[]): string {
     lines.push(
       ...docComment(op.summary, '  '),
       `  ${op.operationId}(${op.hasRequestBody ? `\n    body: ${req},\n  ` : ''}): Promise<`,
-      `    ${res}`,
+      `    ${res} | SerializedBody<${res}>`,
       '  >;',
     );
   }

@@ -29,6 +29,29 @@ export type ValidationErrorJSON = Schemas['ValidationError'];
 export type HTTPValidationError = Schemas['HTTPValidationError'];
 export type ErrorBody = Schemas['ErrorBody'];
 
+// The signed format (koi-net 1.1+ / 2.x): envelopes, their `type`-tagged payloads, error_response.
+export type PayloadType = Schemas['PayloadType'];
+export type SignedPayload = Schemas['SignedPayload'];
+export type SignedPollEvents = Schemas['SignedPollEvents'];
+export type SignedFetchRids = Schemas['SignedFetchRids'];
+export type SignedFetchManifests = Schemas['SignedFetchManifests'];
+export type SignedFetchBundles = Schemas['SignedFetchBundles'];
+export type SignedRidsPayload = Schemas['SignedRidsPayload'];
+export type SignedManifestsPayload = Schemas['SignedManifestsPayload'];
+export type SignedBundlesPayload = Schemas['SignedBundlesPayload'];
+export type SignedEventsPayload = Schemas['SignedEventsPayload'];
+export type ErrorType = Schemas['ErrorType'];
+export type ErrorResponse = Schemas['ErrorResponse'];
+export type UnsignedEnvelope = Schemas['UnsignedEnvelope'];
+export type SignedEnvelope = Schemas['SignedEnvelope'];
+
+/** @deprecated Use `ManifestJSON` (the contract's Manifest). */
+export type ManifestWire = ManifestJSON;
+/** @deprecated Use `BundleJSON` (the contract's Bundle). */
+export type BundleWire = BundleJSON;
+/** @deprecated Use `EventJSON` (the contract's Event). */
+export type EventWire = EventJSON;
+
 /** `satisfies` makes adding an enum member to the spec without updating the const a type error. */
 type EnumObject<T extends string> = { readonly [K in T]: K };
 
