@@ -1,5 +1,6 @@
 import type { RID } from '../rid/index.ts';
-import { assertSchema, type BundleJSON } from '../protocol/index.ts';
+import { assertSchema } from '../protocol/validate.ts';
+import type { BundleJSON } from '../protocol/types.ts';
 import { InvalidContentsError } from '../errors.ts';
 import { isJsonObject, type JsonObject } from './json.ts';
 import { Manifest, manifestFromValidWire } from './manifest.ts';

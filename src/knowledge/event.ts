@@ -1,5 +1,6 @@
 import { RID } from '../rid/index.ts';
-import { assertSchema, type EventJSON, type EventTypeJSON } from '../protocol/index.ts';
+import { assertSchema } from '../protocol/validate.ts';
+import type { EventJSON, EventTypeJSON } from '../protocol/types.ts';
 import { InvalidContentsError, InvalidEventTypeError } from '../errors.ts';
 import { isJsonObject, type JsonObject } from './json.ts';
 import { manifestFromValidWire, type Manifest } from './manifest.ts';

@@ -1,5 +1,6 @@
 import { RID } from '../rid/index.ts';
-import { assertSchema, type ManifestJSON } from '../protocol/index.ts';
+import { assertSchema } from '../protocol/validate.ts';
+import type { ManifestJSON } from '../protocol/types.ts';
 import { KoiNetError, SchemaValidationError } from '../errors.ts';
 import { sha256HashJson, type JsonObject } from './json.ts';
 import { formatTimestampMicros, nowMicros, parseTimestampMicros } from './timestamp.ts';

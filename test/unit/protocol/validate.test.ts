@@ -13,6 +13,7 @@ import {
   validateSchema,
   type SchemaName,
 } from '../../../src/protocol/index.ts';
+import { CONTRACT_SCHEMAS } from '../../../src/protocol/schemas.ts';
 
 const NODE = 'orn:koi-net.node:coordinator+0edc41e9-ca87-4ed7-a386-205e9281472d';
 const PARTIAL = 'orn:koi-net.node:partial+e454c8823a2108493e0a2bc4ace2618b4e5a86cb915f2098e4f8c0d9c9e16086';
@@ -199,6 +200,12 @@ describe('protocol/validate', () => {
     };
     for (const r of fixture.rids) expect(validateSchema('RID', r.input).length === 0, r.input).to.equal(r.valid);
     for (const t of fixture.rid_types) expect(validateSchema('RIDType', t.input).length === 0, t.input).to.equal(t.valid);
+  });
+
+  it("validates with hey-api's generated JSON schemas, which are the YAML's components.schemas verbatim", () => {
+    // Same schemas, same ajv, same answers: the generated module only spares the YAML parse.
+    expect(JSON.parse(JSON.stringify(CONTRACT_SCHEMAS))).to.deep.equal(JSON.parse(JSON.stringify(openapiDocument.components.schemas)));
+    expect(Object.isFrozen(CONTRACT_SCHEMAS['Manifest'])).to.equal(true);
   });
 
   it('describes koi-net 2.0.6 as it is: every envelope of its vectors conforms, and so does its error body', () => {
