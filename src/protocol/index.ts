@@ -15,6 +15,7 @@ export * from './types.ts';
 export {
   SCHEMA_NAMES,
   assertSchema,
+  conformsTo,
   getRIDFormatCheckers,
   parseSchema,
   patternRIDFormatCheckers,

@@ -31,3 +31,8 @@ const byExport: Readonly<Record<Exported, JsonSchema>> = generated;
 export const CONTRACT_SCHEMAS: Readonly<Record<SchemaName, JsonSchema>> = deepFreeze(
   Object.fromEntries(Object.entries(byExport).map(([exported, schema]) => [exported.replace(/Schema$/, ''), schema])) as Record<SchemaName, JsonSchema>,
 );
+
+/** The contract's enums as values, for code that lists or checks them without a validator. */
+export const PAYLOAD_TYPE_VALUES = generated.PayloadTypeSchema.enum;
+export const ERROR_TYPE_VALUES = generated.ErrorTypeSchema.enum;
+export const EVENT_TYPE_VALUES = generated.EventTypeSchema.enum;

@@ -3,6 +3,7 @@
  * single source; the const objects give the enums runtime values that stay in sync via `satisfies`.
  */
 import type { components } from '../../generated/openapi-typescript/koi-net.ts';
+import type * as SenderSide from '../../generated/hey-api/types.gen.ts';
 
 export type Schemas = components['schemas'];
 export type SchemaName = keyof Schemas;
@@ -44,6 +45,14 @@ export type ErrorType = Schemas['ErrorType'];
 export type ErrorResponse = Schemas['ErrorResponse'];
 export type UnsignedEnvelope = Schemas['UnsignedEnvelope'];
 export type SignedEnvelope = Schemas['SignedEnvelope'];
+/**
+ * A signed-format payload as a sender writes it: fields with a default (`limit`, `rid_types`,
+ * `not_found`, ...) may be left out. hey-api's types model that side (openapi-typescript's above
+ * model the received side, defaults filled in).
+ */
+export type SignedPayloadToSend = SenderSide.SignedPayload;
+/** An unsigned envelope as a sender writes it (payload defaults optional). */
+export type UnsignedEnvelopeToSend = SenderSide.UnsignedEnvelope;
 
 /** @deprecated Use `ManifestJSON` (the contract's Manifest). */
 export type ManifestWire = ManifestJSON;

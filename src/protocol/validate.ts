@@ -241,6 +241,34 @@ function validateCopy(name: SchemaName, value: unknown): { copy: unknown; issues
   return { copy, issues: convertErrors(validate.errors ?? [], copy, value) };
 }
 
+/**
+ * Whether `value` conforms to `components.schemas[name]`, or to that schema's property `property`
+ * (e.g. `conformsTo('SignedEnvelope', v, 'signature')`): a yes/no for callers that word their own
+ * errors. Never mutates `value`.
+ */
+export function conformsTo(name: SchemaName, value: unknown, property?: string): boolean {
+  let validate: ValidateFunction;
+  if (property === undefined) validate = validatorFor(name);
+  else {
+    const key = `${name}/properties/${property}`;
+    let found = validators.get(key);
+    if (!found) {
+      if (!Object.hasOwn(CONTRACT_SCHEMAS, name)) throw new Error(`unknown schema ${JSON.stringify(name)}`);
+      found = ajv.getSchema(`${SPEC_SCHEMA_ID}#/components/schemas/${key}`);
+      if (!found) throw new Error(`schema ${name} has no property ${JSON.stringify(property)}`);
+      validators.set(key, found);
+    }
+    validate = found;
+  }
+  if (typeof value !== 'object' || value === null) return validate(value) === true;
+  try {
+    // ajv's useDefaults writes into the value; never into the caller's.
+    return validate(structuredClone(value)) === true;
+  } catch {
+    return false;
+  }
+}
+
 /** Issues of `value` against `components.schemas[name]`; empty when it conforms. Never mutates `value`. */
 export function validateSchema(name: SchemaName, value: unknown): ValidationIssue[] {
   return validateCopy(name, value).issues;
