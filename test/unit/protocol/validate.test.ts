@@ -4,6 +4,7 @@ import { SchemaValidationError, type ValidationIssue } from '../../../src/errors
 import {
   SCHEMA_NAMES,
   assertSchema,
+  conformsTo,
   getRIDFormatCheckers,
   openapiDocument,
   parseSchema,
@@ -206,6 +207,18 @@ describe('protocol/validate', () => {
     // Same schemas, same ajv, same answers: the generated module only spares the YAML parse.
     expect(JSON.parse(JSON.stringify(CONTRACT_SCHEMAS))).to.deep.equal(JSON.parse(JSON.stringify(openapiDocument.components.schemas)));
     expect(Object.isFrozen(CONTRACT_SCHEMAS['Manifest'])).to.equal(true);
+  });
+
+  it('conformsTo answers yes/no for a schema or one of its properties, without touching the value', () => {
+    expect(conformsTo('PayloadType', 'fetch_rids')).to.equal(true);
+    expect(conformsTo('PayloadType', 'fetch_everything')).to.equal(false);
+    expect(conformsTo('SignedEnvelope', 'c2ln', 'signature')).to.equal(true);
+    expect(conformsTo('SignedEnvelope', 5, 'signature')).to.equal(false);
+    expect(conformsTo('SignedEnvelope', NODE, 'source_node')).to.equal(true);
+    const poll = { type: 'poll_events' };
+    expect(conformsTo('SignedPollEvents', poll)).to.equal(true);
+    expect(poll).to.deep.equal({ type: 'poll_events' });
+    expect(() => conformsTo('SignedEnvelope', 'x', 'nope')).to.throw(/no property/);
   });
 
   it('describes koi-net 2.0.6 as it is: every envelope of its vectors conforms, and so does its error body', () => {
