@@ -348,7 +348,7 @@ function parseResponse<T>(url: string, schema: SchemaName, json: unknown, build:
 
 function profileKey(profile: NodeProfile | undefined): { known: boolean; publicKeyDerB64: string | undefined } {
   if (!profile) return { known: false, publicKeyDerB64: undefined };
-  const key = (profile as { public_key?: unknown }).public_key;
+  const key = profile.public_key;
   return { known: true, publicKeyDerB64: typeof key === 'string' ? key : undefined };
 }
 
