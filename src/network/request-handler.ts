@@ -4,7 +4,7 @@ import { validateSchema, NodeType } from '../protocol/index.ts';
 import type { NodeProfile, RequestBody, SchemaName } from '../protocol/index.ts';
 import { KoiNetNode, RID, RIDType } from '../rid/index.ts';
 import { Bundle, Event, Manifest } from '../knowledge/index.ts';
-import type { EventWire } from '../knowledge/index.ts';
+import type { EventJSON } from '../knowledge/index.ts';
 import {
   RemoteConnectionError,
   RemoteHTTPError,
@@ -56,7 +56,7 @@ export interface RequestHandlerOptions {
 }
 
 export interface BroadcastEventsRequest {
-  events: readonly (Event | EventWire)[];
+  events: readonly (Event | EventJSON)[];
 }
 export interface PollEventsRequest {
   rid: KoiNetNode | RID | string;

@@ -1,6 +1,7 @@
 /**
- * Wire (snake_case JSON) types, all taken from openapi-typescript's output so the contract is the
- * single source; the const objects give the enums runtime values that stay in sync via `satisfies`.
+ * Wire (snake_case JSON) types, all taken from the generated types (openapi-typescript's; for the
+ * sender's side of signed payloads hey-api's), so the contract is the single source; the const
+ * objects give the enums runtime values that stay in sync via `satisfies`.
  */
 import type { components } from '../../generated/openapi-typescript/koi-net.ts';
 import type * as SenderSide from '../../generated/hey-api/types.gen.ts';

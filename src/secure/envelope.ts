@@ -107,38 +107,34 @@ function fail(path: string, msg: string, cause?: unknown): never {
   throw new EnvelopeSerializationError(path, msg, cause === undefined ? undefined : { cause });
 }
 
-function ridText(value: unknown, path: string): string {
+/**
+ * An RID-like field printed as pydantic prints it: parsed, then str() of the result, i.e. the
+ * normalized form (e.g. 'https://x/p?' -> 'https://x/p'). Parsed values (`Parsed`) are taken as
+ * they are or re-parsed by `parse`; anything but them or a string is refused.
+ */
+function parsedText<Parsed>(
+  value: unknown,
+  path: string,
+  what: string,
+  isParsed: (v: unknown) => v is Parsed,
+  parse: (v: Parsed | string) => { toString(): string },
+): string {
   const v = unwrap(value);
-  if (v instanceof RID) return v.toString();
-  if (typeof v !== 'string') return fail(path, 'RID must be a string');
+  if (!isParsed(v) && typeof v !== 'string') return fail(path, `${what} must be a string`);
   try {
-    // pydantic parses into an RID and prints str(rid): the normalized form (e.g. 'https://x/p?' -> 'https://x/p').
-    return RID.of(v).toString();
+    return parse(v).toString();
   } catch (err) {
-    return fail(path, err instanceof KoiNetError ? err.message : 'invalid RID', err);
+    return fail(path, err instanceof KoiNetError ? err.message : `invalid ${what}`, err);
   }
 }
 
-function nodeText(value: unknown, path: string): string {
-  const v = unwrap(value);
-  if (!(v instanceof RID) && typeof v !== 'string') return fail(path, 'node RID must be a string');
-  try {
-    return KoiNetNode.of(v).toString();
-  } catch (err) {
-    return fail(path, err instanceof KoiNetError ? err.message : 'invalid node RID', err);
-  }
-}
-
-function ridTypeText(value: unknown, path: string): string {
-  const v = unwrap(value);
-  if (v instanceof RIDType) return v.toString();
-  if (typeof v !== 'string') return fail(path, 'RID type must be a string');
-  try {
-    return RIDType.of(v).toString();
-  } catch (err) {
-    return fail(path, err instanceof KoiNetError ? err.message : 'invalid RID type', err);
-  }
-}
+const isRID = (v: unknown): v is RID => v instanceof RID;
+const isRIDType = (v: unknown): v is RIDType => v instanceof RIDType;
+const ridText = (value: unknown, path: string): string =>
+  parsedText(value, path, 'RID', isRID, (v) => (v instanceof RID ? v : RID.of(v)));
+const nodeText = (value: unknown, path: string): string => parsedText(value, path, 'node RID', isRID, (v) => KoiNetNode.of(v));
+const ridTypeText = (value: unknown, path: string): string =>
+  parsedText(value, path, 'RID type', isRIDType, (v) => (v instanceof RIDType ? v : RIDType.of(v)));
 
 function intText(value: unknown, path: string): string {
   const v = unwrap(value);

@@ -2,22 +2,12 @@
  * generated/ is committed so consumers need no build step; this test fails whenever it no longer
  * matches what `npm run codegen` would write from openapi/koi-net.openapi.yaml.
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { DEFAULT_OUT_DIR, generate, renderAll } from '../../codegen/run.ts';
-
-async function listFiles(root: string, dir: string = root): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(root, full)));
-    else out.push(relative(root, full).split('\\').join('/'));
-  }
-  return out.sort();
-}
+import { DEFAULT_OUT_DIR, generate, listFiles, renderAll } from '../../codegen/run.ts';
 
 describe('codegen drift', function () {
   this.timeout(60_000);
