@@ -3,15 +3,15 @@
  * This is the seed's FastAPI template (broadcast -> handle as external + background flush, poll ->
  * drain the caller's poll queue, fetch -> response handler) on the Express app of src/server.
  */
-import type { KoiNetHandlers } from '../generated/stubs/operations.ts';
-import { Event, KnowledgeSource, type EventWire } from './knowledge/index.ts';
+import type { KoiNetHandlers, SerializedBody } from '../generated/stubs/operations.ts';
+import { Event, KnowledgeSource } from './knowledge/index.ts';
 import { createKoiNetApp, startServer, withFastPath, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
 import { isContractChecked, rawBodyOf } from './server/checked-body.ts';
 import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from './server/errors.ts';
 import { KoiNetError } from './errors.ts';
 import type { KoiNetNode } from './rid/index.ts';
-import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
+import { DEFAULT_ROOT_PATH, type ResponseBody } from './protocol/index.ts';
 import { withPages } from './server/pages/index.ts';
 import { SerializedJson } from './server/serialized.ts';
 import { Yielder } from './util/slices.ts';
@@ -69,7 +69,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
   return {
     async broadcastEvents(body: BroadcastBody, context: RequestContext = {}) {
       await ready;
-      const wires = (body as { events: unknown[] }).events;
+      const wires = body.events;
       logger.debug({ count: wires.length }, 'events broadcast to this node');
       // The app checked the body against the contract already; a body from anywhere else is checked here.
       const checked = isContractChecked(body);
@@ -84,7 +84,7 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
         const pause = yielder.maybeYield();
         if (pause) await pause;
         try {
-          events.push(checked ? Event.fromValidJSON(wires[i] as EventWire) : Event.fromJSON(wires[i]));
+          events.push(checked ? Event.fromValidJSON(wires[i]) : Event.fromJSON(wires[i]));
         } catch (err) {
           refused.push(refusedEventDetail(i, err));
         }
@@ -108,14 +108,14 @@ export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOpt
         }
       }
       backgroundFlush();
-      return null as Awaited<ReturnType<KoiNetHandlers['broadcastEvents']>>;
+      return null;
     },
 
     async pollEvents(body: PollBody) {
       await ready;
-      const { rid, limit } = body as { rid: string; limit?: number };
+      const { rid, limit } = body;
       const events = await node.network.flushPollQueue(rid, limit ?? 0);
-      return { events: events.map((e) => e.toJSON()) } as Awaited<ReturnType<KoiNetHandlers['pollEvents']>>;
+      return { events: events.map((e) => e.toJSON()) };
     },
 
     // Unsigned answers go out as JSON text the response handler keeps or passes on from the
@@ -245,9 +245,9 @@ function signedServerOptions(node: NodeInterface, ready: Promise<void>): SignedS
   };
 }
 
-/** The server sends a SerializedJson as it is; the handler's declared type is the object it stands for. */
-function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(text: Buffer): Awaited<ReturnType<KoiNetHandlers[Op]>> {
-  return new SerializedJson(text) as unknown as Awaited<ReturnType<KoiNetHandlers[Op]>>;
+/** The server sends a SerializedJson as it is; `Op` names the answer body it is the JSON of. */
+function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(text: Buffer): SerializedBody<ResponseBody<Op>> {
+  return new SerializedJson(text);
 }
 
 

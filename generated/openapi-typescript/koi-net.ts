@@ -236,6 +236,141 @@ export interface components {
         ErrorBody: {
             detail: string;
         };
+        /**
+         * @description The `type` discriminator every signed-format payload starts with.
+         * @enum {string}
+         */
+        PayloadType: "poll_events" | "fetch_rids" | "fetch_manifests" | "fetch_bundles" | "rids_payload" | "manifests_payload" | "bundles_payload" | "events_payload" | "error_response";
+        /** @description Request of `/events/poll`. The poller is the envelope's `source_node` (no `rid`). */
+        SignedPollEvents: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "poll_events";
+            /**
+             * @description At most this many events; 0 means no limit.
+             * @default 0
+             */
+            limit: number;
+        };
+        /** @description Request of `/rids/fetch`. */
+        SignedFetchRids: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "fetch_rids";
+            /** @default [] */
+            rid_types: components["schemas"]["RIDType"][];
+        };
+        /** @description Request of `/manifests/fetch`. */
+        SignedFetchManifests: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "fetch_manifests";
+            /** @default [] */
+            rid_types: components["schemas"]["RIDType"][];
+            /** @default [] */
+            rids: components["schemas"]["RID"][];
+        };
+        /** @description Request of `/bundles/fetch`. */
+        SignedFetchBundles: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "fetch_bundles";
+            rids: components["schemas"]["RID"][];
+        };
+        /** @description Answer of `/rids/fetch`. */
+        SignedRidsPayload: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rids_payload";
+            rids: components["schemas"]["RID"][];
+        };
+        /** @description Answer of `/manifests/fetch`. */
+        SignedManifestsPayload: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "manifests_payload";
+            manifests: components["schemas"]["Manifest"][];
+            /** @default [] */
+            not_found: components["schemas"]["RID"][];
+        };
+        /** @description Answer of `/bundles/fetch` (one list, `bundles`; no seed-era `manifests` copy). */
+        SignedBundlesPayload: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "bundles_payload";
+            bundles: components["schemas"]["Bundle"][];
+            /** @default [] */
+            not_found: components["schemas"]["RID"][];
+            /** @default [] */
+            deferred: components["schemas"]["RID"][];
+        };
+        /** @description Request of `/events/broadcast` and answer of `/events/poll`. */
+        SignedEventsPayload: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "events_payload";
+            events: components["schemas"]["Event"][];
+        };
+        /**
+         * @description Why a signed envelope was refused: its sender is neither cached nor introduced by the
+         *     envelope (unknown_node), the sender's key is unusable or does not hash to its RID
+         *     (invalid_key), the signature does not verify (invalid_signature), or it is addressed to
+         *     another node (invalid_target).
+         * @enum {string}
+         */
+        ErrorType: "unknown_node" | "invalid_key" | "invalid_signature" | "invalid_target";
+        /**
+         * @description The 400 answer to a refused signed envelope, sent as it is (not in an envelope), e.g.
+         *     `{"type":"error_response","error":"invalid_signature"}`.
+         */
+        ErrorResponse: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error_response";
+            error: components["schemas"]["ErrorType"];
+        };
+        /** @description Any payload of the signed format, told apart by `type`. */
+        SignedPayload: components["schemas"]["SignedPollEvents"] | components["schemas"]["SignedFetchRids"] | components["schemas"]["SignedFetchManifests"] | components["schemas"]["SignedFetchBundles"] | components["schemas"]["SignedRidsPayload"] | components["schemas"]["SignedManifestsPayload"] | components["schemas"]["SignedBundlesPayload"] | components["schemas"]["SignedEventsPayload"] | components["schemas"]["ErrorResponse"];
+        /**
+         * @description What the signature covers: these three fields printed as pydantic's
+         *     `model_dump_json(exclude_none=True)` does (declared order, no whitespace).
+         */
+        UnsignedEnvelope: {
+            payload: components["schemas"]["SignedPayload"];
+            /** @description The sender's node RID, `orn:koi-net.node:<name>+<sha256 hex of its public key>`. */
+            source_node: string;
+            /** @description The receiver's node RID; a node refuses envelopes addressed to another (invalid_target). */
+            target_node: string;
+        };
+        /**
+         * @description The body of every signed request and 200 answer: the unsigned envelope's bytes with
+         *     `,"signature":"..."` appended inside the closing brace.
+         */
+        SignedEnvelope: {
+            payload: components["schemas"]["SignedPayload"];
+            source_node: components["schemas"]["UnsignedEnvelope"]["source_node"];
+            target_node: components["schemas"]["UnsignedEnvelope"]["target_node"];
+            /** @description Base64 of the raw 64-byte `r||s` ECDSA P-256 / SHA-256 signature over the unsigned envelope's UTF-8 bytes. */
+            signature: string;
+        };
     };
     responses: {
         /** @description The request breaks the contract; each offending field is named in `detail`. */

@@ -66,36 +66,46 @@ export type ResponseBody<Op extends OperationId> = OpenApiOperations[Op] extends
   ? B
   : never;
 
+/**
+ * An answer a handler gives as its JSON text already (a kept listing, cache files passed on as
+ * they are); `T` is the body it is the JSON of. The server sends `text` as it is.
+ */
+export interface SerializedBody<T> {
+  readonly text: string | Uint8Array;
+  /** Type only, never set: ties the text to the body type it stands for. */
+  readonly __body?: T;
+}
+
 /** One async method per operation: what a server must implement to serve the contract. */
 export interface KoiNetHandlers {
   /** Broadcast events to this node (webhook delivery) */
   broadcastEvents(
     body: OpenApiOperations['broadcastEvents']['requestBody']['content']['application/json'],
   ): Promise<
-    OpenApiOperations['broadcastEvents']['responses'][200]['content']['application/json']
+    OpenApiOperations['broadcastEvents']['responses'][200]['content']['application/json'] | SerializedBody<OpenApiOperations['broadcastEvents']['responses'][200]['content']['application/json']>
   >;
   /** Drain the caller's poll queue */
   pollEvents(
     body: OpenApiOperations['pollEvents']['requestBody']['content']['application/json'],
   ): Promise<
-    OpenApiOperations['pollEvents']['responses'][200]['content']['application/json']
+    OpenApiOperations['pollEvents']['responses'][200]['content']['application/json'] | SerializedBody<OpenApiOperations['pollEvents']['responses'][200]['content']['application/json']>
   >;
   /** List the RIDs this node holds, optionally of some types */
   fetchRids(
     body: OpenApiOperations['fetchRids']['requestBody']['content']['application/json'],
   ): Promise<
-    OpenApiOperations['fetchRids']['responses'][200]['content']['application/json']
+    OpenApiOperations['fetchRids']['responses'][200]['content']['application/json'] | SerializedBody<OpenApiOperations['fetchRids']['responses'][200]['content']['application/json']>
   >;
   /** Manifests of the given RIDs, or of every RID of the given types */
   fetchManifests(
     body: OpenApiOperations['fetchManifests']['requestBody']['content']['application/json'],
   ): Promise<
-    OpenApiOperations['fetchManifests']['responses'][200]['content']['application/json']
+    OpenApiOperations['fetchManifests']['responses'][200]['content']['application/json'] | SerializedBody<OpenApiOperations['fetchManifests']['responses'][200]['content']['application/json']>
   >;
   /** Bundles of the given RIDs */
   fetchBundles(
     body: OpenApiOperations['fetchBundles']['requestBody']['content']['application/json'],
   ): Promise<
-    OpenApiOperations['fetchBundles']['responses'][200]['content']['application/json']
+    OpenApiOperations['fetchBundles']['responses'][200]['content']['application/json'] | SerializedBody<OpenApiOperations['fetchBundles']['responses'][200]['content']['application/json']>
   >;
 }

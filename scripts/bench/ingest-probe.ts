@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Event, EventType, type EventWire } from '../../src/knowledge/index.ts';
+import { Event, EventType, type EventJSON } from '../../src/knowledge/index.ts';
 import { BENCH_RID_TYPE, ChildNode, benchBundle, postJson, round, sleep } from './lib.ts';
 
 const { values } = parseArgs({
@@ -21,7 +21,7 @@ const rounds = Number(values.rounds);
 const batchSize = 100;
 const clients = 4;
 const dir = mkdtempSync(join(tmpdir(), 'koi-ingest-probe-'));
-const events = (prefix: string, n: number): EventWire[] => Array.from({ length: n }, (_, i) => Event.fromBundle(benchBundle(i, prefix), EventType.NEW).toJSON());
+const events = (prefix: string, n: number): EventJSON[] => Array.from({ length: n }, (_, i) => Event.fromBundle(benchBundle(i, prefix), EventType.NEW).toJSON());
 
 /** CPU time (user + system, ms) the child used so far; Linux /proc only. */
 const statMs = (path: string): number => {
@@ -36,7 +36,7 @@ const mainCpuMs = (pid: number): number => statMs(`/proc/${pid}/task/${pid}/stat
 const node = ChildNode.spawn({ name: 'ingest-probe', dataDir: dir, port: 0, providesEvent: [], providesState: [BENCH_RID_TYPE] });
 await node.ready;
 try {
-  const send = async (all: EventWire[], rate = 0): Promise<void> => {
+  const send = async (all: EventJSON[], rate = 0): Promise<void> => {
     let next = 0;
     const start = performance.now();
     await Promise.all(

@@ -5,7 +5,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bundle, type BundleWire } from '../../src/knowledge/index.ts';
+import { Bundle, type BundleJSON } from '../../src/knowledge/index.ts';
 import { cacheFileName } from '../../src/cache/file-name.ts';
 import type { WorkerConfig, WorkerReply, WorkerRequest } from './protocol.ts';
 
@@ -130,7 +130,7 @@ export class ChildNode {
     return r;
   }
 
-  async handle(bundles: BundleWire[]): Promise<void> {
+  async handle(bundles: BundleJSON[]): Promise<void> {
     await this.request({ op: 'handle', bundles } as Omit<WorkerRequest, 'id'>);
   }
 

@@ -1,5 +1,5 @@
 /** IPC messages between run.ts and worker.ts. */
-import type { BundleWire } from '../../src/knowledge/index.ts';
+import type { BundleJSON } from '../../src/knowledge/index.ts';
 
 export interface WorkerConfig {
   name: string;
@@ -11,7 +11,7 @@ export interface WorkerConfig {
 
 export type WorkerRequest =
   | { id: number; op: 'stats' }
-  | { id: number; op: 'handle'; bundles: BundleWire[] }
+  | { id: number; op: 'handle'; bundles: BundleJSON[] }
   | { id: number; op: 'stop' };
 
 export type WorkerReply =

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { Bundle, Event, EventType, type BundleWire, type EventWire } from '../../src/knowledge/index.ts';
+import { Bundle, Event, EventType, type BundleJSON, type EventJSON } from '../../src/knowledge/index.ts';
 import { KoiNetEdge, KoiNetNode } from '../../src/rid/index.ts';
 import { EdgeStatus, EdgeType, NodeType, type EdgeProfile, type NodeProfile } from '../../src/protocol/index.ts';
 import { NetworkGraph } from '../../src/network/graph.ts';
@@ -88,15 +88,15 @@ export async function ingest(ctx: ScenarioContext): Promise<Row[]> {
   const warm = ctx.quick ? 200 : 2_000;
   const batchSize = 100;
   const clients = 4;
-  const events = (prefix: string, n: number): EventWire[] =>
+  const events = (prefix: string, n: number): EventJSON[] =>
     Array.from({ length: n }, (_, i) => Event.fromBundle(benchBundle(i, prefix), EventType.NEW).toJSON());
   const warmEvents = events('warm', warm);
   const timedEvents = events('ingest', total);
   const node = await spawnNode(ctx, 'ingest', join(ctx.workDir, 'ingest'));
   try {
     const base = node.url;
-    const send = async (all: EventWire[]): Promise<number[]> => {
-      const batches: EventWire[][] = [];
+    const send = async (all: EventJSON[]): Promise<number[]> => {
+      const batches: EventJSON[][] = [];
       for (let i = 0; i < all.length; i += batchSize) batches.push(all.slice(i, i + batchSize));
       const latencies: number[] = [];
       let next = 0;
@@ -412,7 +412,7 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     }
   });
   const receivers = [...subscribers.map((s) => s.received), ...pollers.map((p) => p.received)];
-  const deliverAll = async (bundles: BundleWire[], expectEach: number): Promise<number> => {
+  const deliverAll = async (bundles: BundleJSON[], expectEach: number): Promise<number> => {
     const t0 = performance.now();
     await node.handle(bundles);
     ctx.log(`  coordinator handled ${bundles.length} events in ${round(performance.now() - t0, 0)} ms`);

@@ -1,4 +1,4 @@
-import { Bundle, type JsonObject } from '../knowledge/index.ts';
+import { Bundle } from '../knowledge/index.ts';
 import { EdgeStatus, type EdgeProfile, type EdgeType } from '../protocol/index.ts';
 import { KoiNetEdge, RIDType, type RID } from '../rid/index.ts';
 
@@ -17,7 +17,7 @@ export function proposedEdgeBundle(source: RID | string, target: RID | string, r
     status: EdgeStatus.PROPOSED,
     rid_types: [...new Set(ridTypes.map((t) => String(RIDType.of(t))))],
   };
-  return Bundle.generate(KoiNetEdge.generate(String(source), String(target)), profile as unknown as JsonObject);
+  return Bundle.generate(KoiNetEdge.generate(String(source), String(target)), profile);
 }
 
 /** Whether an existing edge already carries every wanted RID type (so proposing again is noise). */

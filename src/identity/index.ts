@@ -85,7 +85,7 @@ export class NodeIdentity {
    * manifest handler drops it at start-up when the cached copy has the same hash.
    */
   get bundle(): Bundle {
-    this.cachedBundle ??= Bundle.generate(this.rid, this.profile as unknown as Record<string, unknown>);
+    this.cachedBundle ??= Bundle.generate(this.rid, this.profile);
     return this.cachedBundle;
   }
 }

@@ -1,13 +1,9 @@
 import type { RID } from '../rid/index.ts';
-import { assertSchema } from '../protocol/index.ts';
+import { assertSchema } from '../protocol/validate.ts';
+import type { BundleJSON } from '../protocol/types.ts';
 import { InvalidContentsError } from '../errors.ts';
 import { isJsonObject, type JsonObject } from './json.ts';
-import { Manifest, manifestFromValidWire, type ManifestWire } from './manifest.ts';
-
-export interface BundleWire {
-  manifest: ManifestWire;
-  contents: JsonObject;
-}
+import { Manifest, manifestFromValidWire } from './manifest.ts';
 
 /** A manifest with the contents it describes. */
 export class Bundle {
@@ -37,11 +33,11 @@ export class Bundle {
 
   static fromJSON(json: unknown): Bundle {
     assertSchema('Bundle', json);
-    const wire = json as BundleWire;
-    return new Bundle(manifestFromValidWire(wire.manifest), wire.contents);
+    return new Bundle(manifestFromValidWire(json.manifest), json.contents);
   }
 
-  toJSON(): BundleWire {
+  /** The contract's Bundle. */
+  toJSON(): BundleJSON {
     return { manifest: this.manifest.toJSON(), contents: this.contents };
   }
 }

@@ -1,8 +1,9 @@
 import { RID } from '../rid/index.ts';
-import { assertSchema } from '../protocol/index.ts';
+import { assertSchema } from '../protocol/validate.ts';
+import type { EventJSON, EventTypeJSON } from '../protocol/types.ts';
 import { InvalidContentsError, InvalidEventTypeError } from '../errors.ts';
 import { isJsonObject, type JsonObject } from './json.ts';
-import { manifestFromValidWire, type Manifest, type ManifestWire } from './manifest.ts';
+import { manifestFromValidWire, type Manifest } from './manifest.ts';
 import { Bundle } from './bundle.ts';
 
 /** What happened to an RID, from the sender's point of view. */
@@ -10,8 +11,8 @@ export const EventType = {
   NEW: 'NEW',
   UPDATE: 'UPDATE',
   FORGET: 'FORGET',
-} as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
+} as const satisfies { readonly [K in EventTypeJSON]: K };
+export type EventType = EventTypeJSON;
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(Object.values(EventType));
 
@@ -23,17 +24,6 @@ export function isEventType(value: unknown): value is EventType {
 export function parseEventType(value: unknown): EventType {
   if (!isEventType(value)) throw new InvalidEventTypeError(value);
   return value;
-}
-
-/**
- * On the wire `manifest` and `contents` are optional and Python sends them as `null` when unset;
- * both forms are read, and toJSON omits them.
- */
-export interface EventWire {
-  rid: string;
-  event_type: EventType;
-  manifest?: ManifestWire | null;
-  contents?: JsonObject | null;
 }
 
 export interface EventInit {
@@ -81,7 +71,7 @@ export class Event {
 
   static fromJSON(json: unknown): Event {
     assertSchema('Event', json);
-    return Event.fromValidJSON(json as EventWire);
+    return Event.fromValidJSON(json);
   }
 
   /**
@@ -89,7 +79,7 @@ export class Event {
    * check of a broadcast): the schema check was over half of the cost of reading an event. The
    * RID and event type are still parsed, so a value that slipped through still throws.
    */
-  static fromValidJSON(wire: EventWire): Event {
+  static fromValidJSON(wire: EventJSON): Event {
     return new Event({
       rid: RID.fromString(wire.rid),
       eventType: parseEventType(wire.event_type),
@@ -98,8 +88,12 @@ export class Event {
     });
   }
 
-  toJSON(): EventWire {
-    const out: EventWire = { rid: this.rid.toString(), event_type: this.eventType };
+  /**
+   * The contract's Event. On the wire `manifest` and `contents` are optional and Python sends
+   * them as `null` when unset; both forms are read, and this omits them.
+   */
+  toJSON(): EventJSON {
+    const out: EventJSON = { rid: this.rid.toString(), event_type: this.eventType };
     if (this.manifest !== undefined) out.manifest = this.manifest.toJSON();
     if (this.contents !== undefined) out.contents = this.contents;
     return out;

@@ -2,10 +2,11 @@ export { canonicalJson, sha256HashJson, cloneJson, isJsonObject } from './json.t
 export type { JsonPrimitive, JsonValue, JsonObject } from './json.ts';
 export { parseTimestampMicros, formatTimestampMicros } from './timestamp.ts';
 export { Manifest } from './manifest.ts';
-export type { ManifestInit, ManifestWire } from './manifest.ts';
+export type { ManifestInit } from './manifest.ts';
 export { Bundle } from './bundle.ts';
-export type { BundleWire } from './bundle.ts';
 export { Event, EventType, parseEventType, isEventType } from './event.ts';
-export type { EventInit, EventWire } from './event.ts';
+export type { EventInit } from './event.ts';
+// The wire shapes are the contract's (protocol/types.ts); the old names stay importable from here.
+export type { ManifestJSON, BundleJSON, EventJSON, ManifestWire, BundleWire, EventWire } from '../protocol/types.ts';
 export { KnowledgeObject, KnowledgeSource, isKnowledgeSource } from './knowledge-object.ts';
 export type { KnowledgeObjectInit } from './knowledge-object.ts';

@@ -1,15 +1,9 @@
 import { RID } from '../rid/index.ts';
-import { assertSchema } from '../protocol/index.ts';
+import { assertSchema } from '../protocol/validate.ts';
+import type { ManifestJSON } from '../protocol/types.ts';
 import { KoiNetError, SchemaValidationError } from '../errors.ts';
 import { sha256HashJson, type JsonObject } from './json.ts';
 import { formatTimestampMicros, nowMicros, parseTimestampMicros } from './timestamp.ts';
-
-/** A manifest as it travels on the wire and sits in cache files. */
-export interface ManifestWire {
-  rid: string;
-  timestamp: string;
-  sha256_hash: string;
-}
 
 export interface ManifestInit {
   rid: RID;
@@ -63,8 +57,8 @@ export class Manifest {
     return manifestFromValidWire(json);
   }
 
-  /** Key order as rid-lib writes it. */
-  toJSON(): ManifestWire {
+  /** The contract's Manifest, in the key order rid-lib writes. */
+  toJSON(): ManifestJSON {
     return { rid: this.rid.toString(), timestamp: this.timestamp, sha256_hash: this.sha256Hash };
   }
 
@@ -85,6 +79,6 @@ export class Manifest {
  * For callers that already validated an enclosing schema (Bundle, Event): validating the nested
  * manifest again would double the cost of reading every cache file at start-up.
  */
-export function manifestFromValidWire(wire: ManifestWire): Manifest {
+export function manifestFromValidWire(wire: ManifestJSON): Manifest {
   return new Manifest({ rid: RID.fromString(wire.rid), timestamp: wire.timestamp, sha256Hash: wire.sha256_hash });
 }

@@ -1,9 +1,10 @@
-import { createKoiNetClient, type KoiNetClient } from '../../generated/client/client.ts';
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from '../../generated/openapi-typescript/koi-net.ts';
 import { validateSchema, NodeType } from '../protocol/index.ts';
 import type { NodeProfile, RequestBody, SchemaName } from '../protocol/index.ts';
 import { KoiNetNode, RID, RIDType } from '../rid/index.ts';
 import { Bundle, Event, Manifest } from '../knowledge/index.ts';
-import type { EventWire } from '../knowledge/index.ts';
+import type { EventJSON } from '../knowledge/index.ts';
 import {
   RemoteConnectionError,
   RemoteHTTPError,
@@ -55,7 +56,7 @@ export interface RequestHandlerOptions {
 }
 
 export interface BroadcastEventsRequest {
-  events: readonly (Event | EventWire)[];
+  events: readonly (Event | EventJSON)[];
 }
 export interface PollEventsRequest {
   rid: KoiNetNode | RID | string;
@@ -100,6 +101,7 @@ interface RawResult {
   error?: unknown;
   response: Response;
 }
+type KoiNetClient = Client<paths, 'application/json'>;
 type Call = (client: KoiNetClient, init: CallInit) => Promise<RawResult>;
 
 /** Clients are cheap but not free; a node talks to a handful of peers, so a small cap is plenty. */
@@ -284,7 +286,7 @@ export class RequestHandler {
         const oldest = this.clients.keys().next();
         if (!oldest.done) this.clients.delete(oldest.value);
       }
-      client = createKoiNetClient(baseUrl);
+      client = createClient<paths>({ baseUrl });
       this.clients.set(baseUrl, client);
     }
     return client;
@@ -346,7 +348,7 @@ function parseResponse<T>(url: string, schema: SchemaName, json: unknown, build:
 
 function profileKey(profile: NodeProfile | undefined): { known: boolean; publicKeyDerB64: string | undefined } {
   if (!profile) return { known: false, publicKeyDerB64: undefined };
-  const key = (profile as { public_key?: unknown }).public_key;
+  const key = profile.public_key;
   return { known: true, publicKeyDerB64: typeof key === 'string' ? key : undefined };
 }
 

@@ -1,37 +1,33 @@
 import { RID, RIDType } from '../rid/index.ts';
-import type { BundleWire, ManifestWire } from '../knowledge/index.ts';
+import type {
+  BundleJSON,
+  BundlesPayload,
+  FetchBundles,
+  FetchManifests,
+  FetchRids,
+  ManifestJSON,
+  ManifestsPayload,
+  RidsPayload,
+} from '../protocol/index.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 
 /*
- * Request and response shapes are the wire JSON of the contract (snake_case). They are declared
- * structurally here, with every list optional on input, so that the server's validated bodies
- * (with or without schema defaults applied) can be passed in as they are.
+ * Requests and answers are the contract's bodies (snake_case). Requests are taken with or without
+ * the schema defaults applied (the server's validated bodies have them, direct callers may not).
  */
-export interface FetchRidsBody {
-  rid_types?: readonly string[] | undefined;
-}
-export interface FetchManifestsBody {
-  rid_types?: readonly string[] | undefined;
-  rids?: readonly string[] | undefined;
-}
-export interface FetchBundlesBody {
-  rids: readonly string[];
-}
-export interface RidsPayloadBody {
-  rids: string[];
-}
-export interface ManifestsPayloadBody {
-  manifests: ManifestWire[];
-  not_found: string[];
-}
-export interface BundlesPayloadBody {
-  bundles: BundleWire[];
-  /** The same list again, for 1.0.0b6 readers (see FetchBundlesAnswerOptions). */
-  manifests?: BundleWire[];
-  not_found: string[];
-  deferred: string[];
-}
+/** @deprecated Use `Partial<FetchRids>` (the contract's FetchRids). */
+export type FetchRidsBody = Partial<FetchRids>;
+/** @deprecated Use `Partial<FetchManifests>` (the contract's FetchManifests). */
+export type FetchManifestsBody = Partial<FetchManifests>;
+/** @deprecated Use `FetchBundles` (the contract's). */
+export type FetchBundlesBody = FetchBundles;
+/** @deprecated Use `RidsPayload` (the contract's). */
+export type RidsPayloadBody = RidsPayload;
+/** @deprecated Use `ManifestsPayload` (the contract's). */
+export type ManifestsPayloadBody = ManifestsPayload;
+/** The contract's BundlesPayload as this handler answers it: `bundles` always set. */
+export type BundlesPayloadBody = BundlesPayload & { bundles: BundleJSON[] };
 
 /**
  * The cache calls the response handler needs; sync or async, so in-memory stores fit too. The
@@ -73,7 +69,7 @@ export class ResponseHandler {
     this.logger = options.logger ?? silentLogger;
   }
 
-  async fetchRids(req: FetchRidsBody = {}): Promise<RidsPayloadBody> {
+  async fetchRids(req: Partial<FetchRids> = {}): Promise<RidsPayload> {
     const types = parseRidTypes(req.rid_types);
     if (types === null) return { rids: [] };
     const rids = await this.cache.listRids(types.length > 0 ? types : undefined);
@@ -86,8 +82,8 @@ export class ResponseHandler {
    * every cached RID of the types. Manifests come from the cache's in-memory index, so no bundle
    * file is read.
    */
-  async fetchManifests(req: FetchManifestsBody = {}): Promise<ManifestsPayloadBody> {
-    const manifests: ManifestWire[] = [];
+  async fetchManifests(req: Partial<FetchManifests> = {}): Promise<ManifestsPayload> {
+    const manifests: ManifestJSON[] = [];
     const notFound: string[] = [];
     let candidates: (RID | string)[];
     if (req.rids && req.rids.length > 0) {
@@ -107,8 +103,8 @@ export class ResponseHandler {
   }
 
   /** Reads only the requested bundle files, so the cost follows the request, not the cache size. */
-  async fetchBundles(req: FetchBundlesBody, options: FetchBundlesAnswerOptions = {}): Promise<BundlesPayloadBody> {
-    const bundles: BundleWire[] = [];
+  async fetchBundles(req: FetchBundles, options: FetchBundlesAnswerOptions = {}): Promise<BundlesPayloadBody> {
+    const bundles: BundleJSON[] = [];
     const notFound: string[] = [];
     for (const requested of req.rids) {
       const rid = toRid(requested);
@@ -126,7 +122,7 @@ export class ResponseHandler {
    * fetchRids, answered as the UTF-8 JSON of its response. The listing is kept (encoded) until
    * the cache changes (its `generation` moves), so repeated listings cost one lookup.
    */
-  fetchRidsJson(req: FetchRidsBody = {}): Buffer {
+  fetchRidsJson(req: Partial<FetchRids> = {}): Buffer {
     const types = parseRidTypes(req.rid_types);
     if (types === null) return Buffer.from('{"rids":[]}');
     return this.listing(`rids ${typeKey(types)}`, () => {
@@ -137,7 +133,7 @@ export class ResponseHandler {
   }
 
   /** fetchManifests as JSON text; listings by type are kept as fetchRidsJson keeps them. */
-  async fetchManifestsJson(req: FetchManifestsBody = {}): Promise<Buffer> {
+  async fetchManifestsJson(req: Partial<FetchManifests> = {}): Promise<Buffer> {
     if (req.rids && req.rids.length > 0) return Buffer.from(JSON.stringify(await this.fetchManifests(req)));
     const types = parseRidTypes(req.rid_types);
     if (types === null) return Buffer.from('{"manifests":[],"not_found":[]}');
@@ -154,7 +150,7 @@ export class ResponseHandler {
    * checked by the cache, not rebuilt), so the cost is the reads and one parse per bundle. The
    * list is written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
    */
-  async fetchBundlesJson(req: FetchBundlesBody, options: FetchBundlesAnswerOptions = {}): Promise<Buffer> {
+  async fetchBundlesJson(req: FetchBundles, options: FetchBundlesAnswerOptions = {}): Promise<Buffer> {
     const readText = this.cache.readBundleText?.bind(this.cache);
     const texts: string[] = [];
     const notFound: string[] = [];

@@ -1,6 +1,6 @@
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.ts';
 import { publicKeyHash } from '../secure/keys.ts';
-import { Bundle, Event, EventType, KnowledgeSource, type JsonObject, type KnowledgeObject, type Manifest } from '../knowledge/index.ts';
+import { Bundle, Event, EventType, KnowledgeSource, type KnowledgeObject, type Manifest } from '../knowledge/index.ts';
 import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { HandlerType, STOP_CHAIN, createHandler as createAnyHandler, markQueueSafe, type KnowledgeHandler } from './handler.ts';
 
@@ -153,7 +153,7 @@ export const edgeNegotiationHandler: KnowledgeHandler = createHandler(
     const proposedMs = kobj.manifest ? Math.floor(kobj.manifest.timeMicros / 1000) + 1 : 0;
     const at = new Date(Math.max(Date.now(), proposedMs));
     await ctx.handle({
-      bundle: Bundle.generate(kobj.rid, approved as unknown as JsonObject, at),
+      bundle: Bundle.generate(kobj.rid, approved, at),
       eventType: EventType.UPDATE,
     });
     return undefined;

@@ -10,11 +10,12 @@ export {
   type OpenApiDocument,
   type OperationId,
 } from './spec.ts';
-export type { KoiNetHandlers, OperationSpec, RequestBody, ResponseBody } from '../../generated/stubs/operations.ts';
+export type { KoiNetHandlers, OperationSpec, RequestBody, ResponseBody, SerializedBody } from '../../generated/stubs/operations.ts';
 export * from './types.ts';
 export {
   SCHEMA_NAMES,
   assertSchema,
+  conformsTo,
   getRIDFormatCheckers,
   parseSchema,
   patternRIDFormatCheckers,

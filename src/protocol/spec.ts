@@ -7,8 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { operations, type OperationId } from '../../generated/stubs/operations.ts';
 import { packageFileUrl } from '../package-files.ts';
 
-/** A JSON Schema (2020-12) object as found under `components.schemas`. */
-export type JsonSchema = { readonly [keyword: string]: unknown };
+import type { JsonSchema } from './schemas.ts';
 
 /** The parts of the OpenAPI document this library reads; the rest is kept as-is. */
 export interface OpenApiDocument {
@@ -60,4 +59,4 @@ export const API_PATHS: ApiPaths = Object.freeze(
   Object.fromEntries(Object.entries(operations).map(([id, op]) => [id, op.path])) as ApiPaths,
 );
 
-export { operations, type OperationId };
+export { operations, type OperationId, type JsonSchema };

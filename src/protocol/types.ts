@@ -1,8 +1,10 @@
 /**
- * Wire (snake_case JSON) types, all taken from openapi-typescript's output so the contract is the
- * single source; the const objects give the enums runtime values that stay in sync via `satisfies`.
+ * Wire (snake_case JSON) types, all taken from the generated types (openapi-typescript's; for the
+ * sender's side of signed payloads hey-api's), so the contract is the single source; the const
+ * objects give the enums runtime values that stay in sync via `satisfies`.
  */
 import type { components } from '../../generated/openapi-typescript/koi-net.ts';
+import type * as SenderSide from '../../generated/hey-api/types.gen.ts';
 
 export type Schemas = components['schemas'];
 export type SchemaName = keyof Schemas;
@@ -28,6 +30,37 @@ export type BundlesPayload = Schemas['BundlesPayload'];
 export type ValidationErrorJSON = Schemas['ValidationError'];
 export type HTTPValidationError = Schemas['HTTPValidationError'];
 export type ErrorBody = Schemas['ErrorBody'];
+
+// The signed format (koi-net 1.1+ / 2.x): envelopes, their `type`-tagged payloads, error_response.
+export type PayloadType = Schemas['PayloadType'];
+export type SignedPayload = Schemas['SignedPayload'];
+export type SignedPollEvents = Schemas['SignedPollEvents'];
+export type SignedFetchRids = Schemas['SignedFetchRids'];
+export type SignedFetchManifests = Schemas['SignedFetchManifests'];
+export type SignedFetchBundles = Schemas['SignedFetchBundles'];
+export type SignedRidsPayload = Schemas['SignedRidsPayload'];
+export type SignedManifestsPayload = Schemas['SignedManifestsPayload'];
+export type SignedBundlesPayload = Schemas['SignedBundlesPayload'];
+export type SignedEventsPayload = Schemas['SignedEventsPayload'];
+export type ErrorType = Schemas['ErrorType'];
+export type ErrorResponse = Schemas['ErrorResponse'];
+export type UnsignedEnvelope = Schemas['UnsignedEnvelope'];
+export type SignedEnvelope = Schemas['SignedEnvelope'];
+/**
+ * A signed-format payload as a sender writes it: fields with a default (`limit`, `rid_types`,
+ * `not_found`, ...) may be left out. hey-api's types model that side (openapi-typescript's above
+ * model the received side, defaults filled in).
+ */
+export type SignedPayloadToSend = SenderSide.SignedPayload;
+/** An unsigned envelope as a sender writes it (payload defaults optional). */
+export type UnsignedEnvelopeToSend = SenderSide.UnsignedEnvelope;
+
+/** @deprecated Use `ManifestJSON` (the contract's Manifest). */
+export type ManifestWire = ManifestJSON;
+/** @deprecated Use `BundleJSON` (the contract's Bundle). */
+export type BundleWire = BundleJSON;
+/** @deprecated Use `EventJSON` (the contract's Event). */
+export type EventWire = EventJSON;
 
 /** `satisfies` makes adding an enum member to the spec without updating the const a type error. */
 type EnumObject<T extends string> = { readonly [K in T]: K };

@@ -1,14 +1,15 @@
 /**
  * Validation of wire values against the contract's `components.schemas`, with one ajv instance
- * compiled from the spec itself (no hand-written copies of the shapes). Failures are reported as
- * FastAPI/pydantic-like issues so the server can answer 422 bodies shaped like the reference's.
+ * compiled from the generated JSON schemas (no hand-written copies of the shapes). Failures are
+ * reported as FastAPI/pydantic-like issues so the server can answer 422 bodies shaped like the
+ * reference's.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { SchemaValidationError, type ValidationIssue } from '../errors.ts';
 import { RID, RIDType } from '../rid/index.ts';
-import { openapiDocument, type JsonSchema } from './spec.ts';
+import { CONTRACT_SCHEMAS, type JsonSchema } from './schemas.ts';
 import type { SchemaName, Schemas } from './types.ts';
 
 /** Decides whether a string is acceptable for the `rid` / `rid-type` formats. */
@@ -19,7 +20,7 @@ export interface RIDFormatCheckers {
 
 /** The spec's own patterns, so the default check and the schemas never disagree. */
 function specPattern(name: 'RID' | 'RIDType'): RegExp {
-  const pattern = openapiDocument.components.schemas[name]?.pattern;
+  const pattern = CONTRACT_SCHEMAS[name].pattern;
   if (typeof pattern !== 'string') throw new Error(`openapi: components.schemas.${name} has no pattern`);
   return new RegExp(pattern, 'u');
 }
@@ -89,14 +90,14 @@ const ajv = new Ajv2020({
 addFormats(ajv);
 ajv.addFormat('rid', { type: 'string', validate: (s: string) => ridCheckers.rid(s) });
 ajv.addFormat('rid-type', { type: 'string', validate: (s: string) => ridCheckers.ridType(s) });
-ajv.addSchema({ $id: SPEC_SCHEMA_ID, components: { schemas: openapiDocument.components.schemas } });
+ajv.addSchema({ $id: SPEC_SCHEMA_ID, components: { schemas: CONTRACT_SCHEMAS } });
 
 const validators = new Map<string, ValidateFunction>();
 
 function validatorFor(name: SchemaName): ValidateFunction {
   let validate = validators.get(name);
   if (!validate) {
-    if (!Object.hasOwn(openapiDocument.components.schemas, name)) {
+    if (!Object.hasOwn(CONTRACT_SCHEMAS, name)) {
       throw new Error(`unknown schema ${JSON.stringify(name)}`);
     }
     const found = ajv.getSchema(`${SPEC_SCHEMA_ID}#/components/schemas/${name}`);
@@ -108,9 +109,7 @@ function validatorFor(name: SchemaName): ValidateFunction {
 }
 
 /** Every schema name in the contract. */
-export const SCHEMA_NAMES: readonly SchemaName[] = Object.freeze(
-  Object.keys(openapiDocument.components.schemas) as SchemaName[],
-);
+export const SCHEMA_NAMES: readonly SchemaName[] = Object.freeze(Object.keys(CONTRACT_SCHEMAS) as SchemaName[]);
 
 function decodePointer(pointer: string, data: unknown): (string | number)[] {
   if (pointer === '') return [];
@@ -240,6 +239,34 @@ function validateCopy(name: SchemaName, value: unknown): { copy: unknown; issues
   const validate = validatorFor(name);
   if (validate(copy)) return { copy, issues: [] };
   return { copy, issues: convertErrors(validate.errors ?? [], copy, value) };
+}
+
+/**
+ * Whether `value` conforms to `components.schemas[name]`, or to that schema's property `property`
+ * (e.g. `conformsTo('SignedEnvelope', v, 'signature')`): a yes/no for callers that word their own
+ * errors. Never mutates `value`.
+ */
+export function conformsTo(name: SchemaName, value: unknown, property?: string): boolean {
+  let validate: ValidateFunction;
+  if (property === undefined) validate = validatorFor(name);
+  else {
+    const key = `${name}/properties/${property}`;
+    let found = validators.get(key);
+    if (!found) {
+      if (!Object.hasOwn(CONTRACT_SCHEMAS, name)) throw new Error(`unknown schema ${JSON.stringify(name)}`);
+      found = ajv.getSchema(`${SPEC_SCHEMA_ID}#/components/schemas/${key}`);
+      if (!found) throw new Error(`schema ${name} has no property ${JSON.stringify(property)}`);
+      validators.set(key, found);
+    }
+    validate = found;
+  }
+  if (typeof value !== 'object' || value === null) return validate(value) === true;
+  try {
+    // ajv's useDefaults writes into the value; never into the caller's.
+    return validate(structuredClone(value)) === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Issues of `value` against `components.schemas[name]`; empty when it conforms. Never mutates `value`. */

@@ -3,6 +3,16 @@ import { KoiNetError } from '../errors.ts';
 import { KoiNetNode, RID } from '../rid/index.ts';
 import { RIDType } from '../rid/rid-type.ts';
 import type { JsonObject } from '../knowledge/json.ts';
+import type {
+  BundleJSON,
+  ErrorResponse,
+  EventJSON,
+  ManifestJSON,
+  PayloadType as PayloadTypeJSON,
+  SignedPayload,
+  SignedPayloadToSend,
+  UnsignedEnvelopeToSend,
+} from '../protocol/types.ts';
 import {
   EnvelopeSerializationError,
   InvalidKeyError,
@@ -16,99 +26,60 @@ import { importPublicKeyDerB64, publicKeyHash, verifySignature, type NodeKeyPair
 import { LosslessNumber, losslessToPlain, parseLosslessJson, type LosslessObject } from './lossless-json.ts';
 import { pyJsonDumps, pyJsonString } from './pyjson.ts';
 import { pydanticTimestamp } from './timestamp.ts';
+import { conformsTo } from '../protocol/validate.ts';
+import { EVENT_TYPE_VALUES, PAYLOAD_TYPE_VALUES } from '../protocol/schemas.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Payload shapes (koi-net 2.x api_models). Inputs are loose on purpose: RIDs may be RID objects,
-// contents may be plain objects or the Maps of parseLosslessJson, events may be Event instances.
+// Payload shapes: the contract's signed-format components (openapi/koi-net.openapi.yaml). What a
+// caller may hand in is looser than the wire: RIDs may be RID objects, contents may be the Maps
+// of parseLosslessJson, manifests/events/bundles may be the knowledge classes (their toJSON() is
+// the wire form), integers may be bigints or lossless numbers.
 // ---------------------------------------------------------------------------------------------
 
-/** Contents as a caller may hold them: plain JSON (JsonObject) or an order/number-preserving Map. */
-export type ContentsInput = JsonObject | LosslessObject;
-
-export interface ManifestInput {
-  rid: RID | string;
-  timestamp: string;
-  sha256_hash: string;
-}
-export interface EventInput {
-  rid: RID | string;
-  event_type: string;
-  manifest?: ManifestInput | null;
-  contents?: ContentsInput | null;
-}
-export interface BundleInput {
-  manifest: ManifestInput;
-  contents: ContentsInput;
-}
 /** Anything whose toJSON() yields the wire form (the knowledge classes Manifest, Event, Bundle). */
 export interface ToWire<T> {
   toJSON(): T;
 }
-type Ridish = RID | string;
 
-export interface PollEventsPayload {
-  type: 'poll_events';
-  limit?: number | bigint | LosslessNumber;
-}
-export interface FetchRidsPayload {
-  type: 'fetch_rids';
-  rid_types?: readonly (RIDType | string)[];
-}
-export interface FetchManifestsPayload {
-  type: 'fetch_manifests';
-  rid_types?: readonly (RIDType | string)[];
-  rids?: readonly Ridish[];
-}
-export interface FetchBundlesPayload {
-  type: 'fetch_bundles';
-  rids: readonly Ridish[];
-}
-export interface RidsPayload {
-  type: 'rids_payload';
-  rids: readonly Ridish[];
-}
-export interface ManifestsPayload {
-  type: 'manifests_payload';
-  manifests: readonly (ManifestInput | ToWire<ManifestInput>)[];
-  not_found?: readonly Ridish[];
-}
-export interface BundlesPayload {
-  type: 'bundles_payload';
-  bundles: readonly (BundleInput | ToWire<BundleInput>)[];
-  not_found?: readonly Ridish[];
-  deferred?: readonly Ridish[];
-}
-export interface EventsPayload {
-  type: 'events_payload';
-  events: readonly (EventInput | ToWire<EventInput>)[];
-}
-export interface ErrorResponsePayload {
-  type: 'error_response';
-  error: ProtocolErrorType;
-}
+/** A contract (wire) type widened to what the printer takes for it. */
+export type Loose<T> = T extends string
+  ? string extends T
+    ? T | RID | RIDType
+    : T
+  : T extends number
+    ? T | bigint | LosslessNumber
+    : T extends readonly (infer U)[]
+      ? readonly Loose<U>[]
+      : T extends object
+        ? { readonly [K in keyof T]: Loose<T[K]> } | ToWire<T> | (string extends keyof T ? LosslessObject : never)
+        : T;
 
-export type RequestPayload = EventsPayload | PollEventsPayload | FetchRidsPayload | FetchManifestsPayload | FetchBundlesPayload;
-export type ResponsePayload = RidsPayload | ManifestsPayload | BundlesPayload | EventsPayload | ErrorResponsePayload;
-export type Payload = RequestPayload | ResponsePayload;
-export type PayloadType = Payload['type'];
+export type PayloadType = PayloadTypeJSON;
+/** A signed-format payload as the printer takes it; `T` picks one by its `type`. */
+export type Payload<T extends PayloadType = PayloadType> = Loose<Extract<SignedPayloadToSend, { type: T }>>;
 
-export const PAYLOAD_TYPES: readonly PayloadType[] = [
-  'poll_events',
-  'fetch_rids',
-  'fetch_manifests',
-  'fetch_bundles',
-  'rids_payload',
-  'manifests_payload',
-  'bundles_payload',
-  'events_payload',
-  'error_response',
-];
+export type PollEventsPayload = Payload<'poll_events'>;
+export type FetchRidsPayload = Payload<'fetch_rids'>;
+export type FetchManifestsPayload = Payload<'fetch_manifests'>;
+export type FetchBundlesPayload = Payload<'fetch_bundles'>;
+export type RidsPayload = Payload<'rids_payload'>;
+export type ManifestsPayload = Payload<'manifests_payload'>;
+export type BundlesPayload = Payload<'bundles_payload'>;
+export type EventsPayload = Payload<'events_payload'>;
+export type ErrorResponsePayload = ErrorResponse;
 
-export interface UnsignedEnvelopeInput {
-  payload: Payload | LosslessObject;
-  source_node: KoiNetNode | RID | string;
-  target_node: KoiNetNode | RID | string;
-}
+export type RequestPayload = Payload<'events_payload' | 'poll_events' | 'fetch_rids' | 'fetch_manifests' | 'fetch_bundles'>;
+export type ResponsePayload = Payload<'rids_payload' | 'manifests_payload' | 'bundles_payload' | 'events_payload' | 'error_response'>;
+
+/** Contents as a caller may hold them: plain JSON (JsonObject) or an order/number-preserving Map. */
+export type ContentsInput = JsonObject | LosslessObject;
+export type ManifestInput = Loose<ManifestJSON>;
+export type EventInput = Loose<EventJSON>;
+export type BundleInput = Loose<BundleJSON>;
+
+export type UnsignedEnvelopeInput = {
+  [K in keyof UnsignedEnvelopeToSend]: K extends 'payload' ? Payload | LosslessObject : Loose<UnsignedEnvelopeToSend[K]>;
+};
 
 // ---------------------------------------------------------------------------------------------
 // The pydantic printer. Field lists are the models' declaration order; `dflt` is the default
@@ -136,38 +107,34 @@ function fail(path: string, msg: string, cause?: unknown): never {
   throw new EnvelopeSerializationError(path, msg, cause === undefined ? undefined : { cause });
 }
 
-function ridText(value: unknown, path: string): string {
+/**
+ * An RID-like field printed as pydantic prints it: parsed, then str() of the result, i.e. the
+ * normalized form (e.g. 'https://x/p?' -> 'https://x/p'). Parsed values (`Parsed`) are taken as
+ * they are or re-parsed by `parse`; anything but them or a string is refused.
+ */
+function parsedText<Parsed>(
+  value: unknown,
+  path: string,
+  what: string,
+  isParsed: (v: unknown) => v is Parsed,
+  parse: (v: Parsed | string) => { toString(): string },
+): string {
   const v = unwrap(value);
-  if (v instanceof RID) return v.toString();
-  if (typeof v !== 'string') return fail(path, 'RID must be a string');
+  if (!isParsed(v) && typeof v !== 'string') return fail(path, `${what} must be a string`);
   try {
-    // pydantic parses into an RID and prints str(rid): the normalized form (e.g. 'https://x/p?' -> 'https://x/p').
-    return RID.of(v).toString();
+    return parse(v).toString();
   } catch (err) {
-    return fail(path, err instanceof KoiNetError ? err.message : 'invalid RID', err);
+    return fail(path, err instanceof KoiNetError ? err.message : `invalid ${what}`, err);
   }
 }
 
-function nodeText(value: unknown, path: string): string {
-  const v = unwrap(value);
-  if (!(v instanceof RID) && typeof v !== 'string') return fail(path, 'node RID must be a string');
-  try {
-    return KoiNetNode.of(v).toString();
-  } catch (err) {
-    return fail(path, err instanceof KoiNetError ? err.message : 'invalid node RID', err);
-  }
-}
-
-function ridTypeText(value: unknown, path: string): string {
-  const v = unwrap(value);
-  if (v instanceof RIDType) return v.toString();
-  if (typeof v !== 'string') return fail(path, 'RID type must be a string');
-  try {
-    return RIDType.of(v).toString();
-  } catch (err) {
-    return fail(path, err instanceof KoiNetError ? err.message : 'invalid RID type', err);
-  }
-}
+const isRID = (v: unknown): v is RID => v instanceof RID;
+const isRIDType = (v: unknown): v is RIDType => v instanceof RIDType;
+const ridText = (value: unknown, path: string): string =>
+  parsedText(value, path, 'RID', isRID, (v) => (v instanceof RID ? v : RID.of(v)));
+const nodeText = (value: unknown, path: string): string => parsedText(value, path, 'node RID', isRID, (v) => KoiNetNode.of(v));
+const ridTypeText = (value: unknown, path: string): string =>
+  parsedText(value, path, 'RID type', isRIDType, (v) => (v instanceof RIDType ? v : RIDType.of(v)));
 
 function intText(value: unknown, path: string): string {
   const v = unwrap(value);
@@ -217,7 +184,7 @@ function bundleText(value: unknown, path: string): string {
   return `{"manifest":${manifestText(get(b, 'manifest'), `${path}.manifest`)},"contents":${contentsText(contents, `${path}.contents`)}}`;
 }
 
-const EVENT_TYPES = new Set(['NEW', 'UPDATE', 'FORGET']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPE_VALUES);
 
 function eventText(value: unknown, path: string): string {
   const e = unwrap(value);
@@ -233,8 +200,9 @@ function eventText(value: unknown, path: string): string {
   return out + '}';
 }
 
-interface Field {
-  name: string;
+interface Field<N extends string = string> {
+  /** A field of the payload's contract schema, in pydantic's declaration order. */
+  name: N;
   print: (v: unknown, p: string) => string;
   /** Printed when the field is absent; undefined means required. */
   dflt?: string;
@@ -243,7 +211,10 @@ interface Field {
 const rids = (v: unknown, p: string): string => list(v, p, (x, q) => pyJsonString(ridText(x, q)));
 const ridTypes = (v: unknown, p: string): string => list(v, p, (x, q) => pyJsonString(ridTypeText(x, q)));
 
-const MODELS: Record<PayloadType, readonly Field[]> = {
+/** The fields of each payload type besides `type`, as the contract names them. */
+type FieldsOf<T extends PayloadType> = Exclude<keyof Extract<SignedPayload, { type: T }>, 'type'> & string;
+
+const MODELS: { readonly [T in PayloadType]: readonly Field<FieldsOf<T>>[] } = {
   poll_events: [{ name: 'limit', print: intText, dflt: '0' }],
   fetch_rids: [{ name: 'rid_types', print: ridTypes, dflt: '[]' }],
   fetch_manifests: [
@@ -270,8 +241,11 @@ const MODELS: Record<PayloadType, readonly Field[]> = {
   ],
 };
 
+/** The contract's PayloadType enum, in its order. */
+export const PAYLOAD_TYPES: readonly PayloadType[] = PAYLOAD_TYPE_VALUES;
+
 function isPayloadType(value: unknown): value is PayloadType {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(MODELS, value);
+  return conformsTo('PayloadType', value);
 }
 
 /**
@@ -340,8 +314,13 @@ export function errorResponse(kind: ProtocolErrorType): string {
  */
 const SIGNATURE_TAIL = /,"signature":"([A-Za-z0-9+/=_-]*)"\}[ \t\r\n]*$/;
 
-/** The parsed payload in plain JSON form (numbers as doubles); the lossless form is alongside. */
-export type PayloadWire = { type: PayloadType } & Record<string, unknown>;
+/**
+ * A verified payload in plain JSON form (numbers as doubles; the lossless form is alongside): the
+ * pydantic printer accepted it, so it has its type's contract shape (unknown keys kept).
+ */
+export type PayloadWire = SignedPayload;
+/** A payload only known to carry a known `type` (peekEnvelope checks nothing else). */
+export type PeekedPayload = { type: PayloadType } & Record<string, unknown>;
 
 export interface VerifiedEnvelope {
   payload: PayloadWire;
@@ -383,8 +362,7 @@ export function verifyEnvelope(text: string, options: VerifyOptions): VerifiedEn
   }
   if (!(root instanceof Map)) throw new MalformedEnvelopeError('envelope is not a JSON object');
   const env = root as LosslessObject;
-  const signature = env.get('signature');
-  if (typeof signature !== 'string') throw new MalformedEnvelopeError('signature must be a string');
+  const signature = stringField(env, 'signature');
   const payload = env.get('payload');
   if (!(payload instanceof Map)) throw new MalformedEnvelopeError('payload must be an object');
 
@@ -437,9 +415,10 @@ export function verifyEnvelope(text: string, options: VerifyOptions): VerifiedEn
   };
 }
 
-function stringField(env: LosslessObject, name: string): string {
+/** A top-level envelope field, checked against the contract's SignedEnvelope (all three are strings). */
+function stringField(env: LosslessObject, name: 'signature' | 'source_node' | 'target_node'): string {
   const v = env.get(name);
-  if (typeof v !== 'string') throw new MalformedEnvelopeError(`${name} must be a string`);
+  if (typeof v !== 'string' || !conformsTo('SignedEnvelope', v, name)) throw new MalformedEnvelopeError(`${name} must be a string`);
   return v;
 }
 
@@ -478,7 +457,7 @@ export function findSelfIntroduction(
  * Parses an envelope without checking anything but its shape, e.g. to find the source node and
  * look up its key before verifyEnvelope. Throws MalformedEnvelopeError.
  */
-export function peekEnvelope(text: string): { payload: PayloadWire; sourceNode: KoiNetNode; targetNode: KoiNetNode } {
+export function peekEnvelope(text: string): { payload: PeekedPayload; sourceNode: KoiNetNode; targetNode: KoiNetNode } {
   let root: unknown;
   try {
     root = parseLosslessJson(text);
@@ -491,7 +470,7 @@ export function peekEnvelope(text: string): { payload: PayloadWire; sourceNode: 
   if (!(payload instanceof Map) || !isPayloadType(payload.get('type'))) throw new MalformedEnvelopeError('payload has no known type');
   try {
     return {
-      payload: losslessToPlain(payload) as PayloadWire,
+      payload: losslessToPlain(payload) as PeekedPayload,
       sourceNode: KoiNetNode.of(stringField(env, 'source_node')),
       targetNode: KoiNetNode.of(stringField(env, 'target_node')),
     };

@@ -1,8 +1,13 @@
 import { KoiNetError, RemoteHTTPError } from '../errors.ts';
+import { ERROR_TYPE_VALUES } from '../protocol/schemas.ts';
+import type { ErrorType } from '../protocol/types.ts';
 
-/** The four protocol errors a KOI-net 1.1+ node answers with `400 {"type":"error_response",...}`. */
-export const PROTOCOL_ERROR_TYPES = ['unknown_node', 'invalid_key', 'invalid_signature', 'invalid_target'] as const;
-export type ProtocolErrorType = (typeof PROTOCOL_ERROR_TYPES)[number];
+/**
+ * The four protocol errors a KOI-net 1.1+ node answers with `400 {"type":"error_response",...}`:
+ * the contract's ErrorType enum.
+ */
+export const PROTOCOL_ERROR_TYPES = ERROR_TYPE_VALUES;
+export type ProtocolErrorType = ErrorType;
 
 export function isProtocolErrorType(value: unknown): value is ProtocolErrorType {
   return typeof value === 'string' && (PROTOCOL_ERROR_TYPES as readonly string[]).includes(value);

@@ -27,6 +27,8 @@ export type {
   Payload,
   PayloadType,
   PayloadWire,
+  PeekedPayload,
+  Loose,
   RequestPayload,
   ResponsePayload,
   PollEventsPayload,

@@ -138,7 +138,7 @@ describe('package: npm pack, install into a new project, use with plain node and
     const paths = packed.files.map((f) => f.path);
     for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/koi-net.js', 'openapi/koi-net.openapi.yaml',
       'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map', 'dist/src/client.js', 'dist/src/client.d.ts',
-      'dist/src/secure/index.js', 'dist/src/cli.js', 'dist/generated/client/client.js']) {
+      'dist/src/secure/index.js', 'dist/src/cli.js', 'dist/generated/hey-api/sdk.gen.js', 'dist/generated/hey-api/client/client.gen.js']) {
       expect(paths, p).to.include(p);
     }
     const stray = paths.filter((p) => !/^(dist\/(src|generated)\/|bin\/koi-net\.js$|openapi\/koi-net\.openapi\.yaml$|(package\.json|README\.md|LICENSE|CHANGELOG\.md)$)/.test(p));
@@ -161,7 +161,7 @@ describe('package: npm pack, install into a new project, use with plain node and
     expect(must(await run('npx', ['koi-net', '--version'], app), 'npx koi-net --version').stdout).to.equal(`${PKG.version}\n`);
   });
 
-  it('an ESM script uses koi-net/client against the node on plain node, and loads no server stack', async () => {
+  it('an ESM script uses koi-net/client against the node on plain node, and loads no server stack nor any other package', async () => {
     // A resolve hook records every module the script loads.
     await writeFile(join(app, 'record-hooks.mjs'), `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
@@ -186,9 +186,11 @@ console.log(JSON.stringify({ rids: rids.data.rids, bundles: bundles.data.bundles
 
     const urls = (await readFile(log, 'utf8')).trim().split('\n');
     expect(urls.some((u) => u.endsWith('/node_modules/koi-net/dist/src/client.js')), urls.join('\n')).to.equal(true);
-    expect([...packagesIn(urls)].sort()).to.deep.equal(['koi-net', 'openapi-fetch']);
+    // The SDK's fetch client is generated into the package: no runtime dependency at all.
+    expect([...packagesIn(urls)].sort()).to.deep.equal(['koi-net']);
     const koiFiles = urls.filter((u) => u.includes('/node_modules/koi-net/')).map((u) => u.slice(u.indexOf('/node_modules/koi-net/') + 22));
-    expect(koiFiles.filter((f) => /server|node\.js|logger|full-node/.test(f)), 'node stack files').to.deep.equal([]);
+    // By module path: the generated client's own files (e.g. core/serverSentEvents.gen.js) are not the server.
+    expect(koiFiles.filter((f) => /^dist\/src\/(server\/|node\.js|logger\.js|full-node\.js)/.test(f)), 'node stack files').to.deep.equal([]);
   });
 
   it('the installed node serves its docs, health and status pages from files the package and its dependencies ship', async () => {

@@ -4,6 +4,7 @@ import { SchemaValidationError, type ValidationIssue } from '../../../src/errors
 import {
   SCHEMA_NAMES,
   assertSchema,
+  conformsTo,
   getRIDFormatCheckers,
   openapiDocument,
   parseSchema,
@@ -13,6 +14,7 @@ import {
   validateSchema,
   type SchemaName,
 } from '../../../src/protocol/index.ts';
+import { CONTRACT_SCHEMAS } from '../../../src/protocol/schemas.ts';
 
 const NODE = 'orn:koi-net.node:coordinator+0edc41e9-ca87-4ed7-a386-205e9281472d';
 const PARTIAL = 'orn:koi-net.node:partial+e454c8823a2108493e0a2bc4ace2618b4e5a86cb915f2098e4f8c0d9c9e16086';
@@ -62,6 +64,20 @@ const VALID: Record<SchemaName, unknown[]> = {
   ValidationError: [{ loc: ['body', 'events', 0], msg: 'Field required', type: 'missing' }],
   HTTPValidationError: [{ detail: [] }, { detail: [{ loc: ['body'], msg: 'x', type: 'y', input: 1, ctx: {} }] }],
   ErrorBody: [{ detail: 'Not Found' }],
+  PayloadType: ['poll_events', 'fetch_rids', 'events_payload', 'error_response'],
+  SignedPollEvents: [{ type: 'poll_events' }, { type: 'poll_events', limit: 0 }],
+  SignedFetchRids: [{ type: 'fetch_rids' }, { type: 'fetch_rids', rid_types: ['orn:koi-net.node'] }],
+  SignedFetchManifests: [{ type: 'fetch_manifests', rid_types: [], rids: [NODE] }],
+  SignedFetchBundles: [{ type: 'fetch_bundles', rids: [NODE] }],
+  SignedRidsPayload: [{ type: 'rids_payload', rids: [NODE, EDGE] }],
+  SignedManifestsPayload: [{ type: 'manifests_payload', manifests: [manifest], not_found: [] }],
+  SignedBundlesPayload: [{ type: 'bundles_payload', bundles: [bundle], not_found: [EDGE], deferred: [] }],
+  SignedEventsPayload: [{ type: 'events_payload', events: [{ rid: NODE, event_type: 'NEW', manifest, contents: {} }] }],
+  ErrorType: ['unknown_node', 'invalid_key', 'invalid_signature', 'invalid_target'],
+  ErrorResponse: [{ type: 'error_response', error: 'invalid_signature' }],
+  SignedPayload: [{ type: 'fetch_rids', rid_types: [] }, { type: 'error_response', error: 'unknown_node' }, { type: 'rids_payload', rids: [] }],
+  UnsignedEnvelope: [{ payload: { type: 'poll_events', limit: 0 }, source_node: PARTIAL, target_node: NODE }],
+  SignedEnvelope: [{ payload: { type: 'fetch_bundles', rids: [EDGE] }, source_node: PARTIAL, target_node: NODE, signature: 'c2ln' }],
 };
 
 /** [value, expected issue (subset match)] per schema; every schema must have at least one. */
@@ -131,6 +147,20 @@ const INVALID: Record<SchemaName, [unknown, Partial<ValidationIssue>][]> = {
   ValidationError: [[{ loc: [true], msg: 'm', type: 't' }, { loc: ['loc', 0] }]],
   HTTPValidationError: [[{ detail: [{ msg: 'm', type: 't' }] }, { loc: ['detail', 0, 'loc'], type: 'missing' }]],
   ErrorBody: [[{}, { loc: ['detail'], type: 'missing' }], [{ detail: 1 }, { loc: ['detail'], type: 'string_type' }]],
+  PayloadType: [['fetch', { type: 'enum' }]],
+  SignedPollEvents: [[{ type: 'poll_events', limit: 'all' }, { loc: ['limit'], type: 'int_type' }]],
+  SignedFetchRids: [[{ type: 'fetch_manifests' }, { loc: ['type'] }]],
+  SignedFetchManifests: [[{ type: 'fetch_manifests', rids: ['orn:'] }, { loc: ['rids', 0], type: 'value_error' }]],
+  SignedFetchBundles: [[{ type: 'fetch_bundles' }, { loc: ['rids'], type: 'missing' }]],
+  SignedRidsPayload: [[{ rids: [] }, { loc: ['type'], type: 'missing' }]],
+  SignedManifestsPayload: [[{ type: 'manifests_payload' }, { loc: ['manifests'], type: 'missing' }]],
+  SignedBundlesPayload: [[{ type: 'bundles_payload', manifests: [bundle] }, { loc: ['bundles'], type: 'missing' }]],
+  SignedEventsPayload: [[{ type: 'events_payload', events: [{ rid: NODE }] }, { loc: ['events', 0, 'event_type'], type: 'missing' }]],
+  ErrorType: [['bad_mood', { type: 'enum' }]],
+  ErrorResponse: [[{ type: 'error_response', error: 'nope' }, { loc: ['error'], type: 'enum' }]],
+  SignedPayload: [[{ type: 'fetch_everything' }, { loc: [] }]],
+  UnsignedEnvelope: [[{ payload: { type: 'poll_events' }, source_node: PARTIAL }, { loc: ['target_node'], type: 'missing' }]],
+  SignedEnvelope: [[{ payload: { type: 'poll_events' }, source_node: PARTIAL, target_node: NODE }, { loc: ['signature'], type: 'missing' }]],
 };
 
 describe('protocol/validate', () => {
@@ -171,6 +201,37 @@ describe('protocol/validate', () => {
     };
     for (const r of fixture.rids) expect(validateSchema('RID', r.input).length === 0, r.input).to.equal(r.valid);
     for (const t of fixture.rid_types) expect(validateSchema('RIDType', t.input).length === 0, t.input).to.equal(t.valid);
+  });
+
+  it("validates with hey-api's generated JSON schemas, which are the YAML's components.schemas verbatim", () => {
+    // Same schemas, same ajv, same answers: the generated module only spares the YAML parse.
+    expect(JSON.parse(JSON.stringify(CONTRACT_SCHEMAS))).to.deep.equal(JSON.parse(JSON.stringify(openapiDocument.components.schemas)));
+    expect(Object.isFrozen(CONTRACT_SCHEMAS['Manifest'])).to.equal(true);
+  });
+
+  it('conformsTo answers yes/no for a schema or one of its properties, without touching the value', () => {
+    expect(conformsTo('PayloadType', 'fetch_rids')).to.equal(true);
+    expect(conformsTo('PayloadType', 'fetch_everything')).to.equal(false);
+    expect(conformsTo('SignedEnvelope', 'c2ln', 'signature')).to.equal(true);
+    expect(conformsTo('SignedEnvelope', 5, 'signature')).to.equal(false);
+    expect(conformsTo('SignedEnvelope', NODE, 'source_node')).to.equal(true);
+    const poll = { type: 'poll_events' };
+    expect(conformsTo('SignedPollEvents', poll)).to.equal(true);
+    expect(poll).to.deep.equal({ type: 'poll_events' });
+    expect(() => conformsTo('SignedEnvelope', 'x', 'nope')).to.throw(/no property/);
+  });
+
+  it('describes koi-net 2.0.6 as it is: every envelope of its vectors conforms, and so does its error body', () => {
+    const fx = JSON.parse(readFileSync(new URL('../../fixtures/pydantic_json.json', import.meta.url), 'utf8')) as {
+      envelopes: { name: string; signed_json: string; unsigned_json: string }[];
+      error_response_body: { body: string };
+    };
+    expect(fx.envelopes.length).to.be.greaterThan(5);
+    for (const v of fx.envelopes) {
+      expect(validateSchema('SignedEnvelope', JSON.parse(v.signed_json)), v.name).to.deep.equal([]);
+      expect(validateSchema('UnsignedEnvelope', JSON.parse(v.unsigned_json)), v.name).to.deep.equal([]);
+    }
+    expect(validateSchema('ErrorResponse', JSON.parse(fx.error_response_body.body))).to.deep.equal([]);
   });
 
   it('reports one value_error per bad RID field, not one per failed keyword', () => {
