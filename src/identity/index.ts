@@ -90,6 +90,14 @@ export class NodeIdentity {
   }
 }
 
+/**
+ * The identity a node saved, read without changing anything (for `koi-net status`); undefined
+ * when the node never started. Throws `invalid_identity` on a file the node would refuse too.
+ */
+export function readNodeIdentity(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
+  return readIdentityFile(filePath);
+}
+
 async function readIdentityFile(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
   let text: string;
   try {
