@@ -6,7 +6,9 @@
  * the `satisfies` check below makes the table cover each of its fields exactly once, with a
  * default of the right type.
  */
+import { DEFAULT_FIRST_CONTACT_RETRY } from '../network/first-contact.ts';
 import { RID } from '../rid/index.ts';
+import { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS } from '../server/timeouts.ts';
 import { bool, byteSize, checkUrl, choice, directory, int, MAX_LIST_LIMIT, nullableText, ridTypeList, text, type Codec } from './codecs.ts';
 
 export type NodeKind = 'full' | 'partial';
@@ -99,7 +101,9 @@ export const GROUPS: Record<ConfigGroup, { doc: string[]; shorthand?: string }> 
   log: { doc: [] },
 };
 
-const SECONDS = { min: 1, max: 3_600_000 };
+
+/** Cap of the client-side timeouts: a bigger one is a typo, not a choice. */
+const HOUR_MS = 3_600_000;
 
 export const FIELDS = {
   name: {
@@ -285,15 +289,15 @@ export const FIELDS = {
   requestTimeoutMs: {
     yaml: 'request_timeout_ms',
     default: 10_000,
-    codec: int(SECONDS.min, SECONDS.max, { positive: true }),
+    codec: int(1, HOUR_MS, { positive: true }),
     env: 'KOI_NET_REQUEST_TIMEOUT_MS',
     flag: { name: 'request-timeout', arg: 'MS', help: ['timeout of each request to another node'] },
     doc: ['Timeout of each request to another node, in milliseconds.'],
   },
   firstContactRetryMaxMs: {
     yaml: 'first_contact_retry_max_ms',
-    default: 30_000,
-    codec: int(SECONDS.min, SECONDS.max, { positive: true }),
+    default: DEFAULT_FIRST_CONTACT_RETRY.maxDelayMs,
+    codec: int(1, HOUR_MS, { positive: true }),
     env: 'KOI_NET_FIRST_CONTACT_RETRY_MAX_MS',
     flag: { name: 'first-contact-retry-max', arg: 'MS', help: ['longest pause between first-contact handshake retries'], showDefault: true },
     doc: [
@@ -301,7 +305,9 @@ export const FIELDS = {
       'backoff and jitter (1 s doubling); this caps the delay between attempts, in milliseconds.',
     ],
   },
-  // The server's request limits; docs/SECURITY.md explains the defaults.
+  // The server's request limits; docs/SECURITY.md explains the defaults. They are the server's
+  // DEFAULT_SERVER_LIMITS, which live in the Express app module (too heavy to load for --help);
+  // test/unit/config/limits.test.ts holds the two equal.
   maxEventsPerBroadcast: {
     yaml: 'max_events_per_broadcast',
     default: 1000,
@@ -330,16 +336,16 @@ export const FIELDS = {
   },
   serverHeadersTimeoutMs: {
     yaml: 'server_headers_timeout_ms',
-    default: 10_000,
-    codec: int(SECONDS.min, SECONDS.max, { unit: 'ms' }),
+    default: DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs,
+    codec: int(1, MAX_SERVER_TIMEOUT_MS, { unit: 'ms' }),
     env: 'KOI_NET_SERVER_HEADERS_TIMEOUT_MS',
     flag: { name: 'server-headers-timeout', arg: 'MS', help: ['cut off a client whose request headers take longer'], showDefault: true },
     doc: ['How long the server waits for slow clients, in milliseconds (408 and close after).', 'Request headers:'],
   },
   serverRequestTimeoutMs: {
     yaml: 'server_request_timeout_ms',
-    default: 30_000,
-    codec: int(SECONDS.min, SECONDS.max, { unit: 'ms' }),
+    default: DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs,
+    codec: int(1, MAX_SERVER_TIMEOUT_MS, { unit: 'ms' }),
     env: 'KOI_NET_SERVER_REQUEST_TIMEOUT_MS',
     flag: { name: 'server-request-timeout', arg: 'MS', help: ['cut off a client whose whole request takes longer'], showDefault: true },
     doc: ['A whole request, headers and body (not the time the node takes to answer):'],
@@ -347,8 +353,8 @@ export const FIELDS = {
   },
   serverKeepAliveTimeoutMs: {
     yaml: 'server_keep_alive_timeout_ms',
-    default: 5_000,
-    codec: int(SECONDS.min, SECONDS.max, { unit: 'ms' }),
+    default: DEFAULT_SERVER_TIMEOUTS.keepAliveTimeoutMs,
+    codec: int(1, MAX_SERVER_TIMEOUT_MS, { unit: 'ms' }),
     env: 'KOI_NET_SERVER_KEEP_ALIVE_TIMEOUT_MS',
     flag: { name: 'server-keep-alive-timeout', arg: 'MS', help: ['close idle keep-alive connections after'], showDefault: true },
     doc: ['An idle keep-alive connection between requests:'],

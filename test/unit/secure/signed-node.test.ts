@@ -208,8 +208,7 @@ describe('secure: signed client path (Python vectors)', () => {
 
 describe('secure: protocol selection in config and CLI', () => {
   it('defaults to unsigned and reads protocol / first_contact_rid from file, env and flags', async () => {
-    const { defaultConfig, parseConfigText, loadConfig, validateConfig, mergeConfig } = await import('../../../src/config/index.ts');
-    const { flagsToOverrides } = await import('../../../src/cli.ts');
+    const { defaultConfig, parseConfigText, loadConfig, validateConfig, mergeConfig, flagsToOverrides } = await import('../../../src/config/index.ts');
     expect(defaultConfig().protocol).to.equal('unsigned');
     expect(defaultConfig().firstContactRid).to.equal(null);
     expect(parseConfigText(`protocol: signed\nfirst_contact_rid: ${B_RID}\n`)).to.deep.equal({ protocol: 'signed', firstContactRid: B_RID });
