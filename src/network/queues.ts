@@ -33,7 +33,8 @@ export interface QueueDepths {
   dropped: Record<string, number>;
 }
 
-type QueueKind = 'webhook' | 'poll';
+/** The two queues each peer has: webhook (pushed to full nodes) and poll (kept for partial nodes to fetch). */
+export type QueueKind = 'webhook' | 'poll';
 type NodeKey = KoiNetNode | string;
 
 export const DEFAULT_MAX_PER_PEER = 10_000;
