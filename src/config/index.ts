@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { KoiNetError } from '../errors.ts';
 import { ConfigError } from './codecs.ts';
 import { writeConfigFile } from './render.ts';
-import { FIELD_LIST, defaultConfig, getField, yamlPath, type ConfigOverrides, type KoiNetConfig } from './schema.ts';
+import { FIELD_LIST, GROUPS, defaultConfig, getField, yamlPath, type ConfigGroup, type ConfigOverrides, type KoiNetConfig } from './schema.ts';
 import { envOverrides, parseConfigText } from './sources.ts';
 
 export { ConfigError, UsageError } from './codecs.ts';
@@ -68,16 +68,13 @@ export function privateKeyPassword(env: Record<string, string | undefined> = pro
 
 /** `over` wins field by field; lists are replaced, not concatenated (a flag list means "these"). */
 export function mergeConfig(base: KoiNetConfig, over: ConfigOverrides): KoiNetConfig {
-  const defined = <T extends object>(o: T | undefined): Partial<T> =>
-    Object.fromEntries(Object.entries(o ?? {}).filter(([, x]) => x !== undefined)) as Partial<T>;
-  const { provides, contact, log, ...flat } = over;
-  return {
-    ...base,
-    ...defined(flat),
-    provides: { ...base.provides, ...defined(provides) },
-    contact: { ...base.contact, ...defined(contact) },
-    log: { ...base.log, ...defined(log) },
-  };
+  const defined = (o: object | undefined): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(o ?? {}).filter(([, x]) => x !== undefined));
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(defined(over))) if (!(key in GROUPS)) out[key] = value;
+  // Groups are always fresh objects, so a merged config never shares one with its base.
+  for (const group of Object.keys(GROUPS) as ConfigGroup[]) out[group] = { ...base[group], ...defined(over[group]) };
+  return out as unknown as KoiNetConfig;
 }
 
 function withDefaultDataDir(c: KoiNetConfig): KoiNetConfig {
