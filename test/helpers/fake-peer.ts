@@ -154,7 +154,9 @@ export class BroadcastPeer extends FakePeer {
   constructor() {
     super();
     this.responders.set('/events/broadcast', (body, call) => {
-      const rids = (body as { events: { rid: string }[] }).events.map((e) => e.rid);
+      // A body that is not a broadcast still gets an answer, reported with no RIDs.
+      const events = (body as { events?: { rid?: unknown }[] } | undefined)?.events;
+      const rids = Array.isArray(events) ? events.map((e) => String(e.rid)) : [];
       const status = this.answer(call, rids);
       if (status === 'hang') return { hang: true };
       return {
