@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KoiNetNode, RID } from '../rid/index.ts';
 import { Bundle } from '../knowledge/index.ts';
@@ -7,6 +7,7 @@ import type { NodeProfile } from '../protocol/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NodeKeyPair } from '../secure/keys.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
 
 /** The identity file as the reference writes it: `{"rid": ..., "profile": {...}}`. */
 interface IdentityFile {
@@ -90,6 +91,14 @@ export class NodeIdentity {
   }
 }
 
+/**
+ * The identity a node saved, read without changing anything (for `koi-net status`); undefined
+ * when the node never started. Throws `invalid_identity` on a file the node would refuse too.
+ */
+export function readNodeIdentity(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
+  return readIdentityFile(filePath);
+}
+
 async function readIdentityFile(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
   let text: string;
   try {
@@ -113,7 +122,5 @@ async function readIdentityFile(filePath: string): Promise<{ rid: KoiNetNode; pr
 
 async function writeIdentityFile(filePath: string, data: IdentityFile): Promise<void> {
   await mkdir(dirname(filePath), { recursive: true });
-  const tmp = `${filePath}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(data, null, 2) + '\n');
-  await rename(tmp, filePath);
+  await atomicWrite(filePath, JSON.stringify(data, null, 2) + '\n');
 }

@@ -7,7 +7,7 @@ import type { NodeProfile } from '../protocol/index.ts';
 import { RemoteHTTPError, UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NetworkGraph } from './graph.ts';
-import type { EventQueues } from '../queues/index.ts';
+import type { EventQueues, QueueKind } from '../queues/index.ts';
 import { RequestHandler } from './request-handler.ts';
 import { ResponseHandler } from './response-handler.ts';
 import { errorText } from '../util/error-text.ts';
@@ -81,8 +81,7 @@ interface PeerState {
   lastError: string | undefined;
 }
 
-/** Which queue an event went to; undefined when the target cannot be served at all. */
-export type QueueKind = 'webhook' | 'poll';
+export type { QueueKind };
 
 /** A polled event and where it came from: the neighbor's node RID, or the first-contact URL. */
 export interface SourcedEvent {

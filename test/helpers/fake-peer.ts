@@ -19,6 +19,8 @@ export interface FakeAnswer {
   /** Sent as is, with a JSON content type; wins over `json`. */
   text?: string;
   delayMs?: number;
+  /** Never answered: the request hangs until the client gives up or the peer stops. */
+  hang?: boolean;
   /** Called once the answer was written (not when the client left before it). */
   onAnswered?: () => void;
 }
@@ -31,6 +33,8 @@ export interface SeenRequest {
   /** Path under the root path for protocol requests, else the full URL path. */
   path: string;
   body: unknown;
+  /** The body as sent (signed envelopes are checked on their exact text). */
+  text: string;
   contentType: string | undefined;
   /** False for requests that got the 404. */
   routed: boolean;
@@ -102,14 +106,15 @@ export class FakePeer {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const sub = url.pathname.startsWith(`${this.rootPath}/`) ? url.pathname.slice(this.rootPath.length) : undefined;
       const routed = req.method === 'POST' && sub !== undefined && (KOI_PATHS as readonly string[]).includes(sub);
+      const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = JSON.parse(text);
       } catch {
         body = undefined;
       }
       const path = routed ? sub! : url.pathname;
-      this.seen.push({ method: req.method ?? '', path, body, contentType: req.headers['content-type'], routed });
+      this.seen.push({ method: req.method ?? '', path, body, text, contentType: req.headers['content-type'], routed });
       if (!routed) return send(res, { status: 404, json: { detail: 'Not Found' } });
       const call = (this.callCounts.get(path) ?? 0) + 1;
       this.callCounts.set(path, call);
@@ -122,7 +127,7 @@ export class FakePeer {
 }
 
 function send(res: ServerResponse, answer: FakeAnswer): void {
-  if (res.destroyed) return;
+  if (res.destroyed || answer.hang) return;
   const text = answer.text ?? JSON.stringify(answer.json ?? null);
   res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' }).end(text);
   answer.onAnswered?.();
@@ -134,4 +139,43 @@ export async function startFakePeer(responders: Partial<Record<KoiPath, FakeResp
   for (const [path, responder] of Object.entries(responders)) peer.responders.set(path, responder);
   await peer.start();
   return peer;
+}
+
+/**
+ * A peer that only takes broadcasts (webhook deliveries), answering each with the status
+ * `answer(call, rids)` decides, or never (`'hang'`). `received` keeps the RIDs of each broadcast
+ * answered 200, as the client saw the answer.
+ */
+export class BroadcastPeer extends FakePeer {
+  received: string[][] = [];
+  answer: (call: number, rids: string[]) => number | 'hang' = () => 200;
+  delayMs = 0;
+
+  constructor() {
+    super();
+    this.responders.set('/events/broadcast', (body, call) => {
+      // A body that is not a broadcast still gets an answer, reported with no RIDs.
+      const events = (body as { events?: { rid?: unknown }[] } | undefined)?.events;
+      const rids = Array.isArray(events) ? events.map((e) => String(e.rid)) : [];
+      const status = this.answer(call, rids);
+      if (status === 'hang') return { hang: true };
+      return {
+        status,
+        json: status === 200 ? null : { detail: 'busy' },
+        delayMs: this.delayMs,
+        onAnswered: () => {
+          if (status === 200) this.received.push(rids);
+        },
+      };
+    });
+  }
+
+  /** Broadcasts received so far, whatever their answer. */
+  get calls(): number {
+    return this.bodies('/events/broadcast').length;
+  }
+
+  flat(): string[] {
+    return this.received.flat();
+  }
 }

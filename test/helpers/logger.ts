@@ -3,6 +3,8 @@ import type { Logger } from '../../src/logger.ts';
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
+  /** Date.now() when logged, for tests of timing (retry gaps). */
+  at: number;
   msg: string | undefined;
   obj: Record<string, unknown>;
 }
@@ -17,7 +19,7 @@ export interface CollectingLogger extends Logger {
 /** Children share their parent's lines, so one list holds what a whole component tree logged. */
 export function collectingLogger(lines: LogLine[] = []): CollectingLogger {
   const record = (level: LogLine['level']) => (obj: object, msg?: string): void => {
-    lines.push({ level, msg, obj: obj as Record<string, unknown> });
+    lines.push({ level, at: Date.now(), msg, obj: obj as Record<string, unknown> });
   };
   const logger: CollectingLogger = {
     lines,

@@ -3,6 +3,7 @@
  * cache and its event queues, and events queued for a peer that was down reach it when it returns.
  */
 import { expect } from 'chai';
+import type { QueueKind } from '../../src/queues/index.ts';
 import { cachedRids, cliStatus, EDGE_TYPE, fetchRids, NODE_TYPE, nodeStatus, queuedEvents } from './helpers/api.ts';
 import { waitApprovedEdgeAtFull, waitKnowsNodes } from './helpers/network.ts';
 import { Cluster, type NodeProcess } from './helpers/processes.ts';
@@ -20,7 +21,7 @@ describe('integration: restarting node processes', function () {
   });
 
   /** Waits until `holder`'s queue file has a NEW event about `about` queued for `peer`. */
-  function waitQueuedNew(holder: NodeProcess, kind: 'webhook' | 'poll', peer: NodeProcess, about: NodeProcess): Promise<true> {
+  function waitQueuedNew(holder: NodeProcess, kind: QueueKind, peer: NodeProcess, about: NodeProcess): Promise<true> {
     return waitFor(`${holder.name} to queue NEW ${about.name} for ${peer.name} (${kind})`, async () =>
       (await queuedEvents(holder.spec.dataDir, kind, peer.rid)).some((e) => String(e.rid) === about.rid && e.event_type === 'NEW'),
     );

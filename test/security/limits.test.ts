@@ -2,7 +2,6 @@
  * Request limits: list caps on broadcast and fetch (422 naming the field, as pydantic's max_length
  * would), the server-side cap on poll answers, and the outgoing request timeout.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { Event, EventType } from '../../src/knowledge/index.ts';
 import { DEFAULT_SERVER_LIMITS, resolveServerLimits } from '../../src/server/index.ts';
@@ -10,6 +9,7 @@ import { RequestHandler } from '../../src/network/request-handler.ts';
 import { RemoteConnectionError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { drain, postJson, startRealNode, type RealNode } from './helpers.ts';
+import { FakePeer } from '../helpers/fake-peer.ts';
 
 const PEER = 'orn:koi-net.node:peer+0d3f3ab0-1111-4222-8333-444455556666';
 
@@ -103,29 +103,20 @@ describe('security: request limits', function () {
   });
 
   describe('outgoing requests', () => {
-    let server: Server;
-    const sockets = new Set<Socket>();
-    let port = 0;
+    // Takes each request and never answers.
+    const peer = new FakePeer();
     before(async () => {
-      // Accepts connections and never answers.
-      server = createServer((s) => {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      port = (server.address() as { port: number }).port;
+      peer.responders.set('/rids/fetch', () => ({ hang: true }));
+      await peer.start();
     });
-    after(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
+    after(() => peer.stop());
 
     it('a peer that never answers fails after timeoutMs instead of hanging', async () => {
       const rh = new RequestHandler({ graph: { getNodeProfile: () => undefined } as never, logger: silentLogger, timeoutMs: 300 });
       const start = Date.now();
       let caught: unknown;
       try {
-        await rh.fetchRids({ url: `http://127.0.0.1:${port}/koi-net` });
+        await rh.fetchRids({ url: peer.baseUrl });
       } catch (err) {
         caught = err;
       }

@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { NodeStatus } from '../../../src/cli.ts';
-import { readNodeStatus } from '../../../src/cli.ts';
+import type { QueueKind } from '../../../src/queues/index.ts';
+import type { NodeStatus } from '../../../src/cli/status.ts';
+import { readNodeStatus } from '../../../src/cli/status.ts';
 import { Cache } from '../../../src/cache/index.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { RID } from '../../../src/rid/index.ts';
@@ -99,7 +100,7 @@ export function statusEdge(status: NodeStatus, source: string, target: string): 
  * Events a node holds for `peer` in its queue file (`event_queues.json`, the reference's format;
  * a webhook batch taken by a flush that has not been delivered yet counts as queued).
  */
-export async function queuedEvents(dataDir: string, kind: 'webhook' | 'poll', peer: string): Promise<EventJSON[]> {
+export async function queuedEvents(dataDir: string, kind: QueueKind, peer: string): Promise<EventJSON[]> {
   let text: string;
   try {
     text = await readFile(join(dataDir, 'event_queues.json'), 'utf8');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { onFreePort } from '../../helpers/ports.ts';
+import { listenOnPortZero, onFreePort } from '../../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The command from its TypeScript sources (no build needed); test/package runs the compiled bin. */
@@ -127,8 +127,7 @@ describe('koi-net CLI', function () {
 
   it('a port in use is one clear line and exit 1, without a stack trace, and writes no config', async () => {
     const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
+    const port = await listenOnPortZero(blocker);
     try {
       const dataDir = join(dir, 'busy');
       const res = await run(['start', '--name', 'busy', '--port', String(port), '--data-dir', dataDir, '--log-level', 'silent']);

@@ -1,7 +1,7 @@
 /** The first-contact retry cap as a config field, a KOI_NET_* variable, a CLI flag and a template line. */
 import { expect } from 'chai';
 import { ConfigError, defaultConfig, loadConfig, parseConfigText, renderConfig } from '../../../src/config/index.ts';
-import { flagsToOverrides } from '../../../src/cli.ts';
+import { flagsToOverrides } from '../../../src/config/index.ts';
 import { DEFAULT_FIRST_CONTACT_RETRY } from '../../../src/network/first-contact.ts';
 
 const DATA = { dataDir: '/tmp/koi-first-contact-retry-test' };

@@ -1,7 +1,7 @@
 /** The server's request limits as config fields, KOI_NET_* variables and CLI flags. */
 import { expect } from 'chai';
 import { ConfigError, defaultConfig, loadConfig, parseConfigText, renderConfig, serverLimitsFromConfig } from '../../../src/config/index.ts';
-import { flagsToOverrides } from '../../../src/cli.ts';
+import { flagsToOverrides } from '../../../src/config/index.ts';
 import { DEFAULT_SERVER_LIMITS } from '../../../src/server/index.ts';
 
 describe('config: server request limits', () => {

@@ -1,7 +1,7 @@
 /** The server's header, request and keep-alive timeouts as config fields, KOI_NET_* variables and CLI flags. */
 import { expect } from 'chai';
 import { ConfigError, defaultConfig, loadConfig, parseConfigText, renderConfig, serverTimeoutsFromConfig } from '../../../src/config/index.ts';
-import { flagsToOverrides } from '../../../src/cli.ts';
+import { flagsToOverrides } from '../../../src/config/index.ts';
 import { DEFAULT_SERVER_TIMEOUTS, resolveServerTimeouts } from '../../../src/server/index.ts';
 
 const DATA = { dataDir: '/tmp/koi-timeouts-test' };

@@ -11,42 +11,7 @@ import { EventQueues } from '../../../src/queues/index.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { NetworkInterface, type RetryPolicy } from '../../../src/network/network-interface.ts';
 import { NodeInterface } from '../../../src/node.ts';
-import { FakePeer } from '../../helpers/fake-peer.ts';
-
-/**
- * A real HTTP peer on 127.0.0.1 whose answer to each broadcast is decided by `answer`. Built on the
- * shared fake peer: anything but a broadcast is a 404, and it keeps its port for the whole test.
- */
-class FlakyPeer extends FakePeer {
-  /** RIDs of each broadcast answered 200, as the client saw the answer. */
-  received: string[][] = [];
-  answer: (call: number) => number = () => 200;
-  delayMs = 0;
-
-  constructor() {
-    super();
-    this.responders.set('/events/broadcast', (body, call) => {
-      const status = this.answer(call);
-      const rids = (body as { events: { rid: string }[] }).events.map((e) => e.rid);
-      return {
-        status,
-        json: status === 200 ? null : { detail: 'busy' },
-        delayMs: this.delayMs,
-        onAnswered: () => {
-          if (status === 200) this.received.push(rids);
-        },
-      };
-    });
-  }
-
-  get calls(): number {
-    return this.bodies('/events/broadcast').length;
-  }
-
-  flat(): string[] {
-    return this.received.flat();
-  }
-}
+import { BroadcastPeer as FlakyPeer } from '../../helpers/fake-peer.ts';
 
 function nodeRid(name: string, n: number): KoiNetNode {
   return RID.fromString(`orn:koi-net.node:${name}+00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`) as KoiNetNode;

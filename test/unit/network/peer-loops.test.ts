@@ -1,6 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -11,32 +9,14 @@ import { NetworkGraph } from '../../../src/network/graph.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
 import { MAX_EVENTS_PER_DELIVERY, NetworkInterface } from '../../../src/network/network-interface.ts';
+import { BroadcastPeer } from '../../helpers/fake-peer.ts';
 
 /** A real peer on 127.0.0.1 answering each broadcast with `answer(call, rids)`; `hang` = never answer. */
-async function startPeer(answer: (call: number, rids: string[]) => number | 'hang'): Promise<{ url: string; received: string[][]; calls: () => number; stop: () => Promise<void> }> {
-  const received: string[][] = [];
-  let calls = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const rids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: { rid: string }[] }).events.map((e) => e.rid);
-      const status = answer(++calls, rids);
-      if (status === 'hang') return;
-      if (status === 200) received.push(rids);
-      res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? 'null' : '{"detail":[]}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/koi-net`,
-    received,
-    calls: () => calls,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+async function startPeer(answer: BroadcastPeer['answer']): Promise<{ url: string; received: string[][]; calls: () => number; stop: () => Promise<void> }> {
+  const peer = new BroadcastPeer();
+  peer.answer = answer;
+  await peer.start();
+  return { url: peer.baseUrl, received: peer.received, calls: () => peer.calls, stop: () => peer.stop() };
 }
 
 const nodeRid = (name: string, n: number): KoiNetNode =>

@@ -9,24 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeInterface } from '../../../src/node.ts';
 import { NodeType } from '../../../src/protocol/index.ts';
-import type { Logger } from '../../../src/logger.ts';
+import { collectingLogger, type LogLine } from '../../helpers/logger.ts';
 import { holdRefusingPort } from '../../helpers/ports.ts';
-
-interface Line {
-  at: number;
-  msg: string | undefined;
-  obj: Record<string, unknown>;
-}
-
-function recorder(lines: Line[]): Logger {
-  const rec =
-    () =>
-    (obj: object, msg?: string): void =>
-      void lines.push({ at: Date.now(), msg, obj: obj as Record<string, unknown> });
-  const logger: Logger = { debug: rec(), info: rec(), warn: rec(), error: rec(), child: () => logger };
-  return logger;
-}
-
 
 describe('node: first-contact handshake retry', function () {
   this.timeout(30_000);
@@ -41,7 +25,7 @@ describe('node: first-contact handshake retry', function () {
   });
 
   it('retries with exponential, capped, jittered delays, logging each attempt, until finalize', async () => {
-    const lines: Line[] = [];
+    const lines: LogLine[] = [];
     // Refuses connections, and nobody else can take it while the test holds it.
     const contact = await holdRefusingPort();
     held.push(contact);
@@ -52,7 +36,7 @@ describe('node: first-contact handshake retry', function () {
       firstContact: contact.url,
       firstContactRetry: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0.2 },
       inbox: false,
-      logger: recorder(lines),
+      logger: collectingLogger(lines),
     });
     await node.initialize();
     await new Promise((r) => setTimeout(r, 2_500));

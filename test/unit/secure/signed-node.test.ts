@@ -4,10 +4,8 @@
  * signed must be accepted, its signed answers verified, and our requests must carry no `rid`.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { KOI_PATHS } from '../../helpers/fake-peer.ts';
+import { FakePeer, KOI_PATHS } from '../../helpers/fake-peer.ts';
 import type { KoiNetHandlers } from '../../../generated/stubs/operations.ts';
 import { createKoiNetApp, startServer, type RunningServer } from '../../../src/server/app.ts';
 import { RequestHandler } from '../../../src/network/request-handler.ts';
@@ -122,10 +120,11 @@ describe('secure: signed server path (Python vectors)', () => {
 });
 
 describe('secure: signed client path (Python vectors)', () => {
-  let http: Server;
+  const peer = new FakePeer();
   let url: string;
   let answer: { status: number; body: string } = { status: 200, body: 'null' };
-  let received: string[] = [];
+  /** Bodies of the protocol requests the peer got, as sent. */
+  const received = (): string[] => peer.seen.filter((r) => r.routed).map((r) => r.text);
   const keyA = NodeKeyPair.fromPkcs8Pem(A.private_key_pkcs8_pem_unencrypted);
   const profileB: NodeProfile = {
     node_type: NodeType.FULL,
@@ -135,26 +134,14 @@ describe('secure: signed client path (Python vectors)', () => {
   } as NodeProfile;
 
   before(async () => {
-    http = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        // Only the protocol's operations; anything else is a 404 and not recorded.
-        if (req.method !== 'POST' || !KOI_PATHS.some((p) => req.url === `/koi-net${p}`)) {
-          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"detail":"Not Found"}');
-          return;
-        }
-        received.push(Buffer.concat(chunks).toString('utf8'));
-        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
-      });
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/koi-net`;
+    for (const path of KOI_PATHS) peer.responders.set(path, () => ({ status: answer.status, text: answer.body }));
+    await peer.start();
+    url = peer.baseUrl;
     profileB.base_url = url;
   });
-  after(() => new Promise<void>((r) => http.close(() => r())));
+  after(() => peer.stop());
   beforeEach(() => {
-    received = [];
+    peer.seen.length = 0;
   });
 
   const handler = (knowsB = true): RequestHandler =>
@@ -167,7 +154,7 @@ describe('secure: signed client path (Python vectors)', () => {
     answer = { status: 200, body: byName('poll_response_events').signed_json };
     const { events } = await handler().pollEvents({ node: B_RID }, { rid: A.node_rid, limit: 5 });
     expect(events.length).to.be.greaterThan(0);
-    const sent = verifyEnvelope(received[0]!, { publicKeyDerB64: A_KEY, expectedTargetNode: B_RID });
+    const sent = verifyEnvelope(received()[0]!, { publicKeyDerB64: A_KEY, expectedTargetNode: B_RID });
     expect(sent.payload).to.deep.equal({ type: 'poll_events', limit: 5 });
   });
 
@@ -202,14 +189,13 @@ describe('secure: signed client path (Python vectors)', () => {
   it('needs the node RID for a URL-only target', async () => {
     const err = await handler().fetchRids({ url }).then(() => undefined, (e: unknown) => e);
     expect(err).to.have.property('code', 'unreachable_node');
-    expect(received).to.have.length(0);
+    expect(received()).to.have.length(0);
   });
 });
 
 describe('secure: protocol selection in config and CLI', () => {
   it('defaults to unsigned and reads protocol / first_contact_rid from file, env and flags', async () => {
-    const { defaultConfig, parseConfigText, loadConfig, validateConfig, mergeConfig } = await import('../../../src/config/index.ts');
-    const { flagsToOverrides } = await import('../../../src/cli.ts');
+    const { defaultConfig, parseConfigText, loadConfig, validateConfig, mergeConfig, flagsToOverrides } = await import('../../../src/config/index.ts');
     expect(defaultConfig().protocol).to.equal('unsigned');
     expect(defaultConfig().firstContactRid).to.equal(null);
     expect(parseConfigText(`protocol: signed\nfirst_contact_rid: ${B_RID}\n`)).to.deep.equal({ protocol: 'signed', firstContactRid: B_RID });

@@ -4,7 +4,8 @@ import { InvalidRIDError, SchemaValidationError } from '../../../src/errors.ts';
 import type { KoiNetHandlers } from '../../../generated/stubs/operations.ts';
 import { createKoiNetApp, startServer } from '../../../src/server/index.ts';
 import { parseByteLimit, parseJsonBody, classifyContentType } from '../../../src/server/body.ts';
-import { COORDINATOR_RID, InMemoryNode, capturingLogger, send, startTestServer, type TestServer } from './helpers.ts';
+import { COORDINATOR_RID, InMemoryNode, send, startTestServer, type TestServer } from './helpers.ts';
+import { collectingLogger } from '../../helpers/logger.ts';
 
 const OTHER_NODE = 'orn:koi-net.node:partial+0d3f3ab0-9d4a-4c5f-8c7e-7a1f2e1b9c11';
 const MANIFEST = {
@@ -275,8 +276,8 @@ describe('server/app', () => {
     it('custom root path, root at the mount point, and mounting under a host app', async () => {
       const node = new InMemoryNode();
       const host = express();
-      host.use('/node-a', createKoiNetApp({ handlers: node, rootPath: '/api/v1', logger: capturingLogger() }));
-      host.use('/node-b', createKoiNetApp({ handlers: node, rootPath: '/', logger: capturingLogger() }));
+      host.use('/node-a', createKoiNetApp({ handlers: node, rootPath: '/api/v1', logger: collectingLogger() }));
+      host.use('/node-b', createKoiNetApp({ handlers: node, rootPath: '/', logger: collectingLogger() }));
       const running = await startServer(host, { port: 0 });
       try {
         expect((await send(`${running.url}/node-a/api/v1/rids/fetch`, { body: '{}' })).status).to.equal(200);
@@ -292,7 +293,7 @@ describe('server/app', () => {
 
     it('passThroughUnknown leaves foreign paths to the host app', async () => {
       const host = express();
-      host.use(createKoiNetApp({ handlers: new InMemoryNode(), passThroughUnknown: true, logger: capturingLogger() }));
+      host.use(createKoiNetApp({ handlers: new InMemoryNode(), passThroughUnknown: true, logger: collectingLogger() }));
       host.get('/health', (_req, res) => {
         res.json({ ok: true });
       });
@@ -309,7 +310,7 @@ describe('server/app', () => {
   describe('handler failures', () => {
     async function withHandlers(
       patch: Partial<KoiNetHandlers>,
-      fn: (base: string, logger: ReturnType<typeof capturingLogger>) => Promise<void>,
+      fn: (base: string, logger: ReturnType<typeof collectingLogger>) => Promise<void>,
       validateResponses = false,
     ): Promise<void> {
       const node = new InMemoryNode();
@@ -320,7 +321,7 @@ describe('server/app', () => {
         fetchManifests: patch.fetchManifests ?? ((b) => node.fetchManifests(b)),
         fetchBundles: patch.fetchBundles ?? ((b) => node.fetchBundles(b)),
       };
-      const logger = capturingLogger();
+      const logger = collectingLogger();
       const running = await startServer(createKoiNetApp({ handlers, logger, validateResponses }), { port: 0 });
       try {
         await fn(`${running.url}/koi-net`, logger);
@@ -341,7 +342,7 @@ describe('server/app', () => {
           expect(res.status).to.equal(500);
           expect(res.json).to.deep.equal({ detail: 'Internal Server Error' });
           expect(res.text).to.not.match(/secret|at |\.ts/);
-          expect(logger.errors).to.have.length(1);
+          expect(logger.at('error')).to.have.length(1);
         },
       );
     });
@@ -380,7 +381,7 @@ describe('server/app', () => {
           res = await send(`${base}/events/broadcast`, { body: '{"events":[]}' });
           expect(res.status).to.equal(422);
           expect(detailOf(res.json)[0]!.loc).to.deep.equal(['body', 'events', 0, 'contents', 'node_type']);
-          expect(logger.errors).to.be.empty;
+          expect(logger.at('error')).to.be.empty;
         },
       );
     });
@@ -395,7 +396,7 @@ describe('server/app', () => {
           const bad = await send(`${base}/rids/fetch`, { body: '{}' });
           expect(bad.status).to.equal(500);
           expect(bad.json).to.deep.equal({ detail: 'Internal Server Error' });
-          expect(logger.errors).to.have.length(1);
+          expect(logger.at('error')).to.have.length(1);
           const good = await send(`${base}/events/poll`, { body: JSON.stringify({ rid: OTHER_NODE }) });
           expect(good.status).to.equal(200);
           const nul = await send(`${base}/events/broadcast`, { body: '{"events":[]}' });
@@ -409,7 +410,7 @@ describe('server/app', () => {
 
   describe('startServer', () => {
     it('binds port 0 to a free port and closes cleanly with open keep-alive connections', async () => {
-      const running = await startServer(createKoiNetApp({ handlers: new InMemoryNode(), logger: capturingLogger() }), {
+      const running = await startServer(createKoiNetApp({ handlers: new InMemoryNode(), logger: collectingLogger() }), {
         host: '127.0.0.1',
         port: 0,
       });
@@ -461,7 +462,7 @@ describe('server/app: errors that only look like HTTP errors', () => {
       fetchManifests: (b) => node.fetchManifests(b),
       fetchBundles: (b) => node.fetchBundles(b),
     };
-    const running = await startServer(createKoiNetApp({ handlers, logger: capturingLogger() }), { port: 0 });
+    const running = await startServer(createKoiNetApp({ handlers, logger: collectingLogger() }), { port: 0 });
     try {
       const res = await send(`${running.url}/koi-net/rids/fetch`, { body: '{}' });
       expect(res.status).to.equal(500);

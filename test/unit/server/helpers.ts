@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import { RID } from '../../../src/rid/index.ts';
-import { silentLogger, type Logger } from '../../../src/logger.ts';
+import { silentLogger } from '../../../src/logger.ts';
 import type { KoiNetHandlers, OperationId } from '../../../generated/stubs/operations.ts';
 import { createKoiNetApp, startServer, type KoiNetAppOptions, type RunningServer } from '../../../src/server/index.ts';
 
@@ -104,20 +104,6 @@ export class InMemoryNode implements KoiNetHandlers {
     }
     return { bundles: found, manifests: found, not_found: notFound, deferred: [] };
   }
-}
-
-/** A logger that keeps error lines, to check 500s are logged. */
-export function capturingLogger(): Logger & { errors: { obj: object; msg?: string }[] } {
-  const errors: { obj: object; msg?: string }[] = [];
-  const logger = {
-    ...silentLogger,
-    errors,
-    error: (obj: object, msg?: string) => {
-      errors.push({ obj, msg });
-    },
-    child: () => logger,
-  };
-  return logger;
 }
 
 export interface TestServer extends RunningServer {
