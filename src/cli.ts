@@ -30,7 +30,7 @@ import { NodeIdentity } from './identity/index.ts';
 import { loadOrCreateNodeKey } from './secure/index.ts';
 import { installBehaviours } from './behaviours/index.ts';
 import { startFullNode } from './full-node.ts';
-import { Poller } from './network/poller.ts';
+import { Poller } from './poller.ts';
 import { Cache } from './cache/index.ts';
 import { NetworkGraph } from './network/graph.ts';
 import { NodeType, type NodeProfile } from './protocol/index.ts';

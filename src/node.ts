@@ -7,7 +7,7 @@ import { EventQueues } from './network/queues.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, createInboxMarkHandler, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';
-import { ResponseHandler } from './network/response-handler.ts';
+import { ResponseHandler } from './server/operations/fetch-answers.ts';
 import {
   ProcessorInterface,
   defaultHandlers as builtInHandlers,
