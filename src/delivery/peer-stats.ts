@@ -20,16 +20,11 @@ export interface PeerDeliveryStats {
 }
 
 /** What delivery keeps per peer; PeerDeliveryStats is its public view. */
-export interface PeerState {
-  deliveries: number;
-  deliveredEvents: number;
-  failures: number;
-  retries: number;
-  refusedBatches: number;
-  consecutiveFailures: number;
+export type PeerState = Omit<PeerDeliveryStats, 'retryInMs' | 'queued' | 'lastError'> & {
+  /** Epoch ms before which the peer is not tried again (unless forced). */
   nextAttemptAt: number;
   lastError: string | undefined;
-}
+};
 
 export function newPeerState(): PeerState {
   return {
