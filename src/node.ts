@@ -222,6 +222,8 @@ export class NodeInterface implements NodeView {
 
   /** Finishes queued knowledge, tries to deliver queued webhook events, and saves the queues. */
   finalize(): Promise<void> {
+    // A start still running (e.g. the first handshake) is let finish, then stopped as a whole.
+    if (this.starting) return this.starting.then(() => this.finalize(), () => undefined);
     // Idempotent: a signal handler and an application may both call it.
     if (!this.parts || !this.running) return Promise.resolve();
     const running = this.running;

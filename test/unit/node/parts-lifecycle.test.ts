@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { holdRefusingPort } from '../../helpers/ports.ts';
 import { KoiNetError, NodeInterface, NodeType, type NodeInterfaceOptions } from '../../../src/index.ts';
 
 /** The node's running parts as Startables: started in order, stopped in reverse, nothing left behind. */
@@ -63,5 +64,22 @@ describe('node: parts started with startAll and stopped with stopAll', function 
     await Promise.all([node.initialize(), node.initialize()]);
     expect(node.initialized).to.equal(true);
     await node.finalize();
+  });
+
+  it('finalize() during initialize() waits for the start, then stops every part (first-contact retries included)', async () => {
+    const dead = await holdRefusingPort();
+    try {
+      const node = new NodeInterface(options({ firstContact: dead.url, firstContactRetry: { initialDelayMs: 20, maxDelayMs: 40 } }));
+      const starting = node.initialize();
+      const stopping = node.finalize();
+      await Promise.all([starting, stopping]);
+      expect(await readdir(dir)).to.not.include('koi-net.lock');
+      // Nothing keeps retrying: another node takes the data dir over at once.
+      const again = new NodeInterface(options());
+      await again.initialize();
+      await again.finalize();
+    } finally {
+      await dead.close();
+    }
   });
 });
