@@ -356,14 +356,12 @@ export class NodeInterface implements NodeView {
         stop: () => this.settle(),
       },
       {
+        // The joiner is a Startable itself; whether there is one is known only at this point.
         start: async () => {
           if (this.firstContact && need('graph').getNeighbors({}).length === 0) joiner = this.firstContactJoiner(this.firstContact);
           await joiner?.start();
         },
-        stop: async () => {
-          await joiner?.stop();
-          joiner = undefined;
-        },
+        stop: () => joiner?.stop(),
       },
     ];
   }
