@@ -24,7 +24,7 @@ import { createLogger } from './logger.ts';
 import { NodeInterface } from './node.ts';
 import { installBehaviours } from './behaviours/index.ts';
 import { startFullNode } from './full-node.ts';
-import { Poller } from './network/poller.ts';
+import { Poller } from './poller.ts';
 import { findFreePort } from './free-port.ts';
 import { packageVersion } from './package-files.ts';
 import { namedErrorText } from './util/error-text.ts';

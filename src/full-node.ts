@@ -1,152 +1,20 @@
 /**
- * A full node: the five KOI-net endpoints wired to a NodeInterface, and a helper that serves them.
- * This is the seed's FastAPI template (broadcast -> handle as external + background flush, poll ->
- * drain the caller's poll queue, fetch -> response handler) on the Express app of src/server.
+ * A full node: the five KOI-net operations (server/operations/) wired to a NodeInterface on the
+ * Express app of src/server, with the pages beside them. This is the seed's FastAPI template
+ * (broadcast -> handle as external + background flush, poll -> drain the caller's poll queue,
+ * fetch -> the cache's answers).
  */
-import type { KoiNetHandlers, SerializedBody } from '../generated/stubs/operations.ts';
-import { Event, KnowledgeSource } from './knowledge/index.ts';
-import { createKoiNetApp, startServer, withFastPath, type RequestContext, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import { createKoiNetApp, startServer, withFastPath, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
-import { isContractChecked, rawBodyOf } from './server/checked-body.ts';
-import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from './server/errors.ts';
-import { KoiNetError } from './errors.ts';
 import type { KoiNetNode } from './rid/index.ts';
-import { DEFAULT_ROOT_PATH, type ResponseBody } from './protocol/index.ts';
+import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
 import { withPages } from './server/pages/index.ts';
-import { SerializedJson } from './server/serialized.ts';
-import { Yielder } from './util/slices.ts';
-import type { NodeInterface } from './node.ts';
+import { createNodeHandlers } from './server/operations/index.ts';
+import type { NodeView } from './server/node-view.ts';
 import type { Logger } from './logger.ts';
-import { namedErrorText } from './util/error-text.ts';
 
-type BroadcastBody = Parameters<KoiNetHandlers['broadcastEvents']>[0];
-type PollBody = Parameters<KoiNetHandlers['pollEvents']>[0];
-
-export interface NodeHandlersOptions {
-  /**
-   * Requests wait for this before touching the node, so the server can listen before
-   * `node.initialize()` finishes (peers answering our first-contact handshake are then served).
-   */
-  ready?: Promise<void>;
-  logger?: Logger;
-}
-
-/** The endpoint handlers plus a way to wait for the background flushes they started. */
-export interface NodeHandlers extends KoiNetHandlers {
-  /** Resolves when every background flush started so far has ended (for shutdown). */
-  idle(): Promise<void>;
-}
-
-export function createNodeHandlers(node: NodeInterface, options: NodeHandlersOptions = {}): NodeHandlers {
-  const logger = options.logger ?? node.logger.child({ component: 'endpoints' });
-  const ready = options.ready ?? Promise.resolve();
-  const inFlight = new Set<Promise<void>>();
-  // A flush already waiting behind the running one covers every event queued meanwhile, so a burst
-  // of broadcasts costs at most two flushes instead of one per request.
-  let pendingFlush: Promise<void> | undefined;
-
-  const backgroundFlush = (): void => {
-    if (pendingFlush) return;
-    const running = [...inFlight];
-    const task: Promise<void> = Promise.allSettled(running)
-      .then(async () => {
-        pendingFlush = undefined;
-        // Through the inbox, the flush also moves its checkpoint past what it processed.
-        const inbox = node.inbox;
-        if (inbox) await inbox.settle();
-        else await node.processor.flushKobjQueue();
-      })
-      .catch((err: unknown) => {
-        logger.error({ err: namedErrorText(err) }, 'background flush of broadcast events failed');
-      })
-      .finally(() => {
-        inFlight.delete(task);
-      });
-    pendingFlush = task;
-    inFlight.add(task);
-  };
-
-  return {
-    async broadcastEvents(body: BroadcastBody, context: RequestContext = {}) {
-      await ready;
-      const wires = body.events;
-      logger.debug({ count: wires.length }, 'events broadcast to this node');
-      // The app checked the body against the contract already; a body from anywhere else is checked here.
-      const checked = isContractChecked(body);
-      // All or nothing, as the reference's request validation: a 200 must mean every event was
-      // taken, so one event that cannot be read refuses the request before anything is applied.
-      const events: Event[] = [];
-      const refused: ValidationDetailItem[] = [];
-      // Reading a raised-limit batch (100k events) takes about a second: slice it so other
-      // requests are answered meanwhile.
-      const yielder = new Yielder();
-      for (let i = 0; i < wires.length; i++) {
-        const pause = yielder.maybeYield();
-        if (pause) await pause;
-        try {
-          events.push(checked ? Event.fromValidJSON(wires[i]) : Event.fromJSON(wires[i]));
-        } catch (err) {
-          refused.push(refusedEventDetail(i, err));
-        }
-      }
-      if (refused.length > 0) {
-        logger.info({ refused: refused.map((r) => r.loc[2]), count: wires.length, reason: refused[0]!.msg }, 'refused a broadcast: an event cannot be taken');
-        throw HttpProblem.validation(refused);
-      }
-      const inbox = node.inbox;
-      if (inbox) {
-        // The 200 waits for the batch to be in the inbox log: acknowledged means recoverable.
-        await inbox.accept(events, wires, rawBodyOf(body));
-      } else {
-        for (const event of events) {
-          try {
-            // Signed mode knows the sender, so the processor can avoid echoing events back to it.
-            await node.processor.handle({ event, source: KnowledgeSource.EXTERNAL, ...(context.sourceNode ? { sourceNode: context.sourceNode } : {}) });
-          } catch (err) {
-            logger.warn({ err: namedErrorText(err), rid: String(event.rid) }, 'dropped a broadcast event');
-          }
-        }
-      }
-      backgroundFlush();
-      return null;
-    },
-
-    async pollEvents(body: PollBody) {
-      await ready;
-      const { rid, limit } = body;
-      const events = await node.network.flushPollQueue(rid, limit ?? 0);
-      return { events: events.map((e) => e.toJSON()) };
-    },
-
-    // Unsigned answers go out as JSON text the response handler keeps or passes on from the
-    // cache files; signed ones are objects, since the envelope is signed over their serialization.
-    async fetchRids(body) {
-      await ready;
-      const responder = node.network.responseHandler;
-      if (node.protocol === 'signed') return responder.fetchRids(body);
-      return serialized<'fetchRids'>(responder.fetchRidsJson(body));
-    },
-
-    async fetchManifests(body) {
-      await ready;
-      const responder = node.network.responseHandler;
-      if (node.protocol === 'signed') return responder.fetchManifests(body);
-      return serialized<'fetchManifests'>(await responder.fetchManifestsJson(body));
-    },
-
-    async fetchBundles(body, context: RequestContext = {}) {
-      await ready;
-      const responder = node.network.responseHandler;
-      if (node.protocol === 'signed') return responder.fetchBundles(body);
-      const legacyManifestsField = context.withoutContentType === true;
-      return serialized<'fetchBundles'>(await responder.fetchBundlesJson(body, { legacyManifestsField }));
-    },
-
-    async idle() {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-    },
-  };
-}
+// The operation handlers live in server/operations/; kept importable from here.
+export { createNodeHandlers, type NodeHandlers, type NodeHandlersOptions } from './server/operations/index.ts';
 
 export interface StartFullNodeOptions {
   host: string;
@@ -177,7 +45,7 @@ export interface RunningFullNode {
  * Serves `node` and initializes it if needed. The server listens first and requests wait until
  * initialization ends, so a first contact that answers our handshake at once is not refused.
  */
-export async function startFullNode(node: NodeInterface, options: StartFullNodeOptions): Promise<RunningFullNode> {
+export async function startFullNode(node: NodeView, options: StartFullNodeOptions): Promise<RunningFullNode> {
   const logger = options.logger ?? node.logger.child({ component: 'server' });
   let markReady!: () => void;
   let markFailed!: (err: unknown) => void;
@@ -226,7 +94,7 @@ export async function startFullNode(node: NodeInterface, options: StartFullNodeO
 }
 
 /** The server's view of the node for opening envelopes; valid once `ready` resolved. */
-function signedServerOptions(node: NodeInterface, ready: Promise<void>): SignedServerOptions {
+function signedServerOptions(node: NodeView, ready: Promise<void>): SignedServerOptions {
   return {
     ready,
     self: () => node.identity.rid,
@@ -243,21 +111,4 @@ function signedServerOptions(node: NodeInterface, ready: Promise<void>): SignedS
       return { known: true, publicKeyDerB64: typeof key === 'string' ? key : undefined };
     },
   };
-}
-
-/** The server sends a SerializedJson as it is; `Op` names the answer body it is the JSON of. */
-function serialized<Op extends 'fetchRids' | 'fetchManifests' | 'fetchBundles'>(text: Buffer): SerializedBody<ResponseBody<Op>> {
-  return new SerializedJson(text);
-}
-
-
-/** Event `i` of a broadcast named in FastAPI's shape, with the reason it cannot be taken. */
-function refusedEventDetail(i: number, err: unknown): ValidationDetailItem {
-  if (err instanceof KoiNetError && isBadInputError(err)) {
-    const [first] = badInputDetail(err);
-    if (first) return { ...first, loc: ['body', 'events', i, ...first.loc.slice(1)] };
-  }
-  // Anything else (e.g. a stack overflow on a value the server's checks let through) is still
-  // about this event's input: a 422 naming it, never a 200 that dropped it.
-  return { type: 'value_error', loc: ['body', 'events', i], msg: `Value error, ${namedErrorText(err)}` };
 }

@@ -10,7 +10,7 @@ export * from './knowledge/index.ts';
 export * from './cache/index.ts';
 export { NodeIdentity, type NodeIdentityOptions } from './identity/index.ts';
 export * from './network/index.ts';
-export { Poller, type PollerOptions, type PeerPollState } from './network/poller.ts';
+export { Poller, type PollerOptions, type PeerPollState, type PollerNode } from './poller.ts';
 export * from './processor/index.ts';
 export { NodeInterface, type NodeInterfaceOptions } from './node.ts';
 export { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from './data-dir-lock.ts';

@@ -7,7 +7,8 @@ import { EventQueues } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './network/request-handler.ts';
-import { ResponseHandler } from './network/response-handler.ts';
+import { ResponseHandler } from './server/operations/fetch-answers.ts';
+import type { NodeView, ProtocolMode } from './server/node-view.ts';
 import {
   ProcessorInterface,
   defaultHandlers as builtInHandlers,
@@ -24,9 +25,9 @@ import { proposedEdgeBundle } from './behaviours/edge.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { FirstContactJoiner, validateFirstContactRetry, type FirstContactRetryOptions } from './network/first-contact.ts';
 import { errorText } from './util/error-text.ts';
+import { startAll, stopAll, type Startable } from './util/lifecycle.ts';
 
-/** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
-export type ProtocolMode = 'unsigned' | 'signed';
+export type { ProtocolMode } from './server/node-view.ts';
 
 export interface NodeInterfaceOptions {
   /** Used for the node RID on first start (`orn:koi-net.node:<name>+<uuid4>`). */
@@ -106,22 +107,23 @@ export interface NodeInterfaceOptions {
  * The composition root: builds cache, identity, graph, queues, network and processor, and runs the
  * node's lifecycle. Handlers can be registered on `node.processor` before `initialize()`, as in the
  * seed, because the processor exists from construction; its parts are attached on initialize.
+ *
+ * Every running part is a Startable (util/lifecycle.ts): initialize() starts them in order,
+ * finalize() stops them in reverse (see runningParts for the order and why).
  */
-export class NodeInterface {
+export class NodeInterface implements NodeView {
   readonly processor: ProcessorInterface;
   readonly firstContact: string | undefined;
   readonly logger: Logger;
+  readonly protocol: ProtocolMode;
   private parts: NodeParts | undefined;
+  /** The parts started by the last initialize(), stopped by finalize(). */
+  private running: Startable[] | undefined;
+  private starting: Promise<void> | undefined;
   private finalizing: Promise<void> | undefined;
   private readonly options: NodeInterfaceOptions;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryTick: Promise<void> | undefined;
   private recovery: RecoveryReport | undefined;
-  private ownsCache = false;
   private nodeKeyPair: NodeKeyPair | undefined;
-  private dataDirLock: DataDirLock | undefined;
-  private joiner: FirstContactJoiner | undefined;
-  readonly protocol: ProtocolMode;
 
   constructor(options: NodeInterfaceOptions) {
     this.options = options;
@@ -142,6 +144,7 @@ export class NodeInterface {
     for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
   }
 
+  // The parts exist once initialize() ran (README: "their parts exist only once initialize() runs").
   get cache(): KnowledgeStore {
     return this.requireParts().cache;
   }
@@ -156,6 +159,10 @@ export class NodeInterface {
   }
   get queues(): EventQueues {
     return this.requireParts().queues;
+  }
+  /** The answers to fetch requests the server sends (also `network.responseHandler`, deprecated). */
+  get fetchAnswers(): ResponseHandler {
+    return this.requireParts().fetchAnswers;
   }
   /** Signed mode: this node's key pair (undefined in unsigned mode). */
   get keyPair(): NodeKeyPair | undefined {
@@ -175,59 +182,195 @@ export class NodeInterface {
   }
 
   /**
+   * Processes everything handed to the processor so far. Through the inbox when there is one, so
+   * its checkpoint moves past what was processed. The one way the node's queued knowledge is
+   * flushed: the server after a broadcast, the inbox replay and finalize() all call it; the
+   * processor's fan-out then wakes webhook delivery (delivery/), whose own timers do the retries.
+   */
+  async settle(): Promise<void> {
+    const inbox = this.parts?.inbox;
+    if (inbox) await inbox.settle();
+    else await this.processor.flushKobjQueue();
+  }
+
+  /**
    * Opens the stores, loads or creates the identity, rebuilds the graph, puts this node's own bundle
    * through the pipeline, and, when the node knows no neighbors, introduces it to the first contact.
    */
-  async initialize(): Promise<void> {
-    if (this.parts) return;
-    const o = this.options;
-    const dataDir = o.dataDir ?? '.';
-    // Before anything in the directory is read or written: a second process must change nothing.
-    if (o.lockDataDir !== false && !this.dataDirLock) this.dataDirLock = await DataDirLock.acquire(dataDir);
+  initialize(): Promise<void> {
+    if (this.parts) return Promise.resolve();
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const parts = this.runningParts();
     try {
-      await this.open(o, dataDir);
+      await startAll(parts);
     } catch (err) {
-      await this.releaseLock();
+      // startAll stopped what had started: the node is back to not initialized.
+      this.parts = undefined;
       throw err;
     }
+    this.running = parts;
+    this.finalizing = undefined;
   }
 
-  private async releaseLock(): Promise<void> {
-    const lock = this.dataDirLock;
-    this.dataDirLock = undefined;
-    await lock?.release();
+  /** Finishes queued knowledge, tries to deliver queued webhook events, and saves the queues. */
+  finalize(): Promise<void> {
+    // A start still running (e.g. the first handshake) is let finish, then stopped as a whole.
+    if (this.starting) return this.starting.then(() => this.finalize(), () => undefined);
+    // Idempotent: a signal handler and an application may both call it.
+    if (!this.parts || !this.running) return Promise.resolve();
+    const running = this.running;
+    this.finalizing ??= stopAll(running).finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    return this.finalizing;
   }
 
-  private async open(o: NodeInterfaceOptions, dataDir: string): Promise<void> {
+  /**
+   * The running parts, in start order; stop runs in reverse. The data-dir lock comes first (a second
+   * process must change nothing) and goes last. The key pair is loaded before any store opens (a
+   * wrong password must leave nothing open). Delivery starts before the pipeline so that, at stop,
+   * the pipeline settles first and delivery then offers what that produced to every healthy peer.
+   * The first-contact joiner starts last and stops first.
+   */
+  private runningParts(): Startable[] {
+    const o = this.options;
+    const dataDir = o.dataDir ?? '.';
     const logger = this.logger;
-    // Before opening anything: a wrong password must fail the start without leaving stores open.
-    const keyPair =
-      this.protocol === 'signed'
-        ? await loadOrCreateNodeKey(o.privateKeyPath ?? join(dataDir, 'priv_key.pem'), {
-            passphrase: o.privateKeyPassword,
-            logger: logger.child({ component: 'identity' }),
-          })
-        : undefined;
-    this.nodeKeyPair = keyPair;
-    this.ownsCache = o.cache === undefined;
-    const cache = o.cache ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
-    const identity = await NodeIdentity.load({
-      name: o.name,
-      profile: o.profile,
-      filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
-      ...(keyPair ? { keyPair } : {}),
-      logger,
-    });
-    const graph = new NetworkGraph(cache, identity.rid, { logger: logger.child({ component: 'graph' }) });
-    await graph.generate();
-    const queues = await EventQueues.open(o.queuesFilePath ?? join(dataDir, 'event_queues.json'), {
-      maxPerPeer: o.maxQueuedEventsPerPeer,
-      logger: logger.child({ component: 'queues' }),
-    });
+    // Filled in as the parts start: each one reads what the earlier ones made.
+    const made: Partial<NodeParts> = {};
+    let lock: DataDirLock | undefined;
+    let ownsCache = false;
+    let joiner: FirstContactJoiner | undefined;
+    const need = <K extends keyof NodeParts>(key: K): NonNullable<NodeParts[K]> => made[key] as NonNullable<NodeParts[K]>;
+    return [
+      {
+        start: async () => {
+          if (o.lockDataDir !== false) lock = await DataDirLock.acquire(dataDir);
+        },
+        stop: async () => {
+          await lock?.release();
+          lock = undefined;
+        },
+      },
+      {
+        start: async () => {
+          this.nodeKeyPair =
+            this.protocol === 'signed'
+              ? await loadOrCreateNodeKey(o.privateKeyPath ?? join(dataDir, 'priv_key.pem'), {
+                  passphrase: o.privateKeyPassword,
+                  logger: logger.child({ component: 'identity' }),
+                })
+              : undefined;
+        },
+        stop: () => undefined,
+      },
+      {
+        start: async () => {
+          ownsCache = o.cache === undefined;
+          made.cache = o.cache ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
+        },
+        // A cache the node opened is closed (files synced, index snapshot saved for a fast start);
+        // one handed in by the application is only synced, since the application owns it.
+        stop: async () => {
+          if (ownsCache) await made.cache?.close?.();
+          else await made.cache?.sync?.();
+          if (made.identity) logger.info({ rid: String(made.identity.rid) }, 'node finalized');
+        },
+      },
+      {
+        start: async () => {
+          const cache = need('cache');
+          made.identity = await NodeIdentity.load({
+            name: o.name,
+            profile: o.profile,
+            filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
+            ...(this.nodeKeyPair ? { keyPair: this.nodeKeyPair } : {}),
+            logger,
+          });
+          made.graph = new NetworkGraph(cache, made.identity.rid, { logger: logger.child({ component: 'graph' }) });
+          await made.graph.generate();
+          made.fetchAnswers = new ResponseHandler({ cache });
+        },
+        stop: () => undefined,
+      },
+      {
+        start: async () => {
+          made.queues = await EventQueues.open(o.queuesFilePath ?? join(dataDir, 'event_queues.json'), {
+            maxPerPeer: o.maxQueuedEventsPerPeer,
+            logger: logger.child({ component: 'queues' }),
+          });
+        },
+        // A last compact snapshot, and the idle-compaction timer stops.
+        stop: () => made.queues?.close(),
+      },
+      {
+        start: () => {
+          made.network = this.buildNetwork(need('cache'), need('identity'), need('graph'), need('queues'), need('fetchAnswers'));
+        },
+        stop: () => undefined,
+      },
+      {
+        start: async () => {
+          made.inbox = await this.openInbox(dataDir, need('cache'), need('identity'), need('graph'), need('network'));
+        },
+        stop: () => made.inbox?.inbox.close(),
+      },
+      {
+        // The webhook delivery: its retry sweep runs from here on, its loops on demand.
+        start: () => need('network').start(),
+        stop: async () => {
+          const network = need('network');
+          try {
+            // Peers in backoff are skipped: their events stay queued on disk for the next start.
+            await network.flushAllWebhookQueues();
+            // Stops the per-peer delivery loops and their timers before the queues close.
+            await network.stop();
+          } catch (err) {
+            logger.warn({ err: errorText(err) }, 'webhook flush at shutdown failed; events stay queued');
+          }
+        },
+      },
+      {
+        // The pipeline: from here on handlers see the parts.
+        start: async () => {
+          const parts: NodeParts = { ...(made as Required<Omit<NodeParts, 'inbox'>>), inbox: made.inbox };
+          this.parts = parts;
+          logger.info({ rid: String(parts.identity.rid), nodeType: parts.identity.profile.node_type }, 'node initialized');
+          await this.processor.handle({ bundle: parts.identity.bundle, flush: true });
+          if (parts.inbox) {
+            // Replayed after our own bundle, so handlers see this node's identity and graph first.
+            this.recovery = await parts.inbox.recover();
+            void this.settle().catch((err: unknown) => {
+              logger.error({ err: errorText(err) }, 'processing the replayed inbox failed');
+            });
+          }
+        },
+        stop: () => this.settle(),
+      },
+      {
+        // The joiner is a Startable itself; whether there is one is known only at this point.
+        start: async () => {
+          if (this.firstContact && need('graph').getNeighbors({}).length === 0) joiner = this.firstContactJoiner(this.firstContact);
+          await joiner?.start();
+        },
+        stop: () => joiner?.stop(),
+      },
+    ];
+  }
+
+  private buildNetwork(cache: KnowledgeStore, identity: NodeIdentity, graph: NetworkGraph, queues: EventQueues, fetchAnswers: ResponseHandler): NetworkInterface {
+    const o = this.options;
+    const keyPair = this.nodeKeyPair;
     const firstContactRid = o.firstContactRid ? KoiNetNode.of(o.firstContactRid) : undefined;
     const requestHandler = new RequestHandler({
       graph,
-      logger: logger.child({ component: 'requests' }),
+      logger: this.logger.child({ component: 'requests' }),
       timeoutMs: o.requestTimeoutMs,
       signed: keyPair
         ? {
@@ -237,133 +380,54 @@ export class NodeInterface {
           }
         : undefined,
     });
-    const responseHandler = new ResponseHandler({ cache });
     const networkOptions: NetworkInterfaceOptions = {
       cache,
       identity,
       graph,
       queues,
       requestHandler,
-      responseHandler,
+      responseHandler: fetchAnswers,
       firstContact: o.firstContact,
       retry: o.retry,
-      logger: logger.child({ component: 'network' }),
+      // Re-flushes queues whose backoff has elapsed, so a peer that was down gets its events when
+      // it returns even if nothing new is processed meanwhile.
+      retryTickMs: o.retryTickMs ?? 250,
+      logger: this.logger.child({ component: 'network' }),
     };
-    const network = o.network ? o.network(networkOptions) : new NetworkInterface(networkOptions);
+    return o.network ? o.network(networkOptions) : new NetworkInterface(networkOptions);
+  }
+
+  private async openInbox(dataDir: string, cache: KnowledgeStore, identity: NodeIdentity, graph: NetworkGraph, network: NetworkInterface): Promise<InboxIntake | undefined> {
+    const o = this.options;
     const inboxPath = resolveInboxPath(o.inbox, dataDir, identity.profile.node_type);
-    let inbox: InboxIntake | undefined;
-    if (inboxPath !== undefined) {
-      const inboxLogger = logger.child({ component: 'inbox' });
-      inbox = new InboxIntake({
-        inbox: await Inbox.open(inboxPath, {
-          ...o.inboxOptions,
-          logger: inboxLogger,
-          // The checkpoint may pass a batch only once its cache files are on disk (write-behind).
-          ...(cache.sync ? { beforeCheckpoint: () => cache.sync!() } : {}),
-        }),
-        processor: this.processor,
-        components: { cache, identity, graph, network },
-        ...(o.inboxOptions?.maxQueued !== undefined ? { maxQueued: o.inboxOptions.maxQueued } : {}),
+    if (inboxPath === undefined) return undefined;
+    const inboxLogger = this.logger.child({ component: 'inbox' });
+    return new InboxIntake({
+      inbox: await Inbox.open(inboxPath, {
+        ...o.inboxOptions,
         logger: inboxLogger,
-      });
-    }
-    this.parts = { cache, identity, graph, queues, network, inbox };
-    logger.info({ rid: String(identity.rid), nodeType: identity.profile.node_type }, 'node initialized');
-
-    await this.processor.handle({ bundle: identity.bundle, flush: true });
-    if (inbox) {
-      // Replayed after our own bundle, so handlers see this node's identity and graph first.
-      this.recovery = await inbox.recover();
-      void inbox.settle().catch((err: unknown) => {
-        logger.error({ err: errorText(err) }, 'processing the replayed inbox failed');
-      });
-    }
-    this.startRetryTimer(o.retryTickMs ?? 250);
-
-    if (this.firstContact && graph.getNeighbors({}).length === 0) {
-      await this.introduceToFirstContact(this.firstContact);
-    }
-  }
-
-  /** Finishes queued knowledge, tries to deliver queued webhook events, and saves the queues. */
-  finalize(): Promise<void> {
-    // Idempotent: a signal handler and an application may both call it.
-    if (!this.parts) return Promise.resolve();
-    this.finalizing ??= this.doFinalize();
-    return this.finalizing;
-  }
-
-  private async doFinalize(): Promise<void> {
-    try {
-      await this.closeParts();
-    } finally {
-      // Also when closing failed (e.g. a full disk): the stores are done with either way.
-      await this.releaseLock();
-    }
-  }
-
-  private async closeParts(): Promise<void> {
-    if (!this.parts) return;
-    await this.joiner?.stop();
-    this.stopRetryTimer();
-    await this.retryTick;
-    if (this.parts.inbox) await this.parts.inbox.settle();
-    else await this.processor.flushKobjQueue();
-    try {
-      // Peers in backoff are skipped: their events stay queued on disk for the next start.
-      await this.parts.network.flushAllWebhookQueues();
-      // Stops the per-peer delivery loops and their retry timers before the queues close.
-      await this.parts.network.close();
-    } catch (err) {
-      this.logger.warn({ err: errorText(err) }, 'webhook flush at shutdown failed; events stay queued');
-    }
-    // close(): a last compact snapshot, and the idle-compaction timer stops.
-    await this.parts.queues.close();
-    if (this.parts.inbox) await this.parts.inbox.inbox.close();
-    // A cache the node opened is closed (files synced, index snapshot saved for a fast start);
-    // one handed in by the application is only synced, since the application owns it.
-    if (this.ownsCache) await this.parts.cache.close?.();
-    else await this.parts.cache.sync?.();
-    this.logger.info({ rid: String(this.parts.identity.rid) }, 'node finalized');
-  }
-
-  /**
-   * Re-flushes webhook queues whose backoff has elapsed, so a peer that was down gets its events
-   * when it returns even if nothing new is processed meanwhile. A tick never overlaps the last.
-   */
-  private startRetryTimer(tickMs: number): void {
-    if (tickMs <= 0 || this.retryTimer) return;
-    const network = this.requireParts().network;
-    this.retryTimer = setInterval(() => {
-      if (this.retryTick) return;
-      this.retryTick = network
-        .flushDueWebhookQueues()
-        .catch((err: unknown) => this.logger.warn({ err: errorText(err) }, 'retry flush failed'))
-        .finally(() => {
-          this.retryTick = undefined;
-        });
-    }, tickMs);
-    // The timer alone must not keep a process alive that has nothing else to do.
-    this.retryTimer.unref();
-  }
-
-  private stopRetryTimer(): void {
-    if (this.retryTimer) clearInterval(this.retryTimer);
-    this.retryTimer = undefined;
+        // The checkpoint may pass a batch only once its cache files are on disk (write-behind).
+        ...(cache.sync ? { beforeCheckpoint: () => cache.sync!() } : {}),
+      }),
+      processor: this.processor,
+      components: { cache, identity, graph, network },
+      ...(o.inboxOptions?.maxQueued !== undefined ? { maxQueued: o.inboxOptions.maxQueued } : {}),
+      logger: inboxLogger,
+    });
   }
 
   /**
    * The handshake of the seed: FORGET ourselves (so a peer holding a stale copy drops it) and then
-   * NEW with our bundle, sent straight to the first contact's URL.
+   * NEW with our bundle, sent straight to the first contact's URL. Undefined when it cannot be made.
    */
-  private async introduceToFirstContact(url: string): Promise<void> {
+  private firstContactJoiner(url: string): FirstContactJoiner | undefined {
     const { identity, network, graph, cache } = this.requireParts();
     const node = this.options.firstContactRid;
     if (this.protocol === 'signed' && node === undefined) {
       this.logger.warn({ firstContact: url }, 'signed protocol: no first-contact RID configured, so no handshake (envelopes need the target node RID)');
-      return;
+      return undefined;
     }
-    this.joiner = new FirstContactJoiner({
+    return new FirstContactJoiner({
       ...this.options.firstContactRetry,
       url,
       ...(node === undefined ? {} : { node: KoiNetNode.of(node) }),
@@ -374,7 +438,6 @@ export class NodeInterface {
       processor: this.processor,
       logger: this.logger.child({ component: 'first-contact' }),
     });
-    await this.joiner.start();
   }
 
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */
@@ -390,6 +453,7 @@ export class NodeInterface {
 
 interface NodeParts {
   cache: KnowledgeStore;
+  fetchAnswers: ResponseHandler;
   identity: NodeIdentity;
   graph: NetworkGraph;
   queues: EventQueues;

@@ -2,7 +2,8 @@
  * Behaviours every real network needs, built in so the CLI (and library users) can switch them
  * on without writing handlers: the coordinator's welcome and the contact/catch-up of new nodes.
  */
-import type { NodeInterface } from '../node.ts';
+import type { KnowledgeHandler } from '../processor/index.ts';
+import type { RidFetcher } from './contact.ts';
 import { coordinatorHandlers, type CoordinatorHandlersOptions } from './coordinator.ts';
 import { contactHandlers, type ContactHandlersOptions } from './contact.ts';
 
@@ -15,8 +16,17 @@ export interface BehaviourSwitches {
   contact?: boolean | ContactHandlersOptions;
 }
 
+/**
+ * What the behaviours need of a node (NodeInterface has it): a processor to add handlers to, and
+ * the network's client, read per use since it exists only once the node is initialized.
+ */
+export interface BehaviourHost {
+  readonly processor: { addHandler(handler: KnowledgeHandler): unknown };
+  readonly network: { readonly requestHandler: RidFetcher };
+}
+
 /** Adds the switched-on behaviours to the node's processor (before or after initialize). */
-export function installBehaviours(node: NodeInterface, switches: BehaviourSwitches): void {
+export function installBehaviours(node: BehaviourHost, switches: BehaviourSwitches): void {
   const handlers = [
     ...(switches.coordinator ? coordinatorHandlers(switches.coordinator === true ? {} : switches.coordinator) : []),
     ...(switches.contact

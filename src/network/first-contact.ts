@@ -23,6 +23,7 @@ import type { KnowledgeProcessor } from '../processor/index.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import type { KoiNetNode } from '../rid/index.ts';
 import { errorText } from '../util/error-text.ts';
+import type { Startable } from '../util/lifecycle.ts';
 
 export interface FirstContactRetryOptions {
   /** Delay after the first failed attempt (default 1000 ms); it doubles per attempt. */
@@ -55,7 +56,7 @@ export function validateFirstContactRetry(o: FirstContactRetryOptions | undefine
   return { ...r, initialDelayMs: Math.min(r.initialDelayMs, r.maxDelayMs) };
 }
 
-export class FirstContactJoiner {
+export class FirstContactJoiner implements Startable {
   private readonly o: FirstContactJoinerOptions;
   private readonly retry: Required<FirstContactRetryOptions>;
   private attempts = 0;

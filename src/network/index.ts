@@ -24,7 +24,7 @@ export type {
   ManifestsResult,
   BundlesResult,
 } from './request-handler.ts';
-export { ResponseHandler } from './response-handler.ts';
+export { ResponseHandler } from '../server/operations/fetch-answers.ts';
 export type {
   FetchRidsBody,
   FetchManifestsBody,
@@ -34,6 +34,6 @@ export type {
   BundlesPayloadBody,
   ResponseCache,
   ResponseHandlerOptions,
-} from './response-handler.ts';
+} from '../server/operations/fetch-answers.ts';
 export { NetworkInterface } from './network-interface.ts';
 export type { NetworkInterfaceOptions, QueueKind, SourcedEvent } from './network-interface.ts';

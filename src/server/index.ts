@@ -14,4 +14,7 @@ export { SerializedJson } from './serialized.ts';
 export { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS, resolveServerTimeouts, type ServerTimeouts } from './timeouts.ts';
 export { MAX_CONTENTS_DEPTH } from './nesting.ts';
 
+export type { NodeView, ProtocolMode } from './node-view.ts';
+export type { RequestContext } from './request-context.ts';
+
 export { createPagesHandler, withPages, type HealthReport, type NodeSnapshot, type PagesOptions } from './pages/index.ts';

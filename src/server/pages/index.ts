@@ -8,14 +8,13 @@
  * Pages show RIDs, node types, edge status/type and counts only, never bundle contents.
  */
 import express, { type Express, type RequestHandler, type Response } from 'express';
-import type { NodeInterface } from '../../node.ts';
 import type { Logger } from '../../logger.ts';
 import { ASSETS } from './assets.ts';
 import { renderDocsPage, renderStatusPage } from './html.ts';
 import { shortName } from './graph-svg.ts';
-import { healthOf, snapshotOf, type SnapshotSource } from './snapshot.ts';
+import { healthOf, snapshotOf, type PagesNode, type SnapshotSource } from './snapshot.ts';
 
-export type { HealthReport, HealthStatus, NodeSnapshot, WireProtocol } from './snapshot.ts';
+export type { HealthReport, HealthStatus, NodeSnapshot, PagesNode, WireProtocol } from './snapshot.ts';
 export { escapeHtml } from './html.ts';
 
 export interface PagesOptions {
@@ -58,7 +57,7 @@ function problem(res: Response, status: number, detail: string, headers: Record<
  * The pages as one middleware: answers its own paths and hands every other request on unchanged,
  * so the endpoints' app keeps answering unknown paths (404) and wrong methods (405) itself.
  */
-export function createPagesHandler(node: NodeInterface, options: PagesOptions): RequestHandler {
+export function createPagesHandler(node: PagesNode, options: PagesOptions): RequestHandler {
   const root = normalizeRoot(options.rootPath);
   const source: SnapshotSource = { node, startedAt: performance.now() };
   const assetPrefix = `${root}/assets/`;
@@ -126,7 +125,7 @@ function sendAsset(name: string, res: Response, logger: Logger | undefined): voi
 }
 
 /** `api` (the endpoints' app) behind the pages: the app a full node serves. */
-export function withPages(api: Express, node: NodeInterface, options: PagesOptions): Express {
+export function withPages(api: Express, node: PagesNode, options: PagesOptions): Express {
   const host = express();
   host.disable('x-powered-by');
   host.disable('etag');

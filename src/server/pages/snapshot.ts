@@ -4,7 +4,7 @@
  * taken: bundle contents (data, base URLs, public keys) never reach a page.
  */
 import { packageVersion } from '../../package-files.ts';
-import type { NodeInterface } from '../../node.ts';
+import type { NodeView } from '../node-view.ts';
 import { errorText } from '../../util/error-text.ts';
 
 /** 'starting': the server listens but the node is not initialized yet (no RID to show). */
@@ -87,8 +87,11 @@ const MAX_ERROR_CHARS = 200;
 
 const LINK_RANK: Record<string, number> = { APPROVED: 2, PROPOSED: 1 };
 
+/** The part of a node the pages show. */
+export type PagesNode = Pick<NodeView, 'initialized' | 'protocol' | 'identity' | 'cache' | 'graph' | 'queues' | 'network'>;
+
 export interface SnapshotSource {
-  node: NodeInterface;
+  node: PagesNode;
   /** performance.now() when the server started. */
   startedAt: number;
 }
@@ -178,7 +181,7 @@ export function snapshotOf(source: SnapshotSource): NodeSnapshot {
   };
 }
 
-function peerStates(node: NodeInterface): PeerState[] {
+function peerStates(node: PagesNode): PeerState[] {
   const depths = node.queues.depths();
   const stats = node.network.deliveryStats();
   const peers = new Set([...Object.keys(depths.webhook), ...Object.keys(depths.poll), ...Object.keys(depths.webhookInflight), ...Object.keys(stats)]);
@@ -207,7 +210,7 @@ function peerStates(node: NodeInterface): PeerState[] {
  */
 const keptCounts = new WeakMap<object, { generation: number; counts: NodeSnapshot['cache'] }>();
 
-function cacheCounts(node: NodeInterface): NodeSnapshot['cache'] {
+function cacheCounts(node: PagesNode): NodeSnapshot['cache'] {
   const store = node.cache;
   const generation = store.generation;
   const kept = keptCounts.get(store);

@@ -48,8 +48,15 @@ describe('network/network-interface: webhook retries with backoff (real flaky pe
     graph.applyWrite(bundle);
   }
 
+  // Closed after each test: a backoff timer left armed would write the queue file while the
+  // directory is being removed.
+  let nets: NetworkInterface[] = [];
   function makeNet(retry: Partial<RetryPolicy> = FAST_RETRY, timeoutMs = 2_000): NetworkInterface {
-    return new NetworkInterface({ cache, identity: { rid: me, profile: profile('http://127.0.0.1:9/koi-net') }, graph, queues, requestHandler: new RequestHandler({ graph, timeoutMs }), retry });
+    return track(new NetworkInterface({ cache, identity: { rid: me, profile: profile('http://127.0.0.1:9/koi-net') }, graph, queues, requestHandler: new RequestHandler({ graph, timeoutMs }), retry }));
+  }
+  function track(net: NetworkInterface): NetworkInterface {
+    nets.push(net);
+    return net;
   }
 
   /** What the node's retry timer does, until `cond` holds. */
@@ -74,6 +81,8 @@ describe('network/network-interface: webhook retries with backoff (real flaky pe
   });
 
   afterEach(async () => {
+    await Promise.all(nets.map((n) => n.close()));
+    nets = [];
     await queues.flushed();
     await Promise.all([peerA.stop(), peerB.stop()]);
     await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { RID, RIDType } from '../rid/index.ts';
+import { RID, RIDType } from '../../rid/index.ts';
 import type {
   BundleJSON,
   BundlesPayload,
@@ -8,9 +8,9 @@ import type {
   ManifestJSON,
   ManifestsPayload,
   RidsPayload,
-} from '../protocol/index.ts';
-import type { KnowledgeStore } from '../cache/index.ts';
-import { silentLogger, type Logger } from '../logger.ts';
+} from '../../protocol/index.ts';
+import type { KnowledgeStore } from '../../cache/index.ts';
+import { silentLogger, type Logger } from '../../logger.ts';
 
 /*
  * Requests and answers are the contract's bodies (snake_case). Requests are taken with or without
@@ -53,9 +53,10 @@ export interface ResponseHandlerOptions {
 }
 
 /**
- * Answers the three fetch requests from the local cache (PROTOCOL.md section 3). Wire JSON in and
- * out, so the server's operation handlers can call it directly. Event broadcast and poll are not
- * here: they need the processor and the queues (the node wires them).
+ * Answers the three fetch requests from the local cache (PROTOCOL.md section 3): the server's
+ * fetch operations (operations/fetch.ts) call it. Wire JSON in and out. Event broadcast and poll
+ * are their own operations (broadcast.ts, poll.ts): they need the processor and the queues.
+ * Also reachable as `node.network.responseHandler` (deprecated) under its old name ResponseHandler.
  */
 export class ResponseHandler {
   private readonly cache: ResponseCache;

@@ -4,24 +4,35 @@
  *
  * Why it polls peer by peer instead of calling `network.pollNeighborsWithSources()`: that helper
  * swallows each peer's failure (one warning per peer per round), so a caller cannot tell "no events"
- * from "unreachable", which backoff needs. The poller uses the same target rule (every FULL
- * neighbor with an edge to this node; while there is none, the first-contact URL) and the same
- * request handler, and keeps one state per peer:
- *  - a failed poll marks the peer unreachable and skips it for `intervalMs * 2^(failures-1)`,
- *    capped at `maxBackoffMs`; other peers are still polled every round;
+ * from "unreachable", which backoff needs. The poller takes its targets from delivery's target rule
+ * (`pollTargets`: every FULL neighbor with an edge to this node; while there is none, the
+ * first-contact URL), asks through the same request handler, and keeps one state per peer:
+ *  - a failed poll marks the peer unreachable and skips it for delivery's `exponentialDelay`
+ *    (base `intervalMs`, capped at `maxBackoffMs`, no jitter); other peers are still polled every round;
  *  - the warning is logged once when the peer becomes unreachable and an info line once when it
  *    answers again (later failures only at debug), so a peer down for a day is two log lines.
  */
-import { KnowledgeSource } from '../knowledge/index.ts';
-import type { Event } from '../knowledge/index.ts';
-import { NodeType } from '../protocol/index.ts';
-import type { KoiNetNode } from '../rid/index.ts';
-import { silentLogger, type Logger } from '../logger.ts';
-import type { NodeInterface } from '../node.ts';
-import { namedErrorText } from '../util/error-text.ts';
+import { KnowledgeSource } from './knowledge/index.ts';
+import type { Event } from './knowledge/index.ts';
+import type { KoiNetNode } from './rid/index.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import type { ProcessorInterface } from './processor/index.ts';
+import type { NetworkInterface } from './network/network-interface.ts';
+import { pollTargets, type PollTarget, type TargetGraph } from './delivery/targets.ts';
+import { exponentialDelay } from './delivery/retry-policy.ts';
+import type { Startable } from './util/lifecycle.ts';
+import { namedErrorText } from './util/error-text.ts';
+
+/** What the poller needs of a node (NodeInterface has it, once initialized). */
+export interface PollerNode {
+  readonly processor: Pick<ProcessorInterface, 'handle' | 'flushKobjQueue'>;
+  readonly identity: { readonly rid: KoiNetNode };
+  readonly graph: TargetGraph;
+  readonly network: Pick<NetworkInterface, 'firstContact' | 'requestHandler'>;
+}
 
 export interface PollerOptions {
-  node: NodeInterface;
+  node: PollerNode;
   /** Pause between rounds. Default 5000 (the seed's 5 s). */
   intervalMs?: number;
   /** Longest pause before retrying an unreachable peer. Default 60000. */
@@ -42,17 +53,10 @@ export interface PeerPollState {
   lastError?: string;
 }
 
-interface PollTarget {
-  source: string;
-  target: { node: KoiNetNode } | { url: string };
-  /** Set when the source is a node RID (not a bare URL), for the processor's "don't echo" rule. */
-  sourceNode?: string;
-}
-
-export class Poller {
+export class Poller implements Startable {
   readonly intervalMs: number;
   readonly maxBackoffMs: number;
-  private readonly node: NodeInterface;
+  private readonly node: PollerNode;
   private readonly limit: number;
   private readonly logger: Logger;
   private readonly peers = new Map<string, PeerPollState>();
@@ -145,22 +149,10 @@ export class Poller {
     });
   }
 
-  /** Same rule as `NetworkInterface.pollNeighborsWithSources` (see the file comment). */
+  /** Delivery's target rule, the one `NetworkInterface.pollNeighborsWithSources` uses. */
   private targets(): PollTarget[] {
     const { graph, identity, network } = this.node;
-    const me = identity.rid.toString();
-    const out: PollTarget[] = [];
-    for (const neighbor of graph.getNeighbors({ direction: 'in' })) {
-      const rid = neighbor.toString();
-      if (rid === me) continue;
-      const profile = graph.getNodeProfile(neighbor);
-      if (profile?.node_type !== NodeType.FULL || !profile.base_url) continue;
-      out.push({ source: rid, target: { node: neighbor }, sourceNode: rid });
-    }
-    if (out.length === 0 && network.firstContact) {
-      out.push({ source: network.firstContact, target: { url: network.firstContact } });
-    }
-    return out;
+    return pollTargets(graph, identity.rid, network.firstContact);
   }
 
   private async pollPeer(t: PollTarget): Promise<Event[]> {
@@ -187,7 +179,7 @@ export class Poller {
   private markFailed(source: string, error: string): void {
     const prev = this.peers.get(source);
     const failures = (prev?.consecutiveFailures ?? 0) + 1;
-    const delay = Math.min(this.intervalMs * 2 ** (failures - 1), this.maxBackoffMs);
+    const delay = exponentialDelay(this.intervalMs, this.maxBackoffMs, failures);
     this.peers.set(source, { source, reachable: false, consecutiveFailures: failures, nextAttemptAt: Date.now() + delay, lastError: error });
     if (!prev || prev.reachable) {
       this.logger.warn({ source, err: error, retryInMs: delay }, 'peer unreachable; backing off');

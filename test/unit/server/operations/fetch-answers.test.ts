@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { RID } from '../../../src/rid/index.ts';
-import { Bundle } from '../../../src/knowledge/index.ts';
-import { Cache, cacheFileName } from '../../../src/cache/index.ts';
-import { validateSchema } from '../../../src/protocol/index.ts';
-import { ResponseHandler } from '../../../src/network/response-handler.ts';
+import { RID } from '../../../../src/rid/index.ts';
+import { Bundle } from '../../../../src/knowledge/index.ts';
+import { Cache, cacheFileName } from '../../../../src/cache/index.ts';
+import { validateSchema } from '../../../../src/protocol/index.ts';
+import { ResponseHandler } from '../../../../src/server/operations/fetch-answers.ts';
 
-describe('network/response-handler: ResponseHandler on a real Cache', () => {
+describe('server/operations/fetch-answers: ResponseHandler on a real Cache', () => {
   const a1 = Bundle.generate('orn:test.a:1', { n: 1 });
   const a2 = Bundle.generate('orn:test.a:2', { n: 2 });
   const b1 = Bundle.generate('orn:test.b:1', { n: 3 });
