@@ -6,7 +6,7 @@ import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './network/queues.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, createInboxMarkHandler, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
-import { RequestHandler } from './network/request-handler.ts';
+import { RequestHandler } from './peer/index.ts';
 import { ResponseHandler } from './network/response-handler.ts';
 import {
   ProcessorInterface,

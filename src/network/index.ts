@@ -9,7 +9,8 @@ export type {
   NetworkGraphOptions,
 } from './graph.ts';
 export * from './queues.ts';
-export { RequestHandler } from './request-handler.ts';
+// The outgoing client moved to src/peer/; re-exported so imports from network/ keep working.
+export { RequestHandler } from '../peer/index.ts';
 export type {
   RequestTarget,
   NodeProfileSource,
@@ -23,7 +24,7 @@ export type {
   RidsResult,
   ManifestsResult,
   BundlesResult,
-} from './request-handler.ts';
+} from '../peer/index.ts';
 export { ResponseHandler } from './response-handler.ts';
 export type {
   FetchRidsBody,

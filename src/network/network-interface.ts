@@ -8,7 +8,7 @@ import { RemoteHTTPError, UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NetworkGraph } from './graph.ts';
 import type { EventQueues } from './queues.ts';
-import { RequestHandler } from './request-handler.ts';
+import { RequestHandler } from '../peer/index.ts';
 import { ResponseHandler } from './response-handler.ts';
 import { errorText } from '../util/error-text.ts';
 
