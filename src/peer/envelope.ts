@@ -13,6 +13,7 @@ import {
 } from '../secure/index.ts';
 import { endpointUrl } from './error-mapping.ts';
 import type { PeerBody, PeerPath } from './client.ts';
+import { TextResponse } from './text-response.ts';
 import type { NodeProfileSource } from './types.ts';
 
 export interface EnvelopeOptions {
@@ -30,7 +31,7 @@ export interface EnvelopeOptions {
  * The signed protocol (koi-net 1.1+) as one middleware, so signed calls go through the same typed
  * client as unsigned ones. Outermost: on the way out it turns the typed (unsigned 1.0.x) body into
  * the payload of a signed envelope; on the way back it sees the answer only after the error mapping
- * passed it as 2xx and buffered it, verifies the envelope and hands on its payload as the body.
+ * passed it as 2xx, verifies the envelope and hands on its payload as the body.
  */
 export function signedEnvelope(options: EnvelopeOptions): Middleware {
   const { baseUrl, self, keyPair, peer, profiles } = options;
@@ -44,7 +45,7 @@ export function signedEnvelope(options: EnvelopeOptions): Middleware {
       const text = await response.text();
       // A broadcast answers nothing worth verifying (the reference sends no envelope back).
       if (schemaPath === '/events/broadcast' || text.trim() === '' || text.trim() === 'null') {
-        return new Response(null, { status: response.status });
+        return new TextResponse(response.status, () => Promise.resolve(''));
       }
       try {
         // The profile source may be async; look the sender up before the (synchronous) verification.
@@ -59,7 +60,8 @@ export function signedEnvelope(options: EnvelopeOptions): Middleware {
         if (env.sourceNode.toString() !== peer.toString()) {
           throw new MalformedEnvelopeError(`answer signed by ${env.sourceNode.toString()}, not by ${peer.toString()}`);
         }
-        return new Response(JSON.stringify(env.payload), { status: response.status });
+        const payload = JSON.stringify(env.payload);
+        return new TextResponse(response.status, () => Promise.resolve(payload));
       } catch (err) {
         if (err instanceof ProtocolError || err instanceof MalformedEnvelopeError) {
           throw new RemoteResponseInvalidError(endpointUrl(baseUrl, schemaPath), [{ loc: [], msg: err.message, type: err.code }]);

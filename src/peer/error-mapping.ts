@@ -2,6 +2,7 @@ import type { Middleware } from 'openapi-fetch';
 import { RemoteConnectionError, RemoteHTTPError } from '../errors.ts';
 import { RemoteProtocolError, isProtocolErrorType, type ProtocolError } from '../secure/index.ts';
 import { field, parseOrText } from './json.ts';
+import { TextResponse } from './text-response.ts';
 
 export interface ErrorMappingOptions {
   /** The endpoint URLs in errors are `baseUrl + path`, as the caller named them (not URL-normalized). */
@@ -23,28 +24,27 @@ export function endpointUrl(baseUrl: string, path: string): string {
  * reset, timeout: retryable), RemoteHTTPError (the peer answered non-2xx; RemoteProtocolError for
  * a signed peer's 400 error_response).
  *
- * The innermost middleware: it sees the answer first. It reads the whole body itself, inside the
- * request's timeout, and hands on a buffered Response, so a peer that stalls mid-body fails here as
- * a RemoteConnectionError too, and nothing after it can fail on the transport.
+ * The innermost middleware: it sees the answer first. A 2xx answer is handed on as a TextResponse
+ * whose body read (still under the request's timeout) maps its failures the same way, so a peer
+ * that stalls mid-body is a RemoteConnectionError too, whoever reads the body.
  */
 export function errorMapping(options: ErrorMappingOptions): Middleware {
   const { baseUrl, timeoutMs, protocolErrors } = options;
   return {
     async onResponse({ response, schemaPath }) {
-      let text: string;
-      try {
-        text = await response.text();
-      } catch (err) {
-        throw new RemoteConnectionError(endpointUrl(baseUrl, schemaPath), describeFetchFailure(err, timeoutMs), { cause: err });
-      }
+      const url = endpointUrl(baseUrl, schemaPath);
+      const read = (): Promise<string> =>
+        response.text().catch((err: unknown) => {
+          throw new RemoteConnectionError(url, describeFetchFailure(err, timeoutMs), { cause: err });
+        });
       if (!response.ok) {
-        const url = endpointUrl(baseUrl, schemaPath);
+        const text = await read();
         const kind = protocolErrors && response.status === 400 ? errorResponseKind(text) : undefined;
         if (kind !== undefined) throw new RemoteProtocolError(url, kind);
         throw new RemoteHTTPError(url, response.status, parseOrText(text));
       }
-      // 204 and 205 allow no body at all, not even an empty one.
-      return new Response(text === '' ? null : text, { status: response.status });
+      // The body is read later, by whoever reads it first, but always through the mapping above.
+      return new TextResponse(response.status, read);
     },
     onError({ error, schemaPath }) {
       return new RemoteConnectionError(endpointUrl(baseUrl, schemaPath), describeFetchFailure(error, timeoutMs), { cause: error });
