@@ -3,15 +3,22 @@ import { Bundle, Event, Manifest } from '../knowledge/index.ts';
 import { validateSchema, type SchemaName } from '../protocol/index.ts';
 import { RID } from '../rid/index.ts';
 import { errorText } from '../util/error-text.ts';
+import { AnswerResponse } from './answer-response.ts';
 import { field } from './json.ts';
 import type { BundlesResult, EventsResult, ManifestsResult, RidsResult } from './types.ts';
 
 /**
- * A 2xx body, read as text by the client, parsed once here (not by openapi-fetch) so a non-JSON
- * answer becomes RemoteResponseInvalidError instead of a bare SyntaxError. Empty means null.
+ * The JSON of a 2xx answer: what a middleware already parsed (a verified envelope's payload), or
+ * the body read as text and parsed once here (not by openapi-fetch), so a non-JSON answer becomes
+ * RemoteResponseInvalidError instead of a bare SyntaxError. Empty means null.
  */
-export function readJson(url: string, text: string | undefined): unknown {
-  if (text === undefined || text.trim() === '') return null;
+export async function readAnswer(url: string, response: Response): Promise<unknown> {
+  const parsed = response instanceof AnswerResponse ? response.parsed : undefined;
+  return parsed ? parsed.value : readJson(url, await response.text());
+}
+
+function readJson(url: string, text: string): unknown {
+  if (text.trim() === '') return null;
   try {
     return JSON.parse(text) as unknown;
   } catch {

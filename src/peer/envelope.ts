@@ -6,14 +6,13 @@ import {
   MalformedEnvelopeError,
   ProtocolError,
   openEnvelope,
-  peekEnvelope,
   signEnvelope,
   type NodeKeyPair,
   type RequestPayload,
 } from '../secure/index.ts';
 import { endpointUrl } from './error-mapping.ts';
 import type { PeerBody, PeerPath } from './client.ts';
-import { TextResponse } from './text-response.ts';
+import { AnswerResponse } from './answer-response.ts';
 import type { NodeProfileSource } from './types.ts';
 
 export interface EnvelopeOptions {
@@ -31,7 +30,8 @@ export interface EnvelopeOptions {
  * The signed protocol (koi-net 1.1+) as one middleware, so signed calls go through the same typed
  * client as unsigned ones. Outermost: on the way out it turns the typed (unsigned 1.0.x) body into
  * the payload of a signed envelope; on the way back it sees the answer only after the error mapping
- * passed it as 2xx, verifies the envelope and hands on its payload as the body.
+ * passed it as 2xx, verifies the envelope and hands on its payload, already parsed,
+ * as the answer.
  */
 export function signedEnvelope(options: EnvelopeOptions): Middleware {
   const { baseUrl, self, keyPair, peer, profiles } = options;
@@ -45,23 +45,24 @@ export function signedEnvelope(options: EnvelopeOptions): Middleware {
       const text = await response.text();
       // A broadcast answers nothing worth verifying (the reference sends no envelope back).
       if (schemaPath === '/events/broadcast' || text.trim() === '' || text.trim() === 'null') {
-        return new TextResponse(response.status, () => Promise.resolve(''));
+        return AnswerResponse.ofJson(response.status, null);
       }
       try {
-        // The profile source may be async; look the sender up before the (synchronous) verification.
-        const sender = peekEnvelope(text).sourceNode;
-        const known = profileKey(await profiles.getNodeProfile(sender));
+        // Only the node we asked may answer: its key is looked up before the (synchronous)
+        // verification, and any other signer is refused before any parsing beyond the envelope's.
+        const known = profileKey(await profiles.getNodeProfile(peer));
         const env = openEnvelope(text, {
           self,
-          lookup: () => known,
+          lookup: (sender) => {
+            if (sender.toString() !== peer.toString()) {
+              throw new MalformedEnvelopeError(`answer signed by ${sender.toString()}, not by ${peer.toString()}`);
+            }
+            return known;
+          },
           // A first contact answers our poll with its own NEW event before we know it.
           allowSelfIntroduction: true,
         });
-        if (env.sourceNode.toString() !== peer.toString()) {
-          throw new MalformedEnvelopeError(`answer signed by ${env.sourceNode.toString()}, not by ${peer.toString()}`);
-        }
-        const payload = JSON.stringify(env.payload);
-        return new TextResponse(response.status, () => Promise.resolve(payload));
+        return AnswerResponse.ofJson(response.status, env.payload);
       } catch (err) {
         if (err instanceof ProtocolError || err instanceof MalformedEnvelopeError) {
           throw new RemoteResponseInvalidError(endpointUrl(baseUrl, schemaPath), [{ loc: [], msg: err.message, type: err.code }]);

@@ -2,7 +2,7 @@ import type { Middleware } from 'openapi-fetch';
 import { RemoteConnectionError, RemoteHTTPError } from '../errors.ts';
 import { RemoteProtocolError, isProtocolErrorType, type ProtocolError } from '../secure/index.ts';
 import { field, parseOrText } from './json.ts';
-import { TextResponse } from './text-response.ts';
+import { AnswerResponse } from './answer-response.ts';
 
 export interface ErrorMappingOptions {
   /** The endpoint URLs in errors are `baseUrl + path`, as the caller named them (not URL-normalized). */
@@ -24,7 +24,7 @@ export function endpointUrl(baseUrl: string, path: string): string {
  * reset, timeout: retryable), RemoteHTTPError (the peer answered non-2xx; RemoteProtocolError for
  * a signed peer's 400 error_response).
  *
- * The innermost middleware: it sees the answer first. A 2xx answer is handed on as a TextResponse
+ * The innermost middleware: it sees the answer first. A 2xx answer is handed on as an AnswerResponse
  * whose body read (still under the request's timeout) maps its failures the same way, so a peer
  * that stalls mid-body is a RemoteConnectionError too, whoever reads the body.
  */
@@ -44,7 +44,7 @@ export function errorMapping(options: ErrorMappingOptions): Middleware {
         throw new RemoteHTTPError(url, response.status, parseOrText(text));
       }
       // The body is read later, by whoever reads it first, but always through the mapping above.
-      return new TextResponse(response.status, read);
+      return AnswerResponse.ofText(response.status, read);
     },
     onError({ error, schemaPath }) {
       return new RemoteConnectionError(endpointUrl(baseUrl, schemaPath), describeFetchFailure(error, timeoutMs), { cause: error });

@@ -3,7 +3,7 @@ import { KoiNetNode, RID } from '../rid/index.ts';
 import { Event } from '../knowledge/index.ts';
 import { UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { bundlesAnswer, eventsAnswer, manifestsAnswer, readJson, ridsAnswer } from './answers.ts';
+import { bundlesAnswer, eventsAnswer, manifestsAnswer, readAnswer, ridsAnswer } from './answers.ts';
 import { createPeerClient, type PeerBody, type PeerClient, type PeerPath } from './client.ts';
 import { endpointUrl } from './error-mapping.ts';
 import type {
@@ -24,12 +24,15 @@ import type {
 
 /** What every call passes to the typed client besides the body. */
 interface CallInit {
-  /** The body is parsed once by readJson, not by openapi-fetch (see there). */
-  parseAs: 'text';
+  /**
+   * openapi-fetch leaves the body alone; readAnswer reads the middleware's answer: one read and one
+   * JSON.parse, or none for a verified envelope, whose payload is parsed already.
+   */
+  parseAs: 'stream';
   /** Covers connecting through the last body byte: the error mapping reads the body under it. */
   signal: AbortSignal;
 }
-type Call = (client: PeerClient, init: CallInit) => Promise<{ data?: string | undefined }>;
+type Call = (client: PeerClient, init: CallInit) => Promise<{ response: Response }>;
 
 /** Clients are cheap but not free; a node talks to a handful of peers, so a small cap is plenty. */
 const MAX_CACHED_CLIENTS = 256;
@@ -122,8 +125,8 @@ export class RequestHandler {
     const baseUrl = await this.resolveBaseUrl(target);
     const url = endpointUrl(baseUrl, path);
     const client = this.client(baseUrl, this.signed ? this.signedTargetNode(target, url) : undefined);
-    const { data } = await call(client, { parseAs: 'text', signal: AbortSignal.timeout(this.timeoutMs) });
-    return { url, json: readJson(url, data) };
+    const { response } = await call(client, { parseAs: 'stream', signal: AbortSignal.timeout(this.timeoutMs) });
+    return { url, json: await readAnswer(url, response) };
   }
 
   /** The node RID a signed envelope to `target` is addressed to. */
