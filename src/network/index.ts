@@ -11,6 +11,7 @@ export type {
 export * from './queues.ts';
 // The outgoing client moved to src/peer/; re-exported so imports from network/ keep working.
 export { RequestHandler } from '../peer/index.ts';
+export type * from '../peer/types.ts';
 export type {
   RequestTarget,
   NodeProfileSource,

@@ -3,20 +3,6 @@
  * typed client; signing, verification and error mapping as its middleware).
  */
 export { RequestHandler } from './request-handler.ts';
-export type {
-  RequestTarget,
-  SignedClientOptions,
-  NodeProfileSource,
-  RequestHandlerOptions,
-  BroadcastEventsRequest,
-  PollEventsRequest,
-  FetchRidsRequest,
-  FetchManifestsRequest,
-  FetchBundlesRequest,
-  EventsResult,
-  RidsResult,
-  ManifestsResult,
-  BundlesResult,
-} from './types.ts';
+export type * from './types.ts';
 export { createPeerClient } from './client.ts';
 export type { PeerClient, PeerClientOptions, PeerPath, PeerBody } from './client.ts';
