@@ -6,7 +6,7 @@ import { NetworkGraph } from './network/graph.ts';
 import { EventQueues } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
-import { RequestHandler } from './network/request-handler.ts';
+import { RequestHandler } from './peer/index.ts';
 import { ResponseHandler } from './server/operations/fetch-answers.ts';
 import type { NodeView, ProtocolMode } from './server/node-view.ts';
 import {

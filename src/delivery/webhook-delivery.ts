@@ -12,7 +12,7 @@ import type { KnowledgeStore } from '../cache/index.ts';
 import { RemoteHTTPError, UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { EventQueues } from '../queues/index.ts';
-import type { RequestHandler } from '../network/request-handler.ts';
+import type { RequestHandler } from '../peer/index.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import { errorText } from '../util/error-text.ts';
 import { DEFAULT_RETRY_POLICY, backoffMs, type RetryPolicy } from './retry-policy.ts';

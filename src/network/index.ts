@@ -9,7 +9,9 @@ export type {
   NetworkGraphOptions,
 } from './graph.ts';
 export * from '../queues/index.ts';
-export { RequestHandler } from './request-handler.ts';
+// The outgoing client moved to src/peer/; re-exported so imports from network/ keep working.
+export { RequestHandler } from '../peer/index.ts';
+export type * from '../peer/types.ts';
 export type {
   RequestTarget,
   NodeProfileSource,
@@ -23,7 +25,7 @@ export type {
   RidsResult,
   ManifestsResult,
   BundlesResult,
-} from './request-handler.ts';
+} from '../peer/index.ts';
 export { ResponseHandler } from '../server/operations/fetch-answers.ts';
 export type {
   FetchRidsBody,

@@ -6,7 +6,7 @@ import type { NodeProfile } from '../protocol/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NetworkGraph } from './graph.ts';
 import type { EventQueues } from '../queues/index.ts';
-import { RequestHandler } from './request-handler.ts';
+import { RequestHandler } from '../peer/index.ts';
 // The deprecated `responseHandler` alias only: the fetch answers are the server's (see ARCHITECTURE.md).
 import { ResponseHandler } from '../server/operations/fetch-answers.ts';
 import { WebhookDelivery } from '../delivery/webhook-delivery.ts';

@@ -1,7 +1,7 @@
 import type { RID, RIDType } from '../rid/index.ts';
 import type { Bundle, Event, Manifest } from '../knowledge/index.ts';
 import type { EdgeProfile, EdgeStatus, NodeProfile } from '../protocol/index.ts';
-import type { RequestHandler } from '../network/request-handler.ts';
+import type { RequestHandler } from '../peer/index.ts';
 
 /**
  * The parts of a node the processor needs, declared narrowly here (libp2p style) so the pipeline

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Event, EventType } from '../../src/knowledge/index.ts';
 import { DEFAULT_SERVER_LIMITS, resolveServerLimits } from '../../src/server/index.ts';
-import { RequestHandler } from '../../src/network/request-handler.ts';
+import { RequestHandler } from '../../src/peer/index.ts';
 import { RemoteConnectionError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { drain, postJson, startRealNode, type RealNode } from './helpers.ts';

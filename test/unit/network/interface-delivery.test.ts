@@ -8,7 +8,7 @@ import { Cache } from '../../../src/cache/index.ts';
 import type { NodeProfile } from '../../../src/protocol/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
-import { RequestHandler } from '../../../src/network/request-handler.ts';
+import { RequestHandler } from '../../../src/peer/index.ts';
 import { NetworkInterface, type RetryPolicy } from '../../../src/network/network-interface.ts';
 import { NodeInterface } from '../../../src/node.ts';
 import { BroadcastPeer as FlakyPeer } from '../../helpers/fake-peer.ts';

@@ -10,7 +10,7 @@ import { Cache } from '../../../src/cache/index.ts';
 import type { NodeProfile } from '../../../src/protocol/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
-import { RequestHandler } from '../../../src/network/request-handler.ts';
+import { RequestHandler } from '../../../src/peer/index.ts';
 import { NetworkInterface } from '../../../src/network/network-interface.ts';
 
 function nodeRid(name: string, n: number): KoiNetNode {

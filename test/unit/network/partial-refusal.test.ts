@@ -11,7 +11,7 @@ import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledg
 import { Cache } from '../../../src/cache/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
-import { RequestHandler } from '../../../src/network/request-handler.ts';
+import { RequestHandler } from '../../../src/peer/index.ts';
 import { NetworkInterface, refusedEventIndexes } from '../../../src/network/network-interface.ts';
 import { MAX_CONTENTS_DEPTH } from '../../../src/server/nesting.ts';
 import { TestNetwork } from '../../pages/nodes.ts';

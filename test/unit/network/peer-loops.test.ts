@@ -7,7 +7,7 @@ import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledg
 import { Cache } from '../../../src/cache/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
-import { RequestHandler } from '../../../src/network/request-handler.ts';
+import { RequestHandler } from '../../../src/peer/index.ts';
 import { MAX_EVENTS_PER_DELIVERY, NetworkInterface } from '../../../src/network/network-interface.ts';
 import { BroadcastPeer } from '../../helpers/fake-peer.ts';
 

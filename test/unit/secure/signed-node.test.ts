@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { FakePeer, KOI_PATHS } from '../../helpers/fake-peer.ts';
 import type { KoiNetHandlers } from '../../../generated/stubs/operations.ts';
 import { createKoiNetApp, startServer, type RunningServer } from '../../../src/server/app.ts';
-import { RequestHandler } from '../../../src/network/request-handler.ts';
+import { RequestHandler } from '../../../src/peer/index.ts';
 import { RemoteResponseInvalidError } from '../../../src/errors.ts';
 import { KoiNetNode } from '../../../src/rid/index.ts';
 import { silentLogger } from '../../../src/logger.ts';

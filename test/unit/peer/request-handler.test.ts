@@ -11,7 +11,7 @@ import { RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, Manifest, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
 import { NetworkGraph } from '../../../src/network/graph.ts';
-import { RequestHandler } from '../../../src/network/request-handler.ts';
+import { RequestHandler } from '../../../src/peer/index.ts';
 import {
   RemoteConnectionError,
   RemoteHTTPError,
@@ -28,7 +28,7 @@ function profile(nodeType: 'FULL' | 'PARTIAL', baseUrl: string | null): JsonObje
   return { base_url: baseUrl, node_type: nodeType, provides: { event: [], state: [] } };
 }
 
-describe('network/request-handler: RequestHandler against a real HTTP peer', () => {
+describe('peer/request-handler: RequestHandler against a real HTTP peer', () => {
   const me = nodeRid('me', 1);
   const full = nodeRid('peer', 2);
   const partial = nodeRid('partial', 3);
