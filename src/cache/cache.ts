@@ -19,7 +19,7 @@ import { IndexSnapshot } from './snapshot.ts';
 import { scanDirectory } from './scan.ts';
 import type { CacheLogger, KnowledgeStore, StoreHealth } from './store.ts';
 import { Verifier } from './verifier.ts';
-import { WriteBehind, mergeNames } from './write-behind.ts';
+import { WriteBehind } from './write-behind.ts';
 
 export type { CacheLogger, KnowledgeStore, StoreHealth } from './store.ts';
 export { snapshotPathFor } from './snapshot.ts';
@@ -206,17 +206,7 @@ export class Cache implements KnowledgeStore {
     // implementation or an older normalization) would otherwise shadow-survive a delete.
     const unlinkNames = previous !== undefined && previous.fileName !== fileName ? [previous.fileName] : [];
     this.index.put(entry);
-    return this.writeBehind
-      .enqueue(key, previous, (seq, diskEntry, carried) => ({
-        kind: 'write',
-        seq,
-        key,
-        entry,
-        json,
-        unlink: mergeNames(carried, unlinkNames),
-        diskEntry,
-      }))
-      .then(() => bundle);
+    return this.writeBehind.write(entry, json, previous, unlinkNames).then(() => bundle);
   }
 
   async read(rid: RID | string): Promise<Bundle | undefined> {
@@ -284,15 +274,7 @@ export class Cache implements KnowledgeStore {
     this.verifier.unshadow(key);
     this.snapshot.invalidateIfLive();
     this.index.remove(key);
-    return this.writeBehind
-      .enqueue(key, entry, (seq, diskEntry, carried) => ({
-        kind: 'delete',
-        seq,
-        key,
-        unlink: mergeNames(carried, [entry.fileName]),
-        diskEntry,
-      }))
-      .then(() => true);
+    return this.writeBehind.delete(key, entry).then(() => true);
   }
 
   listRids(ridTypes?: Iterable<RIDType | string>): RID[] {

@@ -16,6 +16,7 @@ import type { IndexEntry, KnowledgeIndex } from './memory-index.ts';
 import type { CacheLogger } from './store.ts';
 import type { VerifyResult } from './thread.ts';
 import { ThreadHost } from './worker-host.ts';
+import { ImmediateTask } from './immediate.ts';
 import { readFileSync } from 'node:fs';
 
 /** Files per job of the verifier thread, and jobs out at once. */
@@ -40,7 +41,8 @@ export class Verifier implements Startable {
   private queue: IndexEntry[] = [];
   private cursor = 0;
   private waiters: (() => void)[] = [];
-  private scheduled = false;
+  /** After the current task: open() finishes indexing, and answers requests, before any check. */
+  private readonly nextPump = new ImmediateTask(() => this.pump());
   /** The thread failed once: the rest is checked on this thread. */
   private threadFailed = false;
   /**
@@ -197,13 +199,7 @@ export class Verifier implements Startable {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    // After the current task: open() finishes indexing, and answers requests, before any check.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+    this.nextPump.schedule();
   }
 
   /** Up to `max` unverified entries not being verified already, in queue order. */

@@ -14,6 +14,7 @@ import { applyFileOp, threadPoolCalls, type FileOp } from './file-writer.ts';
 import type { IndexEntry, KnowledgeIndex } from './memory-index.ts';
 import type { CacheLogger, StoreHealth } from './store.ts';
 import { ThreadHost } from './worker-host.ts';
+import { ImmediateTask } from './immediate.ts';
 
 /**
  * A mutation the index already shows but the disk does not yet. `diskEntry` is what the disk held
@@ -63,7 +64,7 @@ const BATCHES_IN_FLIGHT = 2;
 
 let tempCounter = 0;
 
-export function mergeNames(a: readonly string[], b: readonly string[]): string[] {
+function mergeNames(a: readonly string[], b: readonly string[]): string[] {
   return b.length === 0 ? [...a] : [...new Set([...a, ...b])];
 }
 
@@ -91,7 +92,8 @@ export class WriteBehind implements Startable {
   private opSeq = 0;
   /** 'threadpool' writer: files being written. */
   private writing = 0;
-  private pumpScheduled = false;
+  /** After the current task: mutations made in one go (a batch of kobjs) coalesce first. */
+  private readonly nextPump = new ImmediateTask(() => this.pump());
   /** While > 0 no file operation starts (see pause()). */
   private paused = 0;
   private writer: 'worker' | 'threadpool';
@@ -191,11 +193,22 @@ export class WriteBehind implements Startable {
     return new Promise((res, rej) => this.syncWaiters.push({ upTo, resolve: res, reject: rej }));
   }
 
+  /** Queues the file of `entry` (the bundle as compact `json`); `unlink`: stale names of the RID. */
+  write(entry: IndexEntry, json: string, indexBefore: IndexEntry | undefined, unlink: readonly string[]): Promise<void> {
+    const key = entry.rid.toString();
+    return this.enqueue(key, indexBefore, (seq, diskEntry, carried) => ({ kind: 'write', seq, key, entry, json, unlink: mergeNames(carried, unlink), diskEntry }));
+  }
+
+  /** Queues the removal of the file of `entry`. */
+  delete(key: string, entry: IndexEntry): Promise<void> {
+    return this.enqueue(key, entry, (seq, diskEntry, carried) => ({ kind: 'delete', seq, key, unlink: mergeNames(carried, [entry.fileName]), diskEntry }));
+  }
+
   /**
    * Queues the mutation of `key`, coalescing it with a queued (not yet started) one: the disk
    * state before that one stays the revert point, and its file-name cleanups are carried over.
    */
-  enqueue(
+  private enqueue(
     key: string,
     /** The index entry before this mutation: with nothing pending for the RID, the disk state. */
     indexBefore: IndexEntry | undefined,
@@ -234,13 +247,7 @@ export class WriteBehind implements Startable {
   }
 
   private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    // After the current task: mutations made in one go (a batch of kobjs) coalesce first.
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+    this.nextPump.schedule();
   }
 
   /**
