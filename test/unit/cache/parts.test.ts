@@ -15,6 +15,15 @@ import type { IndexEntry } from '../../../src/cache/memory-index.ts';
 
 const quiet: CacheLogger = { warn: () => undefined };
 
+/** Records what the cache warns about its threads (a thread that did not start falls back, with a warning). */
+function threadWatch(): CacheLogger & { threadWarnings: string[] } {
+  const threadWarnings: string[] = [];
+  const note = (_obj: object, msg?: string): void => {
+    if (msg !== undefined && msg.includes('thread')) threadWarnings.push(msg);
+  };
+  return { threadWarnings, warn: note, error: note };
+}
+
 describe('cache parts', () => {
   let root: string;
   let dir: string;
@@ -51,7 +60,8 @@ describe('cache parts', () => {
 
   for (const writer of ['worker', 'threadpool'] as const) {
     it(`the ${writer} writer works again after close(), and the next close() saves a snapshot with the new entry`, async () => {
-      const cache = await Cache.open(dir, { logger: quiet, writer });
+      const logger = threadWatch();
+      const cache = await Cache.open(dir, { logger, writer });
       await cache.write(Bundle.generate('orn:test.thing:before', {}));
       await cache.close();
       const after = await cache.write(Bundle.generate('orn:test.thing:after', { n: 2 }));
@@ -63,6 +73,7 @@ describe('cache parts', () => {
       expect(reopened.readManifest(after.rid)?.sha256Hash).to.equal(after.manifest.sha256Hash);
       expect(reopened.size).to.equal(2);
       await reopened.close();
+      expect(logger.threadWarnings).to.deep.equal([]);
     });
   }
 
@@ -73,8 +84,9 @@ describe('cache parts', () => {
     await cache.sync();
     // No snapshot: the next opens index by name and verify in the background.
     await rm(snapshotPathFor(dir), { force: true });
+    const logger = threadWatch();
     for (let round = 0; round < 2; round++) {
-      const reopened = await Cache.open(dir, { logger: quiet, deferVerificationAbove: 0, snapshot: false });
+      const reopened = await Cache.open(dir, { logger, deferVerificationAbove: 0, snapshot: false });
       expect(reopened.unverifiedCount).to.equal(20);
       await reopened.verified();
       expect(reopened.unverifiedCount).to.equal(0);
@@ -88,5 +100,6 @@ describe('cache parts', () => {
     expect(broken.size).to.equal(19);
     await broken.close();
     await cache.close();
+    expect(logger.threadWarnings).to.deep.equal([]);
   });
 });
