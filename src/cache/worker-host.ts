@@ -86,7 +86,11 @@ export class ThreadHost<Job> implements Startable {
 
   /** Starts the thread if it is not running; send() does so on demand. */
   start(): void {
-    if (this.thread !== undefined) return;
+    this.running();
+  }
+
+  private running(): Worker {
+    if (this.thread !== undefined) return this.thread;
     const thread = spawnThread();
     this.answeredAny = false;
     thread.unref();
@@ -104,14 +108,25 @@ export class ThreadHost<Job> implements Startable {
     thread.on('error', (err: unknown) => this.died(thread, err));
     thread.on('exit', (code) => this.died(thread, new Error(`cache ${this.name} thread exited with code ${code}`)));
     this.thread = thread;
+    return thread;
   }
 
   /** Sends `job` as `message` (the thread's job of that id), starting the thread if needed. */
   send(job: Job, message: (id: number) => ThreadJob): void {
-    this.start();
-    const thread = this.thread!;
     const id = ++this.nextId;
     this.jobs.set(id, job);
+    let thread: Worker;
+    try {
+      thread = this.running();
+    } catch (err) {
+      // The thread could not even be created: as a thread that died before answering, told
+      // after the owner's current pump (which counts this job as out meanwhile).
+      // Several failed sends in one pump: the first report covers them all.
+      process.nextTick(() => {
+        if (this.jobs.size > 0) this.lost(err, false);
+      });
+      return;
+    }
     thread.ref();
     thread.postMessage(message(id));
   }
@@ -130,8 +145,12 @@ export class ThreadHost<Job> implements Startable {
   private died(thread: Worker, err: unknown): void {
     if (this.thread !== thread) return;
     this.thread = undefined;
+    this.lost(err, this.answeredAny);
+  }
+
+  private lost(err: unknown, answeredAny: boolean): void {
     const lost = [...this.jobs.values()];
     this.jobs.clear();
-    this.owner.died(lost, err, this.answeredAny);
+    this.owner.died(lost, err, answeredAny);
   }
 }
