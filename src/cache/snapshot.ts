@@ -1,0 +1,225 @@
+/**
+ * The index snapshot: close() writes every index entry beside the cache directory, and the first
+ * mutation after open (or after close) deletes it before any file changes. open() trusts a
+ * snapshot whose set of file names equals the directory's (one readdir, no file reads) and scans
+ * otherwise (e.g. after a crash). Limitation: a file that another process rewrote in place while
+ * no node had the cache open is not detected (same name, so the snapshot's manifest is served
+ * until the next write of that RID).
+ */
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RID } from '../rid/index.ts';
+import { Manifest, isJsonObject } from '../knowledge/index.ts';
+import { CacheError } from '../errors.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
+import { errorCode, errorText } from '../util/error-text.ts';
+import { TEMP_FILE } from './bundle-file.ts';
+import type { IndexEntry } from './memory-index.ts';
+import type { CacheLogger } from './store.ts';
+
+const SNAPSHOT_VERSION = 2;
+
+/** Version 1 rows: [fileName, rid, timestamp, sha256_hash]. Still read, never written. */
+type SnapshotRowV1 = [string, string, string, string];
+
+/**
+ * Version 2: one array per column instead of an array per entry (100k small arrays were most of
+ * the parse's garbage), plus each timestamp in microseconds so open() does not parse 100k dates.
+ */
+interface SnapshotV2 {
+  version: 2;
+  directory: string;
+  files: string[];
+  rids: string[];
+  timestamps: string[];
+  hashes: string[];
+  micros: number[];
+  ignored: string[];
+}
+
+interface SnapshotColumns {
+  files: string[];
+  rids: string[];
+  timestamps: string[];
+  hashes: string[];
+  /** Absent in version 1 snapshots: the timestamps are parsed then. */
+  micros: number[] | undefined;
+  ignored: string[];
+}
+
+/**
+ * Where the index snapshot of a cache directory lives: beside the directory, never in it, because
+ * rid-lib (and the start-up scan) read every `*.json` in the cache directory as a bundle.
+ * `<dataDir>/cache` -> `<dataDir>/cache.index-snapshot.json`.
+ */
+export function snapshotPathFor(directory: string): string {
+  const dir = resolve(directory);
+  return join(dirname(dir), `${basename(dir)}.index-snapshot.json`);
+}
+
+export class IndexSnapshot {
+  readonly path: string;
+  /** A snapshot file may exist and describe the disk; the next mutation must delete it first. */
+  private live: boolean;
+  private saving = false;
+  private invalidatedWhileSaving = false;
+
+  constructor(
+    private readonly directory: string,
+    /** CacheOptions.snapshot. */
+    readonly enabled: boolean,
+    private readonly logger: CacheLogger,
+  ) {
+    this.path = snapshotPathFor(directory);
+    // Assume one may exist until open() knows; deleting a missing file is cheap.
+    this.live = enabled;
+  }
+
+  /** Before a mutation changes any file: a crash must not leave a snapshot the directory no longer matches. */
+  invalidateIfLive(): void {
+    if (this.live || this.saving) this.invalidate();
+  }
+
+  invalidate(): void {
+    this.live = false;
+    if (this.saving) this.invalidatedWhileSaving = true;
+    if (!this.enabled) return;
+    try {
+      unlinkSync(this.path);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') {
+        // A snapshot that cannot be removed would be trusted at the next open after this
+        // mutation; stop rather than risk serving a stale index.
+        throw new CacheError(`cannot remove the cache index snapshot ${this.path}: ${errorText(err)}`, { cause: err });
+      }
+    }
+  }
+
+  /** The parsed snapshot file, or undefined when there is none or it is not JSON (then open() scans). */
+  read(): unknown {
+    if (!this.enabled) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') this.logger.warn({ file: this.path, err: errorText(err) }, 'cannot read the cache index snapshot; scanning');
+      return undefined;
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      this.logger.warn({ file: this.path, err: errorText(err) }, 'cache index snapshot is invalid; scanning');
+      return undefined;
+    }
+  }
+
+  /**
+   * The index entries of `json` if it is well formed, belongs to this directory and names exactly
+   * the bundle files `names` lists. Anything else (a crash, files added or removed by another
+   * process, a corrupt snapshot) gives undefined and the caller scans every file: a different name
+   * set means someone else changed the directory, so none of it is trusted.
+   */
+  entries(json: unknown, names: readonly string[]): IndexEntry[] | undefined {
+    try {
+      if (!isJsonObject(json) || json['directory'] !== this.directory) return undefined;
+      const columns = json['version'] === SNAPSHOT_VERSION ? columnsV2(json) : json['version'] === 1 ? columnsV1(json) : undefined;
+      if (columns === undefined) return undefined;
+      const { files, rids, timestamps, hashes, micros, ignored } = columns;
+      if (files.length + ignored.length !== names.length) return undefined;
+      const expected = new Set<string>(ignored);
+      for (const f of files) expected.add(f);
+      if (expected.size !== names.length) return undefined;
+      for (const name of names) if (!expected.has(name)) return undefined;
+      const entries: IndexEntry[] = new Array(files.length);
+      for (let i = 0; i < files.length; i++) {
+        const rid = RID.fromString(rids[i]!);
+        const manifest = new Manifest({ rid, timestamp: timestamps[i]!, sha256Hash: hashes[i]!, ...(micros ? { timeMicros: micros[i]! } : {}) });
+        entries[i] = { rid, fileName: files[i]!, type: rid.type.toString(), manifest };
+      }
+      return entries;
+    } catch (err) {
+      this.logger.warn({ file: this.path, err: errorText(err) }, 'cache index snapshot is invalid; scanning');
+      return undefined;
+    }
+  }
+
+  /**
+   * Writes the snapshot of `entries` (verified ones only: it must only hold manifests read from
+   * the files). The caller keeps file operations from starting until this resolves; a mutation
+   * meanwhile deletes the snapshot again before its file operation can start.
+   */
+  async save(entries: Iterable<IndexEntry>): Promise<void> {
+    if (!this.enabled) return;
+    const snapshot: SnapshotV2 = { version: SNAPSHOT_VERSION, directory: this.directory, files: [], rids: [], timestamps: [], hashes: [], micros: [], ignored: [] };
+    const indexed = new Set<string>();
+    for (const e of entries) {
+      if (e.manifest === undefined) continue;
+      snapshot.files.push(e.fileName);
+      snapshot.rids.push(e.rid.toString());
+      snapshot.timestamps.push(e.manifest.timestamp);
+      snapshot.hashes.push(e.manifest.sha256Hash);
+      snapshot.micros.push(e.manifest.timeMicros);
+      indexed.add(e.fileName);
+    }
+    this.saving = true;
+    this.invalidatedWhileSaving = false;
+    try {
+      // Bundle files the index does not use (invalid, or the losing copy of a duplicated RID) are
+      // listed too, so that next time the name sets match and the scan would skip them anyway.
+      snapshot.ignored = readdirSync(this.directory, { withFileTypes: true })
+        .filter((d) => d.isFile() && d.name.endsWith('.json') && !TEMP_FILE.test(d.name) && !indexed.has(d.name))
+        .map((d) => d.name);
+      await atomicWrite(this.path, JSON.stringify(snapshot));
+      this.live = true;
+    } catch (err) {
+      this.removeTemps();
+      // Only a slower next start: it scans.
+      this.logger.warn({ file: this.path, err: errorText(err) }, 'cannot write the cache index snapshot');
+    } finally {
+      this.saving = false;
+    }
+    if (this.invalidatedWhileSaving) this.invalidate();
+  }
+
+  /** atomicWrite's temp files of this process (a write that failed half-way, e.g. a full disk). */
+  private removeTemps(): void {
+    const prefix = `${basename(this.path)}.tmp-${process.pid}-`;
+    try {
+      for (const name of readdirSync(dirname(this.path))) {
+        if (name.startsWith(prefix)) unlinkSync(join(dirname(this.path), name));
+      }
+    } catch {
+      // The next start ignores them; they are not in the cache directory.
+    }
+  }
+}
+
+function isStringArray(v: unknown, length?: number): v is string[] {
+  return Array.isArray(v) && (length === undefined || v.length === length) && v.every((x) => typeof x === 'string');
+}
+
+/** The columns of a version 2 snapshot, or undefined when any is missing, mistyped or of another length. */
+function columnsV2(json: Record<string, unknown>): SnapshotColumns | undefined {
+  const { files, rids, timestamps, hashes, micros, ignored } = json;
+  if (!isStringArray(files) || !isStringArray(ignored)) return undefined;
+  const n = files.length;
+  if (!isStringArray(rids, n) || !isStringArray(timestamps, n) || !isStringArray(hashes, n)) return undefined;
+  if (!Array.isArray(micros) || micros.length !== n || !micros.every((x) => Number.isSafeInteger(x))) return undefined;
+  return { files, rids, timestamps, hashes, micros: micros as number[], ignored };
+}
+
+function columnsV1(json: Record<string, unknown>): SnapshotColumns | undefined {
+  const rows = json['entries'];
+  const ignored = json['ignored'];
+  if (!Array.isArray(rows) || !isStringArray(ignored)) return undefined;
+  const columns: SnapshotColumns = { files: [], rids: [], timestamps: [], hashes: [], micros: undefined, ignored };
+  for (const row of rows as unknown[]) {
+    if (!isStringArray(row, 4)) return undefined;
+    const [file, rid, timestamp, hash] = row as SnapshotRowV1;
+    columns.files.push(file);
+    columns.rids.push(rid);
+    columns.timestamps.push(timestamp);
+    columns.hashes.push(hash);
+  }
+  return columns;
+}

@@ -1,0 +1,58 @@
+/**
+ * The cache's worker thread (started by worker-host.ts), for the two jobs whose cost is file
+ * system calls and JSON: writing bundle files (the write-behind) and reading + parsing files whose
+ * manifest is not yet known (the verifier). Each job answers `{ id, results }`, one result per
+ * item, in order; jobs run one after the other, in the order sent.
+ */
+import { parentPort } from 'node:worker_threads';
+import { applyFileOp, syncCalls, type FileOp } from './file-writer.ts';
+import { parseBundleJson } from './bundle-json.ts';
+import { readFileSync } from 'node:fs';
+import { errorText } from '../util/error-text.ts';
+
+export type ThreadJob =
+  | { kind: 'write'; id: number; directory: string; ops: FileOp[] }
+  | { kind: 'verify'; id: number; paths: string[] };
+
+/** Per written op: null, or the error message. */
+export type WriteResult = string | null;
+/** Per verified file: the raw manifest (checked on the main thread), or why the file is unusable. */
+export type VerifyResult = { manifest: unknown } | { error: string };
+
+export interface ThreadAnswer {
+  id: number;
+  results: unknown[];
+}
+
+async function run(job: ThreadJob): Promise<ThreadAnswer> {
+  if (job.kind === 'verify') {
+    // Read + JSON.parse are most of the cost of checking a file; Manifest.fromJSON stays on the
+    // main thread, so both paths validate manifests with the same code.
+    const results: VerifyResult[] = job.paths.map((path) => {
+      try {
+        return { manifest: parseBundleJson(readFileSync(path, 'utf8')).manifest };
+      } catch (err) {
+        return { error: errorText(err) };
+      }
+    });
+    return { id: job.id, results };
+  }
+  const results: WriteResult[] = [];
+  for (const op of job.ops) {
+    try {
+      await applyFileOp(syncCalls, job.directory, op);
+      results.push(null);
+    } catch (err) {
+      results.push(errorText(err));
+    }
+  }
+  return { id: job.id, results };
+}
+
+const port = parentPort;
+if (port !== null) {
+  let chain = Promise.resolve();
+  port.on('message', (job: ThreadJob) => {
+    chain = chain.then(async () => port.postMessage(await run(job)));
+  });
+}

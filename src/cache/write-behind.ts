@@ -1,0 +1,410 @@
+/**
+ * The write-behind queue of the file cache. The facade updates the index synchronously and hands
+ * each mutation here; the files follow in the background, so the disk work overlaps with the
+ * processing of the next knowledge. Mutations of one RID reach the disk in call order; repeated
+ * writes of an RID not yet started are coalesced into the last one. The promise of each mutation
+ * resolves when it is on disk (or superseded by a later one of the same RID that is); sync() waits
+ * for everything so far. A failed file operation is retried with backoff (see finish()).
+ */
+import { CacheError } from '../errors.ts';
+import { errorText } from '../util/error-text.ts';
+import type { Startable } from '../util/lifecycle.ts';
+import { MAX_FILE_NAME_BYTES } from './file-name.ts';
+import { applyFileOp, threadPoolCalls, type FileOp } from './file-writer.ts';
+import type { IndexEntry, KnowledgeIndex } from './memory-index.ts';
+import type { CacheLogger, StoreHealth } from './store.ts';
+import { ThreadHost } from './worker-host.ts';
+import { ImmediateTask } from './immediate.ts';
+
+/**
+ * A mutation the index already shows but the disk does not yet. `diskEntry` is what the disk held
+ * before the first unpersisted mutation of the RID, so a failure can put the index back to it.
+ */
+export type PendingOp = (
+  | {
+      kind: 'write';
+      seq: number;
+      key: string;
+      entry: IndexEntry;
+      /** The bundle as compact JSON; the writer lays it out as the file (fileText). */
+      json: string;
+      unlink: string[];
+      diskEntry: IndexEntry | undefined;
+    }
+  | { kind: 'delete'; seq: number; key: string; unlink: string[]; diskEntry: IndexEntry | undefined }
+) & {
+  /** A retry of a failed op: not started before this time (epoch ms). */
+  notBefore?: number;
+  /** The op is a retry (nobody awaits it; sync() reports its failure through `failed`). */
+  retry?: boolean;
+};
+// diskEntry is reassigned when an earlier op of the RID fails (the disk then kept the older state).
+
+export interface WriteBehindOptions {
+  /** See CacheOptions.writer. */
+  writer: 'worker' | 'threadpool';
+  writeConcurrency: number;
+  retryInitialDelayMs: number;
+  retryMaxDelayMs: number;
+}
+
+interface Settlers {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface SyncWaiter extends Settlers {
+  /** Every op with seq <= upTo must be settled. */
+  upTo: number;
+}
+
+/** Files per job of the writer thread, and jobs out at once. */
+const BATCH_SIZE = 256;
+const BATCHES_IN_FLIGHT = 2;
+
+let tempCounter = 0;
+
+function mergeNames(a: readonly string[], b: readonly string[]): string[] {
+  return b.length === 0 ? [...a] : [...new Set([...a, ...b])];
+}
+
+function due(op: PendingOp, now: number): boolean {
+  return op.notBefore === undefined || op.notBefore <= now;
+}
+
+export class WriteBehind implements Startable {
+  /** Mutations not yet started, at most one per RID (coalesced). */
+  private readonly queued = new Map<string, PendingOp>();
+  /** Mutations being written, by RID; a queued op of the same RID waits for it. */
+  private readonly inflight = new Map<string, PendingOp>();
+  /** Seqs of ops not yet settled; a Set iterates in insertion (= seq) order, so the first is the oldest. */
+  private readonly outstanding = new Set<number>();
+  /** Promise settlers of each op, including the ops coalesced into it. */
+  private readonly settlers = new Map<number, Settlers[]>();
+  private syncWaiters: SyncWaiter[] = [];
+  /** RIDs whose last persisted attempt failed, with the seq of that attempt and the failures in a row. */
+  private readonly failed = new Map<string, { seq: number; error: CacheError; attempts: number }>();
+  /** RIDs whose failed op is queued (or being written) again as a retry. */
+  private readonly retrying = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimerAt = Infinity;
+  private lastError: string | undefined;
+  private opSeq = 0;
+  /** 'threadpool' writer: files being written. */
+  private writing = 0;
+  /** After the current task: mutations made in one go (a batch of kobjs) coalesce first. */
+  private readonly nextPump = new ImmediateTask(() => this.pump());
+  /** While > 0 no file operation starts (see pause()). */
+  private paused = 0;
+  private writer: 'worker' | 'threadpool';
+  private readonly thread: ThreadHost<PendingOp[]>;
+
+  constructor(
+    private readonly directory: string,
+    private readonly pathOf: (fileName: string) => string,
+    private readonly index: KnowledgeIndex,
+    private readonly logger: CacheLogger,
+    private readonly options: WriteBehindOptions,
+  ) {
+    this.writer = options.writer;
+    this.thread = new ThreadHost<PendingOp[]>('writer', {
+      answered: (ops, results) => {
+        ops.forEach((op, i) => {
+          this.inflight.delete(op.key);
+          const failure = results[i];
+          this.finish(op, failure == null ? undefined : new CacheError(`cannot write cache file for ${op.key}: ${String(failure)}`), true);
+        });
+        this.pump();
+      },
+      died: (lost, err, answeredAny) => {
+        if (!answeredAny && this.writer === 'worker') {
+          // The thread's module did not load (a broken install): the same writer on the thread pool.
+          this.logger.warn({ err: errorText(err) }, 'cache writer thread did not start; writing on the thread pool');
+          this.writer = 'threadpool';
+        }
+        // The batches it had are unknown on disk: failed, so they are retried and sync() rejects meanwhile.
+        for (const op of lost.flat()) {
+          this.inflight.delete(op.key);
+          this.finish(op, new CacheError(`cache writer thread failed: ${errorText(err)}`, { cause: err }), true);
+        }
+        this.pump();
+      },
+    });
+  }
+
+  /** Mutations not yet on disk (queued, being written, or waiting for a retry). */
+  get pendingWrites(): number {
+    return this.outstanding.size + this.retrying.size;
+  }
+
+  health(): StoreHealth {
+    const degraded = this.failed.size > 0;
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      pendingWrites: this.pendingWrites,
+      ...(degraded && this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** The thread starts with the first write. */
+  start(): void {}
+
+  /** Stops retrying and ends the writer thread; a later mutation starts it again. */
+  async stop(): Promise<void> {
+    this.stopRetrying();
+    await this.thread.stop();
+  }
+
+  /** Closing a store that cannot write: no more retries (whoever acknowledged the data keeps it). */
+  stopRetrying(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryTimerAt = Infinity;
+  }
+
+  /** Until resume(), no file operation starts (ops already started finish). */
+  pause(): void {
+    this.paused++;
+  }
+
+  resume(): void {
+    this.paused--;
+    if (this.paused === 0 && this.queued.size > 0) this.schedulePump();
+  }
+
+  /** The text a write of `entry` has not yet put on disk, if that write is what the index shows. */
+  pendingText(key: string, entry: IndexEntry): string | undefined {
+    const pending = this.queued.get(key) ?? this.inflight.get(key);
+    return pending !== undefined && pending.kind === 'write' && pending.entry === entry ? pending.json : undefined;
+  }
+
+  /** drop(): ops not yet started are settled as done, failures and retries forgotten. */
+  discardQueued(): void {
+    for (const op of this.queued.values()) this.settle(op, undefined);
+    this.queued.clear();
+    this.failed.clear();
+    this.retrying.clear();
+  }
+
+  sync(): Promise<void> {
+    const upTo = this.opSeq;
+    const oldest = this.oldestOutstanding();
+    if (oldest === undefined || oldest > upTo) return this.failureUpTo(upTo);
+    return new Promise((res, rej) => this.syncWaiters.push({ upTo, resolve: res, reject: rej }));
+  }
+
+  /** Queues the file of `entry` (the bundle as compact `json`); `unlink`: stale names of the RID. */
+  write(entry: IndexEntry, json: string, indexBefore: IndexEntry | undefined, unlink: readonly string[]): Promise<void> {
+    const key = entry.rid.toString();
+    return this.enqueue(key, indexBefore, (seq, diskEntry, carried) => ({ kind: 'write', seq, key, entry, json, unlink: mergeNames(carried, unlink), diskEntry }));
+  }
+
+  /** Queues the removal of the file of `entry`. */
+  delete(key: string, entry: IndexEntry): Promise<void> {
+    return this.enqueue(key, entry, (seq, diskEntry, carried) => ({ kind: 'delete', seq, key, unlink: mergeNames(carried, [entry.fileName]), diskEntry }));
+  }
+
+  /**
+   * Queues the mutation of `key`, coalescing it with a queued (not yet started) one: the disk
+   * state before that one stays the revert point, and its file-name cleanups are carried over.
+   */
+  private enqueue(
+    key: string,
+    /** The index entry before this mutation: with nothing pending for the RID, the disk state. */
+    indexBefore: IndexEntry | undefined,
+    make: (seq: number, diskEntry: IndexEntry | undefined, carried: readonly string[]) => PendingOp,
+  ): Promise<void> {
+    const seq = ++this.opSeq;
+    const waiting = this.queued.get(key);
+    const running = this.inflight.get(key);
+    let diskEntry: IndexEntry | undefined;
+    let carried: readonly string[] = [];
+    let settlers: Settlers[] = [];
+    if (waiting !== undefined) {
+      // A queued retry is superseded: the new op carries its file-name cleanups and is awaited.
+      this.retrying.delete(key);
+      diskEntry = waiting.diskEntry;
+      carried = waiting.unlink;
+      this.outstanding.delete(waiting.seq);
+      settlers = this.settlers.get(waiting.seq) ?? [];
+      this.settlers.delete(waiting.seq);
+    } else if (running !== undefined) {
+      // What the disk holds once the running op is done (the revert point if ours fails).
+      diskEntry = running.kind === 'write' ? running.entry : undefined;
+    } else {
+      diskEntry = indexBefore;
+    }
+    const op = make(seq, diskEntry, carried);
+    // A write whose name equals one to unlink must not delete its own file after the rename.
+    if (op.kind === 'write') op.unlink = op.unlink.filter((n) => n !== op.entry.fileName);
+    this.queued.delete(key);
+    this.queued.set(key, op);
+    this.outstanding.add(seq);
+    const done = new Promise<void>((res, rej) => settlers.push({ resolve: res, reject: rej }));
+    this.settlers.set(seq, settlers);
+    this.schedulePump();
+    return done;
+  }
+
+  private schedulePump(): void {
+    this.nextPump.schedule();
+  }
+
+  /**
+   * Starts the queued ops that are due and whose RID has nothing in flight: in batches to the
+   * writer thread (two out at once, so it starts the next while this thread handles the answer to
+   * the last), or as thread-pool requests, `writeConcurrency` at a time.
+   */
+  private pump(): void {
+    if (this.paused > 0) return;
+    const now = Date.now();
+    const threaded = this.writer === 'worker';
+    while (this.queued.size > 0 && (threaded ? this.thread.pending < BATCHES_IN_FLIGHT : this.writing < this.options.writeConcurrency)) {
+      const ops: PendingOp[] = [];
+      const fileOps: FileOp[] = [];
+      const room = threaded ? BATCH_SIZE : this.options.writeConcurrency - this.writing;
+      for (const [key, op] of this.queued) {
+        if (ops.length >= room) break;
+        if (this.inflight.has(key) || !due(op, now)) continue;
+        let fileOp: FileOp;
+        try {
+          fileOp = this.fileOp(op);
+        } catch (err) {
+          this.queued.delete(key);
+          this.finish(op, err instanceof CacheError ? err : new CacheError(errorText(err)));
+          continue;
+        }
+        this.queued.delete(key);
+        this.inflight.set(key, op);
+        ops.push(op);
+        fileOps.push(fileOp);
+      }
+      if (ops.length === 0) return;
+      if (threaded) this.thread.send(ops, (id) => ({ kind: 'write', id, directory: this.directory, ops: fileOps }));
+      else ops.forEach((op, i) => this.runOnThreadPool(op, fileOps[i]!));
+    }
+  }
+
+  private runOnThreadPool(op: PendingOp, fileOp: FileOp): void {
+    this.writing++;
+    applyFileOp(threadPoolCalls, this.directory, fileOp).then(
+      () => this.threadPoolDone(op, undefined),
+      (err: unknown) => this.threadPoolDone(op, new CacheError(`cannot write cache file for ${op.key}: ${errorText(err)}`, { cause: err })),
+    );
+  }
+
+  private threadPoolDone(op: PendingOp, err: CacheError | undefined): void {
+    this.writing--;
+    this.inflight.delete(op.key);
+    this.finish(op, err, true);
+    this.pump();
+  }
+
+  private fileOp(op: PendingOp): FileOp {
+    const unlinkPaths = op.unlink.map((n) => this.pathOf(n));
+    if (op.kind === 'delete') return { unlink: unlinkPaths };
+    const fileName = op.entry.fileName;
+    const suffix = `.tmp-${process.pid}-${++tempCounter}`;
+    return {
+      temp: this.pathOf(fileName.slice(0, MAX_FILE_NAME_BYTES - suffix.length) + suffix),
+      path: this.pathOf(fileName),
+      json: op.json,
+      unlink: unlinkPaths,
+    };
+  }
+
+  /**
+   * Settles an op. A failed file operation (`retryable`: a full disk, an I/O error) is not undone:
+   * the index keeps showing the new state, read() keeps serving it from memory, and the op is
+   * queued again after a backoff until the disk takes it, so what was acknowledged becomes durable
+   * as soon as there is room, without a restart. Its callers' promises reject at once (and sync()
+   * rejects while it is unpersisted), so durability checks such as the inbox checkpoint wait.
+   * A failure that cannot heal (a refused file name) puts the index back to the disk state.
+   */
+  private finish(op: PendingOp, err: CacheError | undefined, retryable = false): void {
+    if (op.retry) this.retrying.delete(op.key);
+    if (err === undefined) {
+      const wasFailed = this.failed.get(op.key);
+      this.failed.delete(op.key);
+      if (wasFailed !== undefined && this.failed.size === 0) {
+        (this.logger.info ?? this.logger.warn).call(this.logger, { pendingWrites: this.pendingWrites }, 'cache writes succeed again; store healthy');
+      }
+    } else {
+      const previous = this.failed.get(op.key);
+      const attempts = (previous?.attempts ?? 0) + 1;
+      if (this.failed.size === 0) {
+        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, err: err.message }, 'cache write failed; store degraded, retrying with backoff');
+      }
+      this.failed.set(op.key, { seq: op.seq, error: err, attempts });
+      this.lastError = err.message;
+      const next = this.queued.get(op.key);
+      if (next !== undefined) {
+        // A later mutation of the RID supersedes this one; it also does this one's file cleanups.
+        next.diskEntry = op.diskEntry;
+        next.unlink = mergeNames(op.unlink, next.unlink);
+        if (next.kind === 'write') next.unlink = next.unlink.filter((n) => n !== next.entry.fileName);
+      } else if (retryable) {
+        const delay = Math.min(this.options.retryInitialDelayMs * 2 ** (attempts - 1), this.options.retryMaxDelayMs);
+        const retry: PendingOp = { ...op, seq: ++this.opSeq, retry: true, notBefore: Date.now() + delay };
+        this.queued.set(op.key, retry);
+        this.retrying.add(op.key);
+        this.scheduleRetry(retry.notBefore!);
+      } else {
+        const current = this.index.get(op.key);
+        const ours = op.kind === 'write' ? current === op.entry : current === undefined;
+        if (ours) {
+          if (op.diskEntry === undefined) this.index.remove(op.key);
+          else this.index.put(op.diskEntry);
+        }
+        (this.logger.error ?? this.logger.warn).call(this.logger, { rid: op.key, err: err.message }, 'cache write failed; index reverted to the disk state');
+      }
+    }
+    this.settle(op, err);
+  }
+
+  /** One timer for the earliest retry; the pump then takes every op that is due. */
+  private scheduleRetry(at: number): void {
+    if (this.retryTimer !== undefined && this.retryTimerAt <= at) return;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimerAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryTimerAt = Infinity;
+      this.pump();
+      // Ops not yet due get the next timer.
+      let next = Infinity;
+      for (const op of this.queued.values()) if (op.notBefore !== undefined && op.notBefore > Date.now()) next = Math.min(next, op.notBefore);
+      if (next < Infinity) this.scheduleRetry(next);
+    }, Math.max(0, at - Date.now()));
+    // Retries alone must not keep a finished process alive.
+    this.retryTimer.unref();
+  }
+
+  private settle(op: PendingOp, err: CacheError | undefined): void {
+    this.outstanding.delete(op.seq);
+    const settlers = this.settlers.get(op.seq) ?? [];
+    this.settlers.delete(op.seq);
+    for (const s of settlers) {
+      if (err === undefined) s.resolve();
+      else s.reject(err);
+    }
+    if (this.syncWaiters.length === 0) return;
+    const oldest = this.oldestOutstanding() ?? Infinity;
+    const still: SyncWaiter[] = [];
+    for (const w of this.syncWaiters) {
+      if (w.upTo >= oldest) still.push(w);
+      else this.failureUpTo(w.upTo).then(w.resolve, w.reject);
+    }
+    this.syncWaiters = still;
+  }
+
+  private oldestOutstanding(): number | undefined {
+    for (const seq of this.outstanding) return seq;
+    return undefined;
+  }
+
+  private failureUpTo(upTo: number): Promise<void> {
+    for (const f of this.failed.values()) if (f.seq <= upTo) return Promise.reject(f.error);
+    return Promise.resolve();
+  }
+}
