@@ -257,6 +257,7 @@ async function cmdStart(flags: Flags): Promise<number> {
     firstContact: config.firstContact ?? undefined,
     ...(config.firstContactRid ? { firstContactRid: config.firstContactRid } : {}),
     protocol: config.protocol,
+    ...(config.profileContext === null ? {} : { profileContext: config.profileContext }),
     // Read from the environment only, so it never lands in a config file or a log line.
     ...(config.protocol === 'signed' && process.env.KOI_NET_PRIV_KEY_PASSWORD ? { privateKeyPassword: process.env.KOI_NET_PRIV_KEY_PASSWORD } : {}),
     requestTimeoutMs: config.requestTimeoutMs,

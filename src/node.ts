@@ -15,7 +15,7 @@ import {
   type ProcessorComponents,
   type ProcessorOptions,
 } from './processor/index.ts';
-import { NodeType, type EdgeType, type NodeProfile } from './protocol/index.ts';
+import { NodeType, type EdgeType } from './protocol/index.ts';
 import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -24,6 +24,7 @@ import { proposedEdgeBundle } from './behaviours/edge.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { FirstContactJoiner, validateFirstContactRetry, type FirstContactRetryOptions } from './network/first-contact.ts';
 import { errorText } from './util/error-text.ts';
+import { withNodeProfileContext, type NodeProfileInput } from './protocol/index.ts';
 
 /** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
 export type ProtocolMode = 'unsigned' | 'signed';
@@ -31,7 +32,8 @@ export type ProtocolMode = 'unsigned' | 'signed';
 export interface NodeInterfaceOptions {
   /** Used for the node RID on first start (`orn:koi-net.node:<name>+<uuid4>`). */
   name: string;
-  profile: NodeProfile;
+  /** `provides` may be left out ({event: [], state: []}), as in the seed's NodeProfile. */
+  profile: NodeProfileInput;
   /** Where identity, cache and queues live; default the working directory. */
   dataDir?: string;
   /**
@@ -64,8 +66,18 @@ export interface NodeInterfaceOptions {
   privateKeyPath?: string;
   /** Signed mode: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
   privateKeyPassword?: string;
-  /** Extra handlers, registered after the defaults. */
+  /** Extra handlers, registered after the defaults (see `replaceDefaultHandlers`). */
   handlers?: KnowledgeHandler[];
+  /**
+   * The seed's meaning of `handlers`: the list given replaces the default handlers instead of
+   * joining them (an empty or missing list keeps the defaults, as the seed's `if not handlers`).
+   */
+  replaceDefaultHandlers?: boolean;
+  /**
+   * koi-net 2.1 profiles: this node's own node and edge profiles carry `@context` first.
+   * Default: on for the signed protocol, off for unsigned (1.0.x peers never sent it).
+   */
+  profileContext?: boolean;
   /** Replace the four default handlers (default: use them). */
   defaultHandlers?: KnowledgeHandler[];
   /**
@@ -133,15 +145,17 @@ export class NodeInterface {
     this.logger = options.logger ?? silentLogger;
     // Checked here so a bad value fails the construction, not a retry minutes later.
     validateFirstContactRetry(options.firstContactRetry);
+    // --- versions (issue 13): the seed's `handlers` replace the defaults when asked to.
+    const seedHandlers = options.replaceDefaultHandlers === true && (options.handlers?.length ?? 0) > 0;
     const processorOptions: ProcessorOptions = {
-      defaultHandlers: options.defaultHandlers ?? builtInHandlers,
+      defaultHandlers: seedHandlers ? options.handlers! : (options.defaultHandlers ?? builtInHandlers),
       logger: this.logger.child({ component: 'processor' }),
     };
     const components = lateComponents(() => this.requireParts());
     this.processor = options.processor ? options.processor(components, processorOptions) : new ProcessorInterface(components, processorOptions);
     // Before application handlers, so they never see the inbox's progress markers.
     this.processor.addHandler(createInboxMarkHandler((seq) => this.parts?.inbox?.markDone(seq)));
-    for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
+    if (!seedHandlers) for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
   }
 
   get cache(): KnowledgeStore {
@@ -215,7 +229,8 @@ export class NodeInterface {
     const cache = o.cache ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
     const identity = await NodeIdentity.load({
       name: o.name,
-      profile: o.profile,
+      // --- versions (issue 13): koi-net 2.1's `@context` on our own profile.
+      profile: (o.profileContext ?? this.protocol === 'signed') ? withNodeProfileContext(o.profile) : o.profile,
       filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
       ...(keyPair ? { keyPair } : {}),
       logger,
@@ -381,7 +396,7 @@ export class NodeInterface {
 
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */
   generateEdgeBundle(source: KoiNetNode | RID, target: KoiNetNode | RID, ridTypes: (RIDType | string)[], edgeType: EdgeType): Bundle {
-    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType);
+    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType, { context: this.options.profileContext ?? this.protocol === 'signed' });
   }
 
   private requireParts(): NodeParts {

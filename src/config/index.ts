@@ -29,6 +29,8 @@ export interface KoiNetConfig {
   firstContactRid: string | null;
   /** Wire format: unsigned 1.0.x (default) or the signed koi-net 1.1+/2.x envelopes. */
   protocol: 'unsigned' | 'signed';
+  /** koi-net 2.1 `@context` on this node's own profiles; null = on for signed, off for unsigned. */
+  profileContext: boolean | null;
   provides: { event: string[]; state: string[] };
   /** Identity, cache and event queues live here (absolute once loaded). */
   dataDir: string;
@@ -91,6 +93,7 @@ export function defaultConfig(): KoiNetConfig {
     firstContact: null,
     firstContactRid: null,
     protocol: 'unsigned',
+    profileContext: null,
     provides: { event: [], state: [] },
     // Empty = `.koi/<name>` under the working directory, filled in once the name is known.
     dataDir: '',
@@ -158,7 +161,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (raw === null || raw === undefined) return {};
   const r = new FieldReader(filePath);
   const top = r.object(raw, '(root)');
-  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'first_contact_retry_max_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll', 'server_headers_timeout_ms', 'server_request_timeout_ms', 'server_keep_alive_timeout_ms']);
+  r.only(top, '', ['name', 'type', 'host', 'port', 'base_url', 'first_contact', 'first_contact_rid', 'protocol', 'profile_context', 'provides', 'data_dir', 'role', 'contact', 'poll_interval_ms', 'log', 'body_limit', 'request_timeout_ms', 'first_contact_retry_max_ms', 'max_events_per_broadcast', 'max_rids_per_fetch', 'max_events_per_poll', 'server_headers_timeout_ms', 'server_request_timeout_ms', 'server_keep_alive_timeout_ms']);
   const out: ConfigOverrides = {};
   if (top.name !== undefined) out.name = r.string(top.name, 'name');
   if (top.type !== undefined) out.type = r.oneOf(top.type, 'type', ['full', 'partial'] as const, true);
@@ -168,6 +171,7 @@ export function parseConfigText(text: string, filePath = '<config>'): ConfigOver
   if (top.first_contact !== undefined) out.firstContact = r.nullableString(top.first_contact, 'first_contact');
   if (top.first_contact_rid !== undefined) out.firstContactRid = r.nullableString(top.first_contact_rid, 'first_contact_rid');
   if (top.protocol !== undefined) out.protocol = r.oneOf(top.protocol, 'protocol', ['unsigned', 'signed'] as const, true);
+  if (top.profile_context !== undefined) out.profileContext = top.profile_context === null ? null : r.bool(top.profile_context, 'profile_context');
   if (top.provides !== undefined && top.provides !== null) {
     const p = r.object(top.provides, 'provides');
     r.only(p, 'provides.', ['event', 'state']);
@@ -227,6 +231,7 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
     firstContact: get('FIRST_CONTACT'),
     firstContactRid: get('FIRST_CONTACT_RID'),
     protocol: get('PROTOCOL'),
+    profileContext: get('PROFILE_CONTEXT'),
     event: get('PROVIDES_EVENT'),
     state: get('PROVIDES_STATE'),
     dataDir: get('DATA_DIR'),
@@ -253,6 +258,7 @@ function envOverrides(env: Record<string, string | undefined>): ConfigOverrides 
   if (v.firstContact) out.firstContact = v.firstContact;
   if (v.firstContactRid) out.firstContactRid = v.firstContactRid;
   if (v.protocol) out.protocol = r.oneOf(v.protocol, 'KOI_NET_PROTOCOL', ['unsigned', 'signed'] as const, true);
+  if (v.profileContext) out.profileContext = r.bool(v.profileContext, 'KOI_NET_PROFILE_CONTEXT');
   if (v.event || v.state) {
     out.provides = {};
     if (v.event) out.provides.event = list(v.event);
@@ -491,6 +497,10 @@ first_contact_rid: ${y(c.firstContactRid)}
 # node then keeps an ECDSA P-256 key in <data_dir>/priv_key.pem (encrypted with the
 # KOI_NET_PRIV_KEY_PASSWORD environment variable when set), and its RID hashes the public key.
 protocol: ${c.protocol}
+
+# koi-net 2.1 profiles: this node's node and edge profiles carry "@context" first.
+# null = on with protocol: signed, off with unsigned.
+profile_context: ${c.profileContext === null ? 'null' : String(c.profileContext)}
 
 # RID types this node broadcasts events about, and serves state (fetch) for (full nodes only).
 provides:
