@@ -38,6 +38,7 @@ import { KoiNetNode, RID } from './rid/index.ts';
 import { findFreePort } from './free-port.ts';
 import { packageVersion } from './package-files.ts';
 import { namedErrorText } from './util/error-text.ts';
+import { EXTRA_HELP, runExtraCommand } from './cli/commands.ts';
 
 export { findFreePort };
 
@@ -47,7 +48,7 @@ Usage:
   koi-net init   [--config FILE] [--force] [node flags]   write a commented config and the node identity
   koi-net start  [--config FILE] [node flags]             run the node until SIGINT/SIGTERM
   koi-net status [--data-dir DIR | --config FILE] [--json] report on a node directory (no running node needed)
-  koi-net --help | --version
+${EXTRA_HELP}  koi-net --help | --version
 
 Node flags. Precedence: command-line flags > KOI_NET_* environment variables > config file > defaults.
   --name NAME                 node name (part of the RID made on first start)
@@ -431,6 +432,8 @@ async function cmdStatus(flags: Flags): Promise<number> {
 
 /** Runs the command line; resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  const extra = runExtraCommand(argv); // issue 13: migrate and the operator shell (src/cli/)
+  if (extra) return extra;
   let parsed: ReturnType<typeof parseFlags>;
   try {
     parsed = parseFlags(argv);
