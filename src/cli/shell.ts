@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Bundle, Event, EventType, type EventWire } from '../knowledge/index.ts';
 import { RequestHandler } from '../network/index.ts';
-import { EdgeStatus, EdgeType, parseEdgeProfile, parseNodeProfile, withEdgeProfileContext, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
+import { EdgeStatus, EdgeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { KoiNetEdge, KoiNetNode, RID } from '../rid/index.ts';
 import { NodeKeyPair } from '../secure/index.ts';
 import { cacheFileName } from '../cache/file-name.ts';
@@ -39,9 +39,11 @@ export const SHELL_HELP = `Usage (against a running node; --url URL or --data-di
   koi-net fetch manifests [--rid-types T,..] [--rids R,..]
   koi-net fetch bundles --rids R,..
   koi-net broadcast [FILE | -]                      send events (an event, a list, or {"events": [...]})
-  koi-net edge propose --provider RID [--rid-types T,..] [--edge-type WEBHOOK|POLL] --data-dir DIR
-                                                    DIR's node asks the provider for its events
-  koi-net edge approve --edge RID --data-dir DIR    DIR's node (the edge's source) approves a proposal
+  koi-net edge propose --data-dir DIR --provider RID [--url PROVIDER_URL] [--rid-types T,..] [--edge-type WEBHOOK|POLL]
+                                                    DIR's running node subscribes to the provider's events
+  koi-net edge approve --data-dir DIR --edge RID --url SUBSCRIBER_URL
+                                                    DIR's running node (the edge's source) approves a
+                                                    proposal the subscriber holds
 Signed nodes: the shell signs as the node of --data-dir (its priv_key.pem, KOI_NET_PRIV_KEY_PASSWORD);
 with --url to another node, pass --target-rid RID unless DIR's cache knows the node at that URL.
 `;
@@ -252,39 +254,51 @@ async function cmdBroadcast(s: ShellSession, file: string | undefined, json: boo
   return json ? JSON.stringify({ sent: events.length }) + '\n' : `sent ${events.length} event(s) to ${s.url}\n`;
 }
 
-/** Sends knowledge as the node of --data-dir: its own bundle first, so the receiver can reach it. */
-async function sendAsSelf(s: ShellSession, bundles: Bundle[]): Promise<void> {
-  const me = s.self!;
-  const own = (await cachedBundle(me.dataDir, me.rid)) ?? Bundle.generate(me.rid, me.profile as unknown as Record<string, unknown>);
-  const events = [Event.fromBundle(own, EventType.NEW), ...bundles.map((b) => Event.fromBundle(b, EventType.NEW))];
-  await s.requests.broadcastEvents(target(s), { events: events.map((e) => e.toJSON() as EventWire) });
+/** Events of `bundles` as NEW, sent to `to` as the node of --data-dir (signed when it is). */
+async function sendBundles(s: ShellSession, to: { url: string; node: KoiNetNode }, bundles: Bundle[]): Promise<void> {
+  const events = bundles.map((b) => Event.fromBundle(b, EventType.NEW).toJSON() as EventWire);
+  await s.requests.broadcastEvents(to, { events });
+}
+
+/** The data-dir node's own bundle as it serves it (what peers must cache to reach it). */
+async function ownBundle(me: NonNullable<ShellSession['self']>): Promise<Bundle> {
+  return (await cachedBundle(me.dataDir, me.rid)) ?? Bundle.generate(me.rid, me.profile as unknown as Record<string, unknown>);
 }
 
 async function cmdEdge(s: ShellSession, what: string | undefined, flags: Flags): Promise<string> {
-  if (!s.self) throw new ShellUsageError('koi-net edge needs --data-dir of the node that proposes or approves');
+  if (!s.self) throw new ShellUsageError('koi-net edge needs --data-dir of the running node that proposes or approves');
   const me = s.self;
+  if (!me.profile.base_url) throw new ShellUsageError(`${me.dataDir} is a partial node: its edges are negotiated by the node itself`);
+  const self = { url: me.profile.base_url, node: me.rid };
   const context = Object.hasOwn(me.profile, '@context');
   if (what === 'propose') {
     if (!flags.provider) throw new ShellUsageError('koi-net edge propose needs --provider RID');
     const provider = KoiNetNode.of(flags.provider);
-    const edgeType = (flags['edge-type'] ?? (me.profile.node_type === 'FULL' ? 'WEBHOOK' : 'POLL')).toUpperCase();
+    const providerUrl = flags.url ?? (await cachedBundle(me.dataDir, provider).then((b) => (b ? parseNodeProfile(b.contents).base_url : undefined)));
+    if (!providerUrl) throw new ShellUsageError(`${me.dataDir} does not know where ${provider.toString()} is: pass --url of the provider`);
+    const edgeType = (flags['edge-type'] ?? 'WEBHOOK').toUpperCase();
     if (edgeType !== EdgeType.WEBHOOK && edgeType !== EdgeType.POLL) throw new ShellUsageError('--edge-type must be WEBHOOK or POLL');
     const bundle = proposedEdgeBundle(provider, me.rid, list(flags['rid-types']) ?? ['orn:koi-net.node'], edgeType, { context });
-    await sendAsSelf(s, [bundle]);
-    return flags.json ? JSON.stringify({ proposed: bundle.rid.toString(), source: provider.toString(), target: me.rid.toString() }) + '\n' : `proposed ${bundle.rid.toString()} (${provider.toString()} -> ${me.rid.toString()})\n`;
+    // The node records its own proposal first: it accepts the approval only as the answer to one.
+    await sendBundles(s, self, [bundle]);
+    await sendBundles(s, { url: providerUrl, node: provider }, [await ownBundle(me), bundle]);
+    const out = { proposed: bundle.rid.toString(), source: provider.toString(), target: me.rid.toString(), rid_types: parseEdgeProfile(bundle.contents).rid_types };
+    return flags.json ? JSON.stringify(out) + '\n' : `proposed ${out.proposed}: ${out.source} -> ${out.target} [${out.rid_types.join(', ')}]\n`;
   }
   if (what === 'approve') {
     if (!flags.edge) throw new ShellUsageError('koi-net edge approve needs --edge RID');
-    // The proposal as the subscriber sent it: from the node the shell talks to.
+    if (!flags.url) throw new ShellUsageError('koi-net edge approve needs --url of the subscriber that proposed the edge');
+    // The proposal as the subscriber holds it, and the subscriber's own bundle.
     const { bundles } = await s.requests.fetchBundles(target(s), { rids: [flags.edge] });
     const proposal = bundles[0];
-    if (!proposal) throw new ShellUsageError(`${s.url} does not hold ${flags.edge}`);
+    if (!proposal) throw new ShellUsageError(`${s.url} holds no edge ${flags.edge}`);
     const profile = parseEdgeProfile(proposal.contents);
     if (profile.source !== me.rid.toString()) throw new ShellUsageError(`only the edge's source (${profile.source}) approves it; --data-dir is ${me.rid.toString()}`);
-    const terms: EdgeProfile = { ...profile, status: EdgeStatus.APPROVED };
-    const approved = Bundle.generate(proposal.rid, (context ? withEdgeProfileContext(terms) : terms) as unknown as Record<string, unknown>);
-    await sendAsSelf(s, [approved]);
-    return flags.json ? JSON.stringify({ approved: approved.rid.toString() }) + '\n' : `approved ${approved.rid.toString()}\n`;
+    if (profile.status !== EdgeStatus.PROPOSED) throw new ShellUsageError(`${flags.edge} is ${profile.status}, not PROPOSED`);
+    const subscriber = (await s.requests.fetchBundles(target(s), { rids: [profile.target] })).bundles[0];
+    // Handed to the source node itself, whose own negotiation approves it and answers the subscriber.
+    await sendBundles(s, self, [...(subscriber ? [subscriber] : []), proposal]);
+    return flags.json ? JSON.stringify({ approving: proposal.rid.toString() }) + '\n' : `handed ${proposal.rid.toString()} to ${me.rid.toString()} for approval\n`;
   }
   throw new ShellUsageError('koi-net edge propose|approve');
 }
@@ -305,7 +319,9 @@ export async function runShell(command: string, argv: string[]): Promise<number>
   }
   try {
     const timeout = flags['timeout-ms'] === undefined ? undefined : Number(flags['timeout-ms']);
-    const s = await openShellSession({ url: flags.url, dataDir: flags['data-dir'], targetRid: flags['target-rid'], ...(timeout ? { timeoutMs: timeout } : {}) });
+    // edge propose talks to the provider, whose RID it is given.
+    const targetRid = flags['target-rid'] ?? (command === 'edge' && positionals[0] === 'propose' ? flags.provider : undefined);
+    const s = await openShellSession({ url: flags.url, dataDir: flags['data-dir'], targetRid, ...(timeout ? { timeoutMs: timeout } : {}) });
     const sub = positionals[0];
     let out: string;
     if (command === 'network') out = await cmdNetwork(s, sub, flags.json === true);

@@ -7,7 +7,6 @@
  * (wrong password, foreign directory, existing target) write nothing.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { migratePythonNode, MigrationError } from '../../src/cli/migrate.ts';
 import { fetchGraph, openShellSession } from '../../src/cli/shell.ts';
 import { Bundle } from '../../src/knowledge/index.ts';
 import { started, stopCli, type CliChild } from '../reliability/cli-child.ts';
+import { runCliOnce, startNode } from '../helpers/cli-node.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/python-nodes/', import.meta.url));
 const PASSWORD = 'koi-interop-test';
@@ -88,7 +88,7 @@ describe('koi-net migrate: Python node directories taken over as the same node',
       expect(pythonEdges).to.have.length(2);
 
       // The migrated key keeps the Python password; ours reads it from KOI_NET_PRIV_KEY_PASSWORD.
-      const running = startNode(dataDir, c.protocol === 'signed' ? { KOI_NET_PRIV_KEY_PASSWORD: PASSWORD } : {});
+      const running = startNode(['--data-dir', dataDir, '--port', '0'], c.protocol === 'signed' ? { KOI_NET_PRIV_KEY_PASSWORD: PASSWORD } : {});
       children.push(running);
       const record = await started(running, 60_000);
       expect(record.rid).to.equal(c.rid);
@@ -161,50 +161,3 @@ describe('koi-net migrate: Python node directories taken over as the same node',
   });
 });
 
-/** `koi-net start --data-dir D --port 0` as a child process, with the key password when signed. */
-function startNode(dataDir: string, env: Record<string, string>): CliChild {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KOI_NET_')) base[k] = v;
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli.ts'), 'start', '--data-dir', dataDir, '--port', '0'], {
-    cwd: root,
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const c: CliChild = {
-    proc,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((r) => proc.once('exit', (code) => r(code))),
-    records: () =>
-      c.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }),
-  };
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => (c.stdout += d));
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (c.stderr += d));
-  return c;
-}
-
-/** Runs one CLI command to its end; resolves with stdout (stderr when the exit code is not 0). */
-function runCliOnce(args: string[], env: Record<string, string> = {}, expectedCode = 0): Promise<string> {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  return new Promise((resolveOut, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    proc.once('exit', (code) => {
-      if (code !== expectedCode) reject(new Error(`koi-net ${args.join(' ')} exited ${code}: ${err}${out}`));
-      else resolveOut(code === 0 ? out : err);
-    });
-  });
-}
