@@ -33,6 +33,7 @@ import { failureText, isUsageError } from './cli/errors.ts';
 import { helpText } from './cli/help.ts';
 import { cmdInit } from './cli/init.ts';
 import { formatStatus, readNodeStatus } from './cli/status.ts';
+import { runExtraCommand } from './cli/commands.ts';
 
 export { findFreePort, flagsToOverrides, profileFromConfig, readNodeStatus };
 export type { NodeStatus } from './cli/status.ts';
@@ -61,6 +62,7 @@ async function cmdStart(flags: Flags): Promise<number> {
     firstContact: config.firstContact ?? undefined,
     ...(config.firstContactRid ? { firstContactRid: config.firstContactRid } : {}),
     protocol: config.protocol,
+    ...(config.profileContext === null ? {} : { profileContext: config.profileContext }),
     // Read from the environment only, so it never lands in a config file or a log line.
     ...(config.protocol === 'signed' && privateKeyPassword() ? { privateKeyPassword: privateKeyPassword()! } : {}),
     requestTimeoutMs: config.requestTimeoutMs,
@@ -147,6 +149,8 @@ async function cmdStatus(flags: Flags): Promise<number> {
 
 /** Runs the command line; resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  const extra = runExtraCommand(argv); // issue 13: migrate and the operator shell (src/cli/)
+  if (extra) return extra;
   let parsed: ReturnType<typeof parseFlags>;
   try {
     parsed = parseFlags(argv);

@@ -16,7 +16,7 @@ import {
   type ProcessorComponents,
   type ProcessorOptions,
 } from './processor/index.ts';
-import { NodeType, type EdgeType, type NodeProfile } from './protocol/index.ts';
+import { NodeType, type EdgeType } from './protocol/index.ts';
 import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -26,13 +26,15 @@ import { DataDirLock } from './data-dir-lock.ts';
 import { FirstContactJoiner, validateFirstContactRetry, type FirstContactRetryOptions } from './network/first-contact.ts';
 import { errorText } from './util/error-text.ts';
 import { startAll, stopAll, type Startable } from './util/lifecycle.ts';
+import { withNodeProfileContext, type NodeProfileInput } from './protocol/index.ts';
 
 export type { ProtocolMode } from './server/node-view.ts';
 
 export interface NodeInterfaceOptions {
   /** Used for the node RID on first start (`orn:koi-net.node:<name>+<uuid4>`). */
   name: string;
-  profile: NodeProfile;
+  /** `provides` may be left out ({event: [], state: []}), as in the seed's NodeProfile. */
+  profile: NodeProfileInput;
   /** Where identity, cache and queues live; default the working directory. */
   dataDir?: string;
   /**
@@ -65,8 +67,18 @@ export interface NodeInterfaceOptions {
   privateKeyPath?: string;
   /** Signed mode: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
   privateKeyPassword?: string;
-  /** Extra handlers, registered after the defaults. */
+  /** Extra handlers, registered after the defaults (see `replaceDefaultHandlers`). */
   handlers?: KnowledgeHandler[];
+  /**
+   * The seed's meaning of `handlers`: the list given replaces the default handlers instead of
+   * joining them (an empty or missing list keeps the defaults, as the seed's `if not handlers`).
+   */
+  replaceDefaultHandlers?: boolean;
+  /**
+   * koi-net 2.1 profiles: this node's own node and edge profiles carry `@context` first.
+   * Default: on for the signed protocol, off for unsigned (1.0.x peers never sent it).
+   */
+  profileContext?: boolean;
   /** Replace the four default handlers (default: use them). */
   defaultHandlers?: KnowledgeHandler[];
   /**
@@ -135,13 +147,15 @@ export class NodeInterface implements NodeView {
     this.logger = options.logger ?? silentLogger;
     // Checked here so a bad value fails the construction, not a retry minutes later.
     validateFirstContactRetry(options.firstContactRetry);
+    // --- versions (issue 13): the seed's `handlers` replace the defaults when asked to.
+    const seedHandlers = options.replaceDefaultHandlers === true && (options.handlers?.length ?? 0) > 0;
     const processorOptions: ProcessorOptions = {
-      defaultHandlers: options.defaultHandlers ?? builtInHandlers,
+      defaultHandlers: seedHandlers ? options.handlers! : (options.defaultHandlers ?? builtInHandlers),
       logger: this.logger.child({ component: 'processor' }),
     };
     const components = lateComponents(() => this.requireParts());
     this.processor = options.processor ? options.processor(components, processorOptions) : new ProcessorInterface(components, processorOptions);
-    for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
+    if (!seedHandlers) for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
   }
 
   // The parts exist once initialize() ran (README: "their parts exist only once initialize() runs").
@@ -288,7 +302,8 @@ export class NodeInterface implements NodeView {
           const cache = need('cache');
           made.identity = await NodeIdentity.load({
             name: o.name,
-            profile: o.profile,
+            // --- versions (issue 13): koi-net 2.1's `@context` on our own profile.
+            profile: (o.profileContext ?? this.protocol === 'signed') ? withNodeProfileContext(o.profile) : o.profile,
             filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
             ...(this.nodeKeyPair ? { keyPair: this.nodeKeyPair } : {}),
             logger,
@@ -442,7 +457,7 @@ export class NodeInterface implements NodeView {
 
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */
   generateEdgeBundle(source: KoiNetNode | RID, target: KoiNetNode | RID, ridTypes: (RIDType | string)[], edgeType: EdgeType): Bundle {
-    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType);
+    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType, { context: this.options.profileContext ?? this.protocol === 'signed' });
   }
 
   private requireParts(): NodeParts {

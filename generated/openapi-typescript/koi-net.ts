@@ -202,9 +202,17 @@ export interface components {
         };
         /** @description Contents of an `orn:koi-net.node` bundle. `public_key` and `@context` (2.x) are accepted and kept. */
         NodeProfile: {
+            /** @description koi-net 2.1+ writes `orn:koi-net.context:koi-net.node` first; kept as received. */
+            "@context"?: unknown;
             /** @description The node's KOI-net API URL (FULL nodes); null or absent for PARTIAL nodes. */
             base_url?: string | null;
             node_type: components["schemas"]["NodeType"];
+            /**
+             * @default {
+             *       "event": [],
+             *       "state": []
+             *     }
+             */
             provides: components["schemas"]["NodeProvides"];
             /** @description Base64 DER SubjectPublicKeyInfo (signed protocol, 1.1+). */
             public_key?: string | null;
@@ -215,6 +223,8 @@ export interface components {
         EdgeStatus: "PROPOSED" | "APPROVED";
         /** @description Contents of an `orn:koi-net.edge` bundle. Source provides events; target subscribes. */
         EdgeProfile: {
+            /** @description koi-net 2.1+ writes `orn:koi-net.context:koi-net.edge` first; kept as received. */
+            "@context"?: unknown;
             source: components["schemas"]["RID"];
             target: components["schemas"]["RID"];
             edge_type: components["schemas"]["EdgeType"];

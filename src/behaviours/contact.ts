@@ -11,7 +11,7 @@ import { markQueueSafe } from '../processor/handler.ts';
 
 /** These handlers only queue knowledge (never wait for the queue): queue-safe. */
 const createHandler: typeof createAnyHandler = (...args) => markQueueSafe(createAnyHandler(...args));
-import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
+import { EdgeStatus, EdgeType, NodeType, hasProfileContext, parseEdgeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { RID } from '../rid/index.ts';
 import { nodeProfileOf } from './coordinator.ts';
 import { EDGE_TYPE, NODE_TYPE, edgeCovers, proposedEdgeBundle } from './edge.ts';
@@ -57,6 +57,12 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
 
         const iAmFull = ctx.identity.profile.node_type === NodeType.FULL;
         const peerIsFull = profile.node_type === NodeType.FULL;
+        // koi-net 2.1's contact rule, for signed peers (a public key in the profile): no edge to a
+        // partial provider. 1.0.x peers keep the older rule (a full node subscribes by webhook).
+        if (!peerIsFull && typeof profile.public_key === 'string') {
+          ctx.logger.debug({ node: peer }, 'signed partial node provides node events; koi-net 2.1 proposes no edge to partial providers');
+          return;
+        }
         // Two partial nodes cannot deliver to each other: neither serves the poll endpoint.
         if (!iAmFull && !peerIsFull) {
           ctx.logger.debug({ node: peer }, 'node provides node events but neither side has a server; no edge');
@@ -69,7 +75,7 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
         } else {
           ctx.logger.info({ node: peer, ridTypes }, 'found an event provider; proposing an edge');
           const edgeType = iAmFull ? EdgeType.WEBHOOK : EdgeType.POLL;
-          await ctx.handle({ bundle: proposedEdgeBundle(peer, me, ridTypes, edgeType) });
+          await ctx.handle({ bundle: proposedEdgeBundle(peer, me, ridTypes, edgeType, { context: hasProfileContext(ctx.identity.profile) }) });
         }
 
         if (options.catchUp === false) return;

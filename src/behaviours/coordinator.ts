@@ -9,7 +9,7 @@ import { markQueueSafe } from '../processor/handler.ts';
 
 /** These handlers only queue knowledge (never wait for the queue): queue-safe. */
 const createHandler: typeof createAnyHandler = (...args) => markQueueSafe(createAnyHandler(...args));
-import { EdgeType, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
+import { EdgeType, hasProfileContext, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
 import type { KnowledgeObject } from '../knowledge/index.ts';
 import { EDGE_TYPE, NODE_TYPE, proposedEdgeBundle } from './edge.ts';
 
@@ -47,7 +47,7 @@ export function coordinatorHandlers(options: CoordinatorHandlersOptions = {}): K
         ctx.logger.info({ node: peer, nodeType: profile.node_type }, 'welcoming new node: sharing our bundle and offering an edge');
         await ctx.network.pushEventTo(Event.fromBundle(ctx.identity.bundle, EventType.NEW), peer, true);
 
-        const edge = proposedEdgeBundle(peer, me, ridTypes, EdgeType.WEBHOOK);
+        const edge = proposedEdgeBundle(peer, me, ridTypes, EdgeType.WEBHOOK, { context: hasProfileContext(ctx.identity.profile) });
         // A node that re-introduces itself may have lost our edge while we still cache it, and an
         // identical bundle would stop at the manifest handler; forgetting it first makes it travel.
         if (ctx.graph.getEdgeProfile({ rid: edge.rid })) {

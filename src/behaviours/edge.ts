@@ -1,5 +1,5 @@
-import { Bundle } from '../knowledge/index.ts';
-import { EdgeStatus, type EdgeProfile, type EdgeType } from '../protocol/index.ts';
+import { Bundle, type JsonObject } from '../knowledge/index.ts';
+import { EdgeStatus, withEdgeProfileContext, type EdgeProfile, type EdgeType } from '../protocol/index.ts';
 import { KoiNetEdge, RIDType, type RID } from '../rid/index.ts';
 
 export const NODE_TYPE = 'orn:koi-net.node';
@@ -9,7 +9,13 @@ export const EDGE_TYPE = 'orn:koi-net.edge';
  * A PROPOSED edge bundle source -> target. Same rule as `NodeInterface.generateEdgeBundle`; the
  * behaviours build it from the handler context, which has no NodeInterface.
  */
-export function proposedEdgeBundle(source: RID | string, target: RID | string, ridTypes: readonly string[], edgeType: EdgeType): Bundle {
+export function proposedEdgeBundle(
+  source: RID | string,
+  target: RID | string,
+  ridTypes: readonly string[],
+  edgeType: EdgeType,
+  options: { context?: boolean } = {},
+): Bundle {
   const profile: EdgeProfile = {
     source: String(source),
     target: String(target),
@@ -17,7 +23,9 @@ export function proposedEdgeBundle(source: RID | string, target: RID | string, r
     status: EdgeStatus.PROPOSED,
     rid_types: [...new Set(ridTypes.map((t) => String(RIDType.of(t))))],
   };
-  return Bundle.generate(KoiNetEdge.generate(String(source), String(target)), profile);
+  // koi-net 2.1: `@context` first, when this node writes its profiles in that shape.
+  const contents = options.context ? withEdgeProfileContext(profile) : profile;
+  return Bundle.generate(KoiNetEdge.generate(String(source), String(target)), contents as unknown as JsonObject);
 }
 
 /** Whether an existing edge already carries every wanted RID type (so proposing again is noise). */

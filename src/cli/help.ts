@@ -1,4 +1,5 @@
 import { flagHelp } from '../config/index.ts';
+import { EXTRA_HELP } from './commands.ts';
 
 export function helpText(): string {
   return `koi-net: run and inspect KOI-net nodes
@@ -7,7 +8,7 @@ Usage:
   koi-net init   [--config FILE] [--force] [node flags]   write a commented config and the node identity
   koi-net start  [--config FILE] [node flags]             run the node until SIGINT/SIGTERM
   koi-net status [--data-dir DIR | --config FILE] [--json] report on a node directory (no running node needed)
-  koi-net --help | --version
+${EXTRA_HELP}  koi-net --help | --version
 
 Node flags. Precedence: command-line flags > KOI_NET_* environment variables > config file > defaults.
 ${flagHelp()}

@@ -147,6 +147,18 @@ export function bool(): Codec<boolean> {
   };
 }
 
+/** true, false or null (null: the node decides from another field); no flag. */
+export function nullableBool(): Codec<boolean | null> {
+  return {
+    file: (v, field, r) => (v === null ? null : r.bool(v, field)),
+    env: (t, name, r) => (t.toLowerCase() === 'null' ? null : r.bool(t, name)),
+    flag: () => undefined,
+    flagType: 'boolean',
+    check: () => undefined,
+    render: yaml,
+  };
+}
+
 /** A list of RID types: a YAML list, comma-separated in the environment, repeatable flags. */
 export function ridTypeList(): Codec<string[]> {
   const split = (xs: string[]): string[] => xs.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);

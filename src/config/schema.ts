@@ -9,7 +9,7 @@
 import { DEFAULT_FIRST_CONTACT_RETRY } from '../network/first-contact.ts';
 import { RID } from '../rid/index.ts';
 import { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS } from '../server/timeouts.ts';
-import { bool, byteSize, checkUrl, choice, directory, int, MAX_LIST_LIMIT, nullableText, ridTypeList, text, type Codec } from './codecs.ts';
+import { bool, byteSize, checkUrl, choice, directory, int, MAX_LIST_LIMIT, nullableBool, nullableText, ridTypeList, text, type Codec } from './codecs.ts';
 
 export type NodeKind = 'full' | 'partial';
 export type NodeRole = 'coordinator' | 'none';
@@ -25,6 +25,8 @@ export interface KoiNetConfig {
   firstContact: string | null;
   firstContactRid: string | null;
   protocol: 'unsigned' | 'signed';
+  /** koi-net 2.1 `@context` on this node's own profiles; null = on for signed, off for unsigned. */
+  profileContext: boolean | null;
   provides: { event: string[]; state: string[] };
   /** Absolute once loaded. */
   dataDir: string;
@@ -200,6 +202,17 @@ export const FIELDS = {
       'Wire format. unsigned: koi-net 1.0.x (default). signed: koi-net 1.1+/2.x signed envelopes; the',
       'node then keeps an ECDSA P-256 key in <data_dir>/priv_key.pem (encrypted with the',
       'KOI_NET_PRIV_KEY_PASSWORD environment variable when set), and its RID hashes the public key.',
+    ],
+  },
+  profileContext: {
+    yaml: 'profile_context',
+    default: null,
+    codec: nullableBool(),
+    env: 'KOI_NET_PROFILE_CONTEXT',
+    flag: null,
+    doc: [
+      "koi-net 2.1's `@context` as the first field of this node's own node and edge profiles.",
+      'null = on with protocol: signed (the 2.1 shape), off with unsigned; false keeps the 2.0 shape.',
     ],
   },
   'provides.event': {

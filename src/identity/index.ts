@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { KoiNetNode, RID } from '../rid/index.ts';
 import { Bundle } from '../knowledge/index.ts';
 import { parseNodeProfile } from '../protocol/index.ts';
-import type { NodeProfile } from '../protocol/index.ts';
+import type { NodeProfile, NodeProfileInput } from '../protocol/index.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NodeKeyPair } from '../secure/keys.ts';
@@ -17,7 +17,7 @@ interface IdentityFile {
 
 export interface NodeIdentityOptions {
   name: string;
-  profile: NodeProfile;
+  profile: NodeProfileInput;
   /** Default `identity.json` in the working directory, as in the seed. */
   filePath?: string;
   /**

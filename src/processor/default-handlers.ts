@@ -1,7 +1,7 @@
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.ts';
 import { publicKeyHash } from '../secure/keys.ts';
 import { Bundle, Event, EventType, KnowledgeSource, type KnowledgeObject, type Manifest } from '../knowledge/index.ts';
-import { EdgeStatus, EdgeType, NodeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
+import { EdgeStatus, EdgeType, NodeType, hasProfileContext, parseEdgeProfile, parseNodeProfile, withEdgeProfileContext, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { HandlerType, STOP_CHAIN, createHandler as createAnyHandler, markQueueSafe, type KnowledgeHandler } from './handler.ts';
 
 /** Every handler here only queues knowledge (never waits for the queue): queue-safe. */
@@ -147,7 +147,9 @@ export const edgeNegotiationHandler: KnowledgeHandler = createHandler(
     }
 
     ctx.logger.info({ rid: kobj.rid.toString(), peer }, 'approving proposed edge');
-    const approved: EdgeProfile = { ...profile, status: EdgeStatus.APPROVED };
+    const terms: EdgeProfile = { ...profile, status: EdgeStatus.APPROVED };
+    // koi-net 2.1 re-dumps the approved profile, so it carries `@context` whatever the proposal had.
+    const approved = hasProfileContext(ctx.identity.profile) ? withEdgeProfileContext(terms) : terms;
     // The approval must supersede the proposal in the cache even when the peer's clock runs ahead
     // of ours, else the Manifest handler would drop it as not newer.
     const proposedMs = kobj.manifest ? Math.floor(kobj.manifest.timeMicros / 1000) + 1 : 0;

@@ -24,4 +24,5 @@ export {
   validateSchema,
   type RIDFormatCheckers,
 } from './validate.ts';
-export { parseEdgeProfile, parseNodeProfile } from './profiles.ts';
+export { parseEdgeProfile, parseNodeProfile, type NodeProfileInput } from './profiles.ts';
+export { EDGE_PROFILE_CONTEXT, NODE_PROFILE_CONTEXT, hasProfileContext, withEdgeProfileContext, withNodeProfileContext } from './context.ts';

@@ -2,7 +2,7 @@
  * Node and edge profiles travel as bundle contents, so they arrive as untyped JSON from peers
  * and from the cache; these parsers are the one place that turns them into typed values.
  */
-import type { EdgeProfile, NodeProfile } from './types.ts';
+import type { EdgeProfile, NodeProfile, NodeProvides } from './types.ts';
 import { parseSchema } from './validate.ts';
 
 /**
@@ -18,3 +18,9 @@ export function parseNodeProfile(contents: unknown): NodeProfile {
 export function parseEdgeProfile(contents: unknown): EdgeProfile {
   return parseSchema('EdgeProfile', contents);
 }
+
+/**
+ * A node profile as written by hand: `provides` (and each of its lists) may be left out, as in
+ * the seed's `NodeProfile(node_type=...)`; parseNodeProfile fills in the defaults.
+ */
+export type NodeProfileInput = Omit<NodeProfile, 'provides'> & { provides?: Partial<NodeProvides> };

@@ -21,8 +21,9 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-export function startCli(args: string[]): CliChild {
-  const proc = spawn(process.execPath, [...CLI_ARGS, 'start', ...args], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env`: KOI_NET_* variables for this child (the runner's own are removed). */
+export function startCli(args: string[], env: Record<string, string> = {}): CliChild {
+  const proc = spawn(process.execPath, [...CLI_ARGS, 'start', ...args], { cwd: REPO_ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   const c: CliChild = {
     proc,

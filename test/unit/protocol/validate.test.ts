@@ -132,7 +132,7 @@ const INVALID: Record<SchemaName, [unknown, Partial<ValidationIssue>][]> = {
   NodeProvides: [[{ event: ['orn'] }, { loc: ['event', 0], type: 'value_error' }], [{ state: 'https' }, { loc: ['state'], type: 'list_type' }]],
   NodeProfile: [
     [{ provides: {} }, { loc: ['node_type'], type: 'missing' }],
-    [{ node_type: 'FULL' }, { loc: ['provides'], type: 'missing' }],
+    // `provides` is optional (issue 13 item 6: the seed's default), so it is not in this list.
     [{ node_type: 'HALF', provides: {} }, { loc: ['node_type'], type: 'enum' }],
     [{ node_type: 'FULL', provides: {}, base_url: 3 }, { loc: ['base_url'], type: 'string_type' }],
   ],
@@ -260,9 +260,9 @@ describe('protocol/validate', () => {
   });
 
   it('names missing fields with the parent object as input', () => {
-    const value = { node_type: 'FULL' };
+    const value = { provides: {} };
     expect(validateSchema('NodeProfile', value)).to.deep.equal([
-      { loc: ['provides'], msg: 'Field required', type: 'missing', input: value },
+      { loc: ['node_type'], msg: 'Field required', type: 'missing', input: value },
     ]);
   });
 
