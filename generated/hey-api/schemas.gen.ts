@@ -322,11 +322,13 @@ export const NodeProvidesSchema = {
 export const NodeProfileSchema = {
     type: 'object',
     required: [
-        'node_type',
-        'provides'
+        'node_type'
     ],
     description: 'Contents of an `orn:koi-net.node` bundle. `public_key` and `@context` (2.x) are accepted and kept.',
     properties: {
+        '@context': {
+            description: 'koi-net 2.1+ writes `orn:koi-net.context:koi-net.node` first; kept as received.'
+        },
         base_url: {
             type: [
                 'string',
@@ -338,7 +340,11 @@ export const NodeProfileSchema = {
             $ref: '#/components/schemas/NodeType'
         },
         provides: {
-            $ref: '#/components/schemas/NodeProvides'
+            $ref: '#/components/schemas/NodeProvides',
+            default: {
+                event: [],
+                state: []
+            }
         },
         public_key: {
             type: [
@@ -377,6 +383,9 @@ export const EdgeProfileSchema = {
     ],
     description: 'Contents of an `orn:koi-net.edge` bundle. Source provides events; target subscribes.',
     properties: {
+        '@context': {
+            description: 'koi-net 2.1+ writes `orn:koi-net.context:koi-net.edge` first; kept as received.'
+        },
         source: {
             $ref: '#/components/schemas/RID'
         },

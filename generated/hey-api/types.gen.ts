@@ -123,11 +123,15 @@ export type NodeProvides = {
  */
 export type NodeProfile = {
     /**
+     * koi-net 2.1+ writes `orn:koi-net.context:koi-net.node` first; kept as received.
+     */
+    '@context'?: unknown;
+    /**
      * The node's KOI-net API URL (FULL nodes); null or absent for PARTIAL nodes.
      */
     base_url?: string | null;
     node_type: NodeType;
-    provides: NodeProvides;
+    provides?: NodeProvides;
     /**
      * Base64 DER SubjectPublicKeyInfo (signed protocol, 1.1+).
      */
@@ -142,6 +146,10 @@ export type EdgeStatus = 'PROPOSED' | 'APPROVED';
  * Contents of an `orn:koi-net.edge` bundle. Source provides events; target subscribes.
  */
 export type EdgeProfile = {
+    /**
+     * koi-net 2.1+ writes `orn:koi-net.context:koi-net.edge` first; kept as received.
+     */
+    '@context'?: unknown;
     source: Rid;
     target: Rid;
     edge_type: EdgeType;

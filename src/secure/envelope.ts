@@ -347,13 +347,8 @@ export interface VerifyOptions {
   checkKeyMatchesSource?: boolean;
 }
 
-/**
- * Verifies a signed envelope body. Order of checks follows the reference's SecureManager:
- * malformed -> invalid_key -> invalid_signature -> invalid_target. The signature is checked over
- * the received text minus its final signature member (robust against any printing difference),
- * and, failing that, over our pydantic re-serialization (what a Python receiver checks).
- */
-export function verifyEnvelope(text: string, options: VerifyOptions): VerifiedEnvelope {
+/** The envelope's top-level object, numbers kept lossless; MalformedEnvelopeError when it is not one. */
+function parseEnvelopeObject(text: string): LosslessObject {
   let root: unknown;
   try {
     root = parseLosslessJson(text);
@@ -361,7 +356,17 @@ export function verifyEnvelope(text: string, options: VerifyOptions): VerifiedEn
     throw new MalformedEnvelopeError(`envelope is not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!(root instanceof Map)) throw new MalformedEnvelopeError('envelope is not a JSON object');
-  const env = root as LosslessObject;
+  return root as LosslessObject;
+}
+
+/**
+ * Verifies a signed envelope body. Order of checks follows the reference's SecureManager:
+ * malformed -> invalid_key -> invalid_signature -> invalid_target. The signature is checked over
+ * the received text minus its final signature member (robust against any printing difference),
+ * and, failing that, over our pydantic re-serialization (what a Python receiver checks).
+ */
+export function verifyEnvelope(text: string, options: VerifyOptions): VerifiedEnvelope {
+  const env = parseEnvelopeObject(text);
   const signature = stringField(env, 'signature');
   const payload = env.get('payload');
   if (!(payload instanceof Map)) throw new MalformedEnvelopeError('payload must be an object');
@@ -458,14 +463,7 @@ export function findSelfIntroduction(
  * look up its key before verifyEnvelope. Throws MalformedEnvelopeError.
  */
 export function peekEnvelope(text: string): { payload: PeekedPayload; sourceNode: KoiNetNode; targetNode: KoiNetNode } {
-  let root: unknown;
-  try {
-    root = parseLosslessJson(text);
-  } catch (err) {
-    throw new MalformedEnvelopeError(`envelope is not JSON: ${(err as Error).message}`, { cause: err });
-  }
-  if (!(root instanceof Map)) throw new MalformedEnvelopeError('envelope is not a JSON object');
-  const env = root as LosslessObject;
+  const env = parseEnvelopeObject(text);
   const payload = env.get('payload');
   if (!(payload instanceof Map) || !isPayloadType(payload.get('type'))) throw new MalformedEnvelopeError('payload has no known type');
   try {
