@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Cache, type KnowledgeStore } from './cache/index.ts';
 import { NodeIdentity } from './identity/index.ts';
 import { Bundle } from './knowledge/index.ts';
-import { NetworkGraph } from './network/graph.ts';
+import { NetworkGraph } from './graph/index.ts';
 import { EventQueues } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Bundle, Event, EventType, type BundleJSON, type EventJSON } from '../../src/knowledge/index.ts';
 import { KoiNetEdge, KoiNetNode } from '../../src/rid/index.ts';
 import { EdgeStatus, EdgeType, NodeType, type EdgeProfile, type NodeProfile } from '../../src/protocol/index.ts';
-import { NetworkGraph } from '../../src/network/graph.ts';
+import { NetworkGraph } from '../../src/graph/index.ts';
 import type { KnowledgeStore } from '../../src/cache/index.ts';
 import { snapshotPathFor } from '../../src/cache/cache.ts';
 import { REFERENCE, TARGET, atLeast, atMostMb, atMostMs } from './targets.ts';

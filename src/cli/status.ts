@@ -10,7 +10,7 @@ import { UsageError } from '../config/index.ts';
 import { Cache } from '../cache/index.ts';
 import { readNodeIdentity } from '../identity/index.ts';
 import { silentLogger } from '../logger.ts';
-import { NetworkGraph } from '../network/graph.ts';
+import { NetworkGraph } from '../graph/index.ts';
 import { EventQueues } from '../queues/index.ts';
 import type { NodeProfile } from '../protocol/index.ts';
 

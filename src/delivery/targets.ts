@@ -5,7 +5,7 @@
 import { KoiNetNode, RID } from '../rid/index.ts';
 import { EdgeType, NodeType, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { UnreachableNodeError } from '../errors.ts';
-import type { EdgeLookup, NeighborQuery } from '../network/graph.ts';
+import type { EdgeLookup, NeighborQuery } from '../graph/index.ts';
 
 import type { QueueKind } from '../queues/index.ts';
 

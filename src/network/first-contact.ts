@@ -16,7 +16,7 @@ import { Event, EventType } from '../knowledge/index.ts';
 import { EdgeStatus } from '../protocol/index.ts';
 import { KOI_NET_NODE_TYPE } from '../rid/index.ts';
 import type { Logger } from '../logger.ts';
-import type { NetworkGraph } from './graph.ts';
+import type { NetworkGraph } from '../graph/index.ts';
 import type { RequestHandler } from '../peer/index.ts';
 import type { NodeIdentity } from '../identity/index.ts';
 import type { KnowledgeProcessor } from '../processor/index.ts';

@@ -1,4 +1,4 @@
-export { NetworkGraph } from './graph.ts';
+export { NetworkGraph } from '../graph/index.ts';
 export type {
   GraphNodeAttributes,
   GraphEdgeAttributes,
@@ -7,7 +7,7 @@ export type {
   EdgeLookup,
   NetworkGraphSnapshot,
   NetworkGraphOptions,
-} from './graph.ts';
+} from '../graph/index.ts';
 export * from '../queues/index.ts';
 // The outgoing client moved to src/peer/; re-exported so imports from network/ keep working.
 export { RequestHandler } from '../peer/index.ts';
@@ -26,16 +26,5 @@ export type {
   ManifestsResult,
   BundlesResult,
 } from '../peer/index.ts';
-export { ResponseHandler } from '../server/operations/fetch-answers.ts';
-export type {
-  FetchRidsBody,
-  FetchManifestsBody,
-  FetchBundlesBody,
-  RidsPayloadBody,
-  ManifestsPayloadBody,
-  BundlesPayloadBody,
-  ResponseCache,
-  ResponseHandlerOptions,
-} from '../server/operations/fetch-answers.ts';
 export { NetworkInterface } from './network-interface.ts';
-export type { NetworkInterfaceOptions, QueueKind, SourcedEvent } from './network-interface.ts';
+export type { FetchAnswers, NetworkInterfaceOptions, QueueKind, SourcedEvent } from './network-interface.ts';

@@ -2,13 +2,12 @@ import { KoiNetNode, RID, RIDType, KOI_NET_NODE_TYPE } from '../rid/index.ts';
 import type { Bundle, Event, Manifest } from '../knowledge/index.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { NodeType } from '../protocol/index.ts';
-import type { NodeProfile } from '../protocol/index.ts';
+import type { BundlesPayload, FetchBundles, FetchManifests, FetchRids, ManifestsPayload, NodeProfile, RidsPayload } from '../protocol/index.ts';
+import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import type { NetworkGraph } from './graph.ts';
+import type { NetworkGraph } from '../graph/index.ts';
 import type { EventQueues } from '../queues/index.ts';
 import { RequestHandler } from '../peer/index.ts';
-// The deprecated `responseHandler` alias only: the fetch answers are the server's (see ARCHITECTURE.md).
-import { ResponseHandler } from '../server/operations/fetch-answers.ts';
 import { WebhookDelivery } from '../delivery/webhook-delivery.ts';
 import { chooseQueue, pollTargets, toNodeRid, type QueueKind } from '../delivery/targets.ts';
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
@@ -23,6 +22,18 @@ export { refusedEventIndexes } from '../delivery/refused-events.ts';
 export type { PeerDeliveryStats } from '../delivery/peer-stats.ts';
 export type { QueueKind } from '../delivery/targets.ts';
 
+/** The three fetch answers over the local cache, as the deprecated `network.responseHandler` offers them. */
+export interface FetchAnswers {
+  fetchRids(req?: Partial<FetchRids>): Promise<RidsPayload>;
+  fetchManifests(req?: Partial<FetchManifests>): Promise<ManifestsPayload>;
+  fetchBundles(req: FetchBundles): Promise<BundlesPayload>;
+}
+
+const notGiven = (): never => {
+  throw new KoiNetError('not_configured', 'this NetworkInterface was built without fetch answers: pass options.responseHandler (a node passes node.fetchAnswers)');
+};
+const NO_FETCH_ANSWERS: FetchAnswers = { fetchRids: notGiven, fetchManifests: notGiven, fetchBundles: notGiven };
+
 export interface NetworkInterfaceOptions {
   cache: KnowledgeStore;
   identity: { rid: KoiNetNode; profile: NodeProfile };
@@ -30,8 +41,11 @@ export interface NetworkInterfaceOptions {
   queues: EventQueues;
   /** Default: one on `graph` with default timeout. */
   requestHandler?: RequestHandler;
-  /** Default: one on `cache`. Deprecated: the fetch answers belong to the server (server/operations). */
-  responseHandler?: ResponseHandler;
+  /**
+   * The node's fetch answers (server/operations/fetch-answers.ts), kept reachable as the deprecated
+   * `responseHandler`. Passed in rather than made here, so that network/ never reaches up to the server.
+   */
+  responseHandler?: FetchAnswers;
   /** Base URL (…/koi-net) polled while this node has no neighbor to poll. */
   firstContact?: string | undefined;
   /** Backoff of webhook deliveries that failed (see RetryPolicy). */
@@ -63,7 +77,7 @@ export class NetworkInterface implements Startable {
   readonly queues: EventQueues;
   readonly requestHandler: RequestHandler;
   /** @deprecated The fetch answers are the server's operations (server/operations/fetch-answers.ts); kept as an alias. */
-  readonly responseHandler: ResponseHandler;
+  readonly responseHandler: FetchAnswers;
   readonly firstContact: string | undefined;
   private readonly logger: Logger;
   /** Webhook delivery: the per-peer loops, their backoff and the retry sweep. */
@@ -77,7 +91,7 @@ export class NetworkInterface implements Startable {
     this.logger = options.logger ?? silentLogger;
     this.requestHandler =
       options.requestHandler ?? new RequestHandler({ graph: options.graph, logger: this.logger.child({ component: 'requests' }) });
-    this.responseHandler = options.responseHandler ?? new ResponseHandler({ cache: options.cache });
+    this.responseHandler = options.responseHandler ?? NO_FETCH_ANSWERS;
     this.firstContact = options.firstContact;
     this.delivery = new WebhookDelivery({
       self: options.identity.rid,

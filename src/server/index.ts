@@ -18,3 +18,15 @@ export type { NodeView, ProtocolMode } from './node-view.ts';
 export type { RequestContext } from './request-context.ts';
 
 export { createPagesHandler, withPages, type HealthReport, type NodeSnapshot, type PagesOptions } from './pages/index.ts';
+// The fetch answers (formerly network/response-handler.ts; still `node.network.responseHandler`).
+export { ResponseHandler } from './operations/fetch-answers.ts';
+export type {
+  FetchRidsBody,
+  FetchManifestsBody,
+  FetchBundlesBody,
+  RidsPayloadBody,
+  ManifestsPayloadBody,
+  BundlesPayloadBody,
+  ResponseCache,
+  ResponseHandlerOptions,
+} from './operations/fetch-answers.ts';

@@ -7,7 +7,7 @@
 import type { KnowledgeStore } from '../cache/index.ts';
 import type { InboxIntake } from '../inbox/index.ts';
 import type { Logger } from '../logger.ts';
-import type { NetworkGraph } from '../network/graph.ts';
+import type { NetworkGraph } from '../graph/index.ts';
 import type { NetworkInterface } from '../network/network-interface.ts';
 import type { EventQueues } from '../queues/index.ts';
 import type { ProcessorInterface } from '../processor/index.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cache } from '../../../src/cache/index.ts';
-import { NetworkGraph } from '../../../src/network/graph.ts';
+import { NetworkGraph } from '../../../src/graph/index.ts';
 import { Bundle, type JsonObject } from '../../../src/knowledge/index.ts';
 import { KoiNetNode, RID } from '../../../src/rid/index.ts';
 import { EdgeType, NodeType } from '../../../src/protocol/index.ts';

@@ -8,7 +8,7 @@ import { KoiNetEdge, RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
 import type { NodeProfile } from '../../../src/protocol/index.ts';
-import { NetworkGraph } from '../../../src/network/graph.ts';
+import { NetworkGraph } from '../../../src/graph/index.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
 import { RequestHandler } from '../../../src/peer/index.ts';
 import { NetworkInterface } from '../../../src/network/network-interface.ts';

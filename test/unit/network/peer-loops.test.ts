@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
-import { NetworkGraph } from '../../../src/network/graph.ts';
+import { NetworkGraph } from '../../../src/graph/index.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
 import { RequestHandler } from '../../../src/peer/index.ts';
 import { MAX_EVENTS_PER_DELIVERY, NetworkInterface } from '../../../src/network/network-interface.ts';

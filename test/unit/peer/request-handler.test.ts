@@ -10,7 +10,7 @@ import { holdRefusingPort } from '../../helpers/ports.ts';
 import { RID, type KoiNetNode } from '../../../src/rid/index.ts';
 import { Bundle, Event, EventType, Manifest, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
-import { NetworkGraph } from '../../../src/network/graph.ts';
+import { NetworkGraph } from '../../../src/graph/index.ts';
 import { RequestHandler } from '../../../src/peer/index.ts';
 import {
   RemoteConnectionError,

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Bundle, type JsonObject } from '../../../src/knowledge/index.ts';
 import { Cache } from '../../../src/cache/index.ts';
-import { NetworkGraph } from '../../../src/network/graph.ts';
+import { NetworkGraph } from '../../../src/graph/index.ts';
 import { edgeContents, edgeRid, nodeContents, nodeRid } from './fixtures/graph-helpers.ts';
 
 /**

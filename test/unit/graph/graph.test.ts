@@ -6,7 +6,7 @@ import { KoiNetEdge, KoiNetNode, RIDType, KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE }
 import { Bundle } from '../../../src/knowledge/index.ts';
 import { edgeContents, edgeRid, nodeContents, nodeRid } from './fixtures/graph-helpers.ts';
 import { Cache } from '../../../src/cache/index.ts';
-import { NetworkGraph } from '../../../src/network/graph.ts';
+import { NetworkGraph } from '../../../src/graph/index.ts';
 import { collectingLogger } from '../../helpers/logger.ts';
 
 

@@ -1,0 +1,10 @@
+export { NetworkGraph } from './network-graph.ts';
+export type {
+  GraphNodeAttributes,
+  GraphEdgeAttributes,
+  EdgeDirection,
+  NeighborQuery,
+  EdgeLookup,
+  NetworkGraphSnapshot,
+  NetworkGraphOptions,
+} from './network-graph.ts';
