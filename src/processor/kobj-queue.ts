@@ -2,6 +2,7 @@ import type { KnowledgeObject } from '../knowledge/index.ts';
 import type { Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
 import { Yielder } from '../util/slices.ts';
+import { Serial } from '../util/serial.ts';
 import { errorText } from '../util/error-text.ts';
 import type { BackgroundWork } from './background.ts';
 
@@ -37,8 +38,8 @@ export class KobjQueue {
   private readonly run: (item: QueueItem) => Promise<unknown>;
   private readonly background: BackgroundWork;
   private readonly logger: Logger;
-  /** Tail of the mutex chain: resolves when the last scheduled kobj is done. */
-  private lock: Promise<void> = Promise.resolve();
+  /** The mutex: one kobj at a time, whether the worker or processKobj runs it. */
+  private readonly mutex = new Serial();
   /** The running drain loop, if any; resolves when the queue is empty. */
   private draining: Promise<void> | undefined;
   /** Resolves the drain's wait for background work when a kobj is queued (see drain). */
@@ -80,13 +81,9 @@ export class KobjQueue {
     return this.draining;
   }
 
+  /** Runs `fn` once the kobj in flight (if any) is done, and holds every other kobj until it is. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.lock.then(fn);
-    this.lock = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return this.mutex.run(fn);
   }
 
   private releaseBelowWaiters(): void {
