@@ -5,7 +5,7 @@ import { Bundle } from './knowledge/index.ts';
 import { NetworkGraph } from './graph/index.ts';
 import { EventQueues } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
-import { Inbox, InboxIntake, type InboxOptions, type RecoveryReport } from './inbox/index.ts';
+import { openInboxIntake, type InboxIntake, type InboxSettings, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './peer/index.ts';
 import { ResponseHandler } from './server/operations/fetch-answers.ts';
 import type { NodeView, ProtocolMode } from './server/node-view.ts';
@@ -16,14 +16,14 @@ import {
   type ProcessorComponents,
   type ProcessorOptions,
 } from './processor/index.ts';
-import { NodeType, type EdgeType } from './protocol/index.ts';
+import type { EdgeType } from './protocol/index.ts';
 import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
 import { proposedEdgeBundle } from './behaviours/edge.ts';
 import { DataDirLock } from './data-dir-lock.ts';
-import { FirstContactJoiner, validateFirstContactRetry, type FirstContactRetryOptions } from './network/first-contact.ts';
+import { firstContactJoinerFor, validateFirstContactRetry, type FirstContactJoiner, type FirstContactRetryOptions } from './network/first-contact.ts';
 import { errorText } from './util/error-text.ts';
 import { startAll, stopAll, type Startable } from './util/lifecycle.ts';
 import { withNodeProfileContext, type NodeProfileInput } from './protocol/index.ts';
@@ -103,11 +103,8 @@ export interface NodeInterfaceOptions {
    * broadcasts), off for PARTIAL nodes.
    */
   inbox?: boolean | string;
-  /** Tuning of the inbox (compaction threshold, checkpoint coalescing, fsync). */
-  inboxOptions?: Omit<InboxOptions, 'logger'> & {
-    /** Processor queue depth at which broadcasts wait before they are logged (InboxIntake's maxQueued). */
-    maxQueued?: number;
-  };
+  /** Tuning of the inbox (compaction threshold, checkpoint coalescing, fsync, maxQueued). */
+  inboxOptions?: InboxSettings;
   /** Backoff of failed webhook deliveries. */
   retry?: Partial<RetryPolicy>;
   /** How often queues whose backoff has elapsed are flushed again (default 250 ms; 0 = never). */
@@ -153,31 +150,22 @@ export class NodeInterface implements NodeView {
       defaultHandlers: seedHandlers ? options.handlers! : (options.defaultHandlers ?? builtInHandlers),
       logger: this.logger.child({ component: 'processor' }),
     };
-    const components = lateComponents(() => this.requireParts());
+    // The node is the processor's components: its getters resolve the parts on each use, so the
+    // processor can exist (and take handlers) before initialize() has opened the stores.
+    const components: ProcessorComponents = this;
     this.processor = options.processor ? options.processor(components, processorOptions) : new ProcessorInterface(components, processorOptions);
     if (!seedHandlers) for (const handler of options.handlers ?? []) this.processor.addHandler(handler);
   }
 
-  // The parts exist once initialize() ran (README: "their parts exist only once initialize() runs").
-  get cache(): KnowledgeStore {
-    return this.requireParts().cache;
-  }
-  get identity(): NodeIdentity {
-    return this.requireParts().identity;
-  }
-  get graph(): NetworkGraph {
-    return this.requireParts().graph;
-  }
-  get network(): NetworkInterface {
-    return this.requireParts().network;
-  }
-  get queues(): EventQueues {
-    return this.requireParts().queues;
-  }
+  // The parts exist once initialize() ran (README: "their parts exist only once initialize() runs"),
+  // and these throw not_initialized before. One line each: they are a table of the parts.
+  get cache(): KnowledgeStore { return this.requireParts().cache; }
+  get identity(): NodeIdentity { return this.requireParts().identity; }
+  get graph(): NetworkGraph { return this.requireParts().graph; }
+  get network(): NetworkInterface { return this.requireParts().network; }
+  get queues(): EventQueues { return this.requireParts().queues; }
   /** The answers to fetch requests the server sends (also `network.responseHandler`, deprecated). */
-  get fetchAnswers(): ResponseHandler {
-    return this.requireParts().fetchAnswers;
-  }
+  get fetchAnswers(): ResponseHandler { return this.requireParts().fetchAnswers; }
   /** Signed mode: this node's key pair (undefined in unsigned mode). */
   get keyPair(): NodeKeyPair | undefined {
     this.requireParts();
@@ -332,7 +320,14 @@ export class NodeInterface implements NodeView {
       },
       {
         start: async () => {
-          made.inbox = await this.openInbox(dataDir, need('cache'), need('identity'), need('graph'), need('network'));
+          made.inbox = await openInboxIntake({
+            inbox: o.inbox,
+            dataDir,
+            settings: o.inboxOptions,
+            processor: this.processor,
+            components: { cache: need('cache'), identity: need('identity'), graph: need('graph'), network: need('network') },
+            logger: logger.child({ component: 'inbox' }),
+          });
         },
         stop: () => made.inbox?.inbox.close(),
       },
@@ -371,7 +366,20 @@ export class NodeInterface implements NodeView {
       {
         // The joiner is a Startable itself; whether there is one is known only at this point.
         start: async () => {
-          if (this.firstContact && need('graph').getNeighbors({}).length === 0) joiner = this.firstContactJoiner(this.firstContact);
+          if (this.firstContact && need('graph').getNeighbors({}).length === 0) {
+            joiner = firstContactJoinerFor({
+              ...o.firstContactRetry,
+              url: this.firstContact,
+              node: o.firstContactRid,
+              signed: this.protocol === 'signed',
+              identity: need('identity'),
+              graph: need('graph'),
+              cache: need('cache'),
+              requestHandler: need('network').requestHandler,
+              processor: this.processor,
+              logger: logger.child({ component: 'first-contact' }),
+            });
+          }
           await joiner?.start();
         },
         stop: () => joiner?.stop(),
@@ -412,49 +420,6 @@ export class NodeInterface implements NodeView {
     return o.network ? o.network(networkOptions) : new NetworkInterface(networkOptions);
   }
 
-  private async openInbox(dataDir: string, cache: KnowledgeStore, identity: NodeIdentity, graph: NetworkGraph, network: NetworkInterface): Promise<InboxIntake | undefined> {
-    const o = this.options;
-    const inboxPath = resolveInboxPath(o.inbox, dataDir, identity.profile.node_type);
-    if (inboxPath === undefined) return undefined;
-    const inboxLogger = this.logger.child({ component: 'inbox' });
-    return new InboxIntake({
-      inbox: await Inbox.open(inboxPath, {
-        ...o.inboxOptions,
-        logger: inboxLogger,
-        // The checkpoint may pass a batch only once its cache files are on disk (write-behind).
-        ...(cache.sync ? { beforeCheckpoint: () => cache.sync!() } : {}),
-      }),
-      processor: this.processor,
-      components: { cache, identity, graph, network },
-      ...(o.inboxOptions?.maxQueued !== undefined ? { maxQueued: o.inboxOptions.maxQueued } : {}),
-      logger: inboxLogger,
-    });
-  }
-
-  /**
-   * The handshake of the seed: FORGET ourselves (so a peer holding a stale copy drops it) and then
-   * NEW with our bundle, sent straight to the first contact's URL. Undefined when it cannot be made.
-   */
-  private firstContactJoiner(url: string): FirstContactJoiner | undefined {
-    const { identity, network, graph, cache } = this.requireParts();
-    const node = this.options.firstContactRid;
-    if (this.protocol === 'signed' && node === undefined) {
-      this.logger.warn({ firstContact: url }, 'signed protocol: no first-contact RID configured, so no handshake (envelopes need the target node RID)');
-      return undefined;
-    }
-    return new FirstContactJoiner({
-      ...this.options.firstContactRetry,
-      url,
-      ...(node === undefined ? {} : { node: KoiNetNode.of(node) }),
-      identity,
-      graph,
-      cache,
-      requestHandler: network.requestHandler,
-      processor: this.processor,
-      logger: this.logger.child({ component: 'first-contact' }),
-    });
-  }
-
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */
   generateEdgeBundle(source: KoiNetNode | RID, target: KoiNetNode | RID, ridTypes: (RIDType | string)[], edgeType: EdgeType): Bundle {
     return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType, { context: this.options.profileContext ?? this.protocol === 'signed' });
@@ -474,31 +439,4 @@ interface NodeParts {
   queues: EventQueues;
   network: NetworkInterface;
   inbox: InboxIntake | undefined;
-}
-
-function resolveInboxPath(option: boolean | string | undefined, dataDir: string, nodeType: string): string | undefined {
-  if (typeof option === 'string') return option;
-  const enabled = option ?? nodeType === NodeType.FULL;
-  return enabled ? join(dataDir, 'inbox.log') : undefined;
-}
-
-/**
- * The processor's components, resolved on each access, so that the processor can exist (and take
- * handlers) before initialize() has opened the stores.
- */
-function lateComponents(parts: () => NodeParts): ConstructorParameters<typeof ProcessorInterface>[0] {
-  return {
-    get cache() {
-      return parts().cache;
-    },
-    get identity() {
-      return parts().identity;
-    },
-    get graph() {
-      return parts().graph;
-    },
-    get network() {
-      return parts().network;
-    },
-  };
 }

@@ -37,3 +37,4 @@
  */
 export { Inbox, type InboxEntry, type InboxOptions, type InboxStats, type PendingAppend } from './inbox.ts';
 export { InboxIntake, type InboxIntakeOptions, type IntakeComponents, type RecoveryReport } from './intake.ts';
+export { openInboxIntake, type InboxSettings, type OpenInboxIntakeOptions } from './open.ts';

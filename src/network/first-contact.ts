@@ -14,14 +14,13 @@
  */
 import { Event, EventType } from '../knowledge/index.ts';
 import { EdgeStatus } from '../protocol/index.ts';
-import { KOI_NET_NODE_TYPE } from '../rid/index.ts';
+import { KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.ts';
 import type { Logger } from '../logger.ts';
 import type { NetworkGraph } from '../graph/index.ts';
 import type { RequestHandler } from '../peer/index.ts';
 import type { NodeIdentity } from '../identity/index.ts';
 import type { KnowledgeProcessor } from '../processor/index.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
-import type { KoiNetNode } from '../rid/index.ts';
 import { errorText } from '../util/error-text.ts';
 import type { Startable } from '../util/lifecycle.ts';
 
@@ -54,6 +53,21 @@ export function validateFirstContactRetry(o: FirstContactRetryOptions | undefine
   if (!Number.isFinite(r.maxDelayMs) || r.maxDelayMs <= 0) throw new RangeError(`firstContactRetry.maxDelayMs must be positive, got ${r.maxDelayMs}`);
   if (!(r.jitter >= 0 && r.jitter < 1)) throw new RangeError(`firstContactRetry.jitter must be in [0, 1), got ${r.jitter}`);
   return { ...r, initialDelayMs: Math.min(r.initialDelayMs, r.maxDelayMs) };
+}
+
+/**
+ * A node's joiner, or undefined when none can be made: the signed protocol addresses every
+ * envelope to a node RID, so a signed node needs its first contact's (`node`) to send anything.
+ */
+export function firstContactJoinerFor(
+  options: Omit<FirstContactJoinerOptions, 'node'> & { node: string | undefined; signed: boolean },
+): FirstContactJoiner | undefined {
+  const { node, signed, ...rest } = options;
+  if (signed && node === undefined) {
+    rest.logger.warn({ firstContact: rest.url }, 'signed protocol: no first-contact RID configured, so no handshake (envelopes need the target node RID)');
+    return undefined;
+  }
+  return new FirstContactJoiner({ ...rest, ...(node === undefined ? {} : { node: KoiNetNode.of(node) }) });
 }
 
 export class FirstContactJoiner implements Startable {

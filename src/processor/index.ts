@@ -17,7 +17,8 @@ export type {
   StopChain,
 } from './handler.ts';
 export { ProcessorInterface } from './interface.ts';
-export type { Announcement, ProcessorOptions, ProcessResult, ProcessorCounters, StopPoint } from './interface.ts';
+export type { ProcessorOptions, ProcessorCounters } from './interface.ts';
+export type { Announcement, ProcessResult, StopPoint } from './pipeline.ts';
 export type {
   MaybePromise,
   ProcessorCache,

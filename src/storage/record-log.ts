@@ -1,6 +1,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { atomicWrite } from './atomic-write.ts';
 import { isNotFound, StorageError, storageOp } from './errors.ts';
+import { Serial } from '../util/serial.ts';
 
 export interface RecordLogOptions {
   /**
@@ -70,7 +71,7 @@ export class RecordLog {
   private pieces: Buffer[] = [];
   private waiters: Waiter[] = [];
   private writeScheduled = false;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly chain = new Serial();
   private closed = false;
   private readonly counts = { writes: 0, bytesAppended: 0 };
   private readonly fsync: boolean;
@@ -146,12 +147,7 @@ export class RecordLog {
 
   /** Runs `op` between write groups, never beside one (compaction, checkpoints tied to the log). */
   exclusive<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(op);
-    this.chain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.chain.run(op);
   }
 
   /**
@@ -178,7 +174,7 @@ export class RecordLog {
 
   /** Finishes pending writes, then closes the file. */
   close(): Promise<void> {
-    if (this.closed) return this.chain;
+    if (this.closed) return this.chain.idle;
     this.closed = true;
     return this.exclusive(async () => {
       const fh = this.fh;

@@ -1,20 +1,10 @@
 import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { SRC, filesUnder } from './src-files.ts';
 
-const SRC = join(import.meta.dirname, '../../../src');
 /** The composition at src/ root: folders below may not import them (issue 11). */
 const ROOT_MODULES = ['node.ts', 'full-node.ts', 'cli.ts', 'poller.ts'];
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
 
 describe('layout: the folders below src/ never import the top-level composition', () => {
   it('no module under src/<folder>/ imports node.ts, full-node.ts, cli.ts or poller.ts', async () => {

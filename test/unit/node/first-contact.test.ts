@@ -58,6 +58,26 @@ describe('node: first-contact handshake retry', function () {
     expect(lines.filter((l) => l.msg === 'first contact handshake attempt').length).to.equal(count);
   });
 
+  it('a signed node without the first contact\'s RID starts, says why it sends no handshake, and tries none', async () => {
+    const lines: LogLine[] = [];
+    const contact = await holdRefusingPort();
+    held.push(contact);
+    const node = new NodeInterface({
+      name: 'signed-lonely',
+      dataDir: dir,
+      profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } },
+      protocol: 'signed',
+      firstContact: contact.url,
+      inbox: false,
+      logger: collectingLogger(lines),
+    });
+    await node.initialize();
+    await node.finalize();
+    const warning = lines.find((l) => l.level === 'warn' && /no first-contact RID configured/.test(l.msg ?? ''));
+    expect(warning?.obj.firstContact).to.equal(contact.url);
+    expect(lines.filter((l) => l.msg === 'first contact handshake attempt')).to.deep.equal([]);
+  });
+
   it('refuses nonsense retry options with a clear error', () => {
     const base = { name: 'x', profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } } };
     expect(() => new NodeInterface({ ...base, firstContactRetry: { maxDelayMs: 0 } })).to.throw(RangeError, /maxDelayMs must be positive/);
