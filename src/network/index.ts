@@ -1,13 +1,5 @@
-export { NetworkGraph } from '../graph/index.ts';
-export type {
-  GraphNodeAttributes,
-  GraphEdgeAttributes,
-  EdgeDirection,
-  NeighborQuery,
-  EdgeLookup,
-  NetworkGraphSnapshot,
-  NetworkGraphOptions,
-} from '../graph/index.ts';
+// The graph has its own folder now; re-exported so imports from network/ keep working.
+export * from '../graph/index.ts';
 export * from '../queues/index.ts';
 // The outgoing client moved to src/peer/; re-exported so imports from network/ keep working.
 export { RequestHandler } from '../peer/index.ts';

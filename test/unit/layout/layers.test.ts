@@ -74,13 +74,4 @@ describe('layout: the layers of docs/ARCHITECTURE.md', () => {
     }
     expect(upward).to.deep.equal([]);
   });
-
-  it('no file under src/ is over 500 lines', async () => {
-    const long: string[] = [];
-    for (const file of await filesUnder(SRC)) {
-      const lines = (await readFile(file, 'utf8')).split('\n').length;
-      if (lines > 500) long.push(`${relative(SRC, file)}: ${lines}`);
-    }
-    expect(long).to.deep.equal([]);
-  });
 });
