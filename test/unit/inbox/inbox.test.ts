@@ -141,6 +141,28 @@ describe('inbox/Inbox: append-only log with checkpoint', () => {
     expect(third.append([]).seq).to.equal(41);
   });
 
+  it('a compaction while the cache catches up keeps the entries processed after the checkpoint target (a crash replays them)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // A long checkpoint delay: only flushCheckpoint() writes one, so the interleaving is exact.
+    const inbox = await Inbox.open(path, { compactBytes: 2_000, checkpointDelayMs: 60_000, beforeCheckpoint: () => gate });
+    const big = 'x'.repeat(200);
+    for (let i = 1; i <= 20; i++) await inbox.append([{ n: i, big }]).done;
+    inbox.markProcessed(10);
+    const first = inbox.flushCheckpoint(); // target 10, waiting for the cache
+    // Processed meanwhile, but their cache files are not known to be on disk yet.
+    inbox.markProcessed(18);
+    release();
+    await first; // checkpoint 10 written, then the log (over 2,000 bytes) compacted
+    expect(inbox.stats().checkpointSeq).to.equal(10);
+    expect(inbox.stats().compactions).to.equal(1);
+    // SIGKILL here: reopen without close. 11..18 must come back, or they are lost.
+    const again = await Inbox.open(path);
+    expect(seqsOf(again)).to.deep.equal([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    await again.close();
+    await inbox.close();
+  });
+
   it('an unreadable checkpoint replays the whole log rather than losing anything', async () => {
     const inbox = await Inbox.open(path);
     await inbox.append([wire(1)]).done;
