@@ -23,8 +23,24 @@ const { values } = parseArgs({
     data: { type: 'string' },
     /** Write a CPU profile of every node process into DIR/<scenario>/ and summarise it. */
     profile: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+
+if (values.help) {
+  process.stdout.write(
+    [
+      'npm run bench -- [--quick] [--only NAME[,NAME]] [--out DIR] [--keep-data | --data DIR] [--profile DIR]',
+      `  --only NAME      run these scenarios only (${Object.keys(SCENARIOS).join(', ')})`,
+      '  --quick          a smoke run: small sizes, no timing worth reading (part of npm test)',
+      '  --out DIR        where the JSON results go (default bench-results)',
+      '  --keep-data      keep the generated caches; --data DIR reuses them (100k files take ~40 s)',
+      '  --profile DIR    run every node process under --cpu-prof and summarise each profile',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 
 const names = (values.only ?? []).flatMap((s) => s.split(',')).filter(Boolean);
 for (const n of names) {

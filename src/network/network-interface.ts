@@ -29,9 +29,10 @@ export interface FetchAnswers {
   fetchBundles(req: FetchBundles): Promise<BundlesPayload>;
 }
 
-const notGiven = (): never => {
-  throw new KoiNetError('not_configured', 'this NetworkInterface was built without fetch answers: pass options.responseHandler (a node passes node.fetchAnswers)');
-};
+const notGiven = (): Promise<never> =>
+  Promise.reject(
+    new KoiNetError('not_configured', 'this NetworkInterface was built without fetch answers: pass options.responseHandler (a node passes node.fetchAnswers)'),
+  );
 const NO_FETCH_ANSWERS: FetchAnswers = { fetchRids: notGiven, fetchManifests: notGiven, fetchBundles: notGiven };
 
 export interface NetworkInterfaceOptions {
