@@ -6,11 +6,10 @@
 import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, normalize, relative, sep } from 'node:path';
-
-const SRC = join(import.meta.dirname, '../../../src');
+import { SRC, filesUnder } from './src-files.ts';
 
 /** Lowest first; the same order as the table in docs/ARCHITECTURE.md. */
-export const LAYERS: readonly (readonly string[])[] = [
+const LAYERS: readonly (readonly string[])[] = [
   ['util', 'errors.ts', 'logger.ts', 'package-files.ts', 'free-port.ts', 'data-dir-lock.ts', 'generated'],
   ['rid'],
   ['protocol'],
@@ -34,16 +33,6 @@ export const LAYERS: readonly (readonly string[])[] = [
 const ROOT = ['node.ts', 'full-node.ts', 'poller.ts', 'cli.ts', 'index.ts', 'client.ts'];
 
 const rank = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
 
 /** The folder (or root file) of src/ a path belongs to; `generated` for ../generated. */
 function unitOf(path: string): string {
