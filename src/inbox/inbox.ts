@@ -13,7 +13,7 @@ export interface InboxEntry {
 
 export interface InboxOptions {
   /**
-   * Rewrite the log (keeping only unprocessed entries) once it grows past this many bytes.
+   * Rewrite the log (keeping only the entries after the checkpoint) once it grows past this many bytes.
    * Default 8 MiB: big enough that compaction is rare under load, small enough that recovery
    * reads little.
    */
@@ -87,7 +87,7 @@ export class Inbox implements Startable {
    * A processed line stays until then: dropping it at markProcessed let a compaction between the
    * two lose events whose cache files were not yet written (seen as lost events in the SIGKILL test).
    */
-  private readonly unprocessed = new Map<number, Buffer[]>();
+  private readonly uncheckpointed = new Map<number, Buffer[]>();
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointScheduled = false;
   private closed = false;
@@ -108,7 +108,7 @@ export class Inbox implements Startable {
     this.processed = init.checkpoint;
     this.checkpointed = init.checkpoint;
     this.recovered = init.recovered;
-    for (const [seq, line] of init.lines) this.unprocessed.set(seq, line);
+    for (const [seq, line] of init.lines) this.uncheckpointed.set(seq, line);
     this.counts.skippedLines = init.skipped;
   }
 
@@ -183,11 +183,11 @@ export class Inbox implements Startable {
       rawBody !== undefined && isOneLineJsonObject(rawBody)
         ? [Buffer.from(`{"seq":${seq},"body":`, 'latin1'), rawBody, LINE_END]
         : [Buffer.from(`${JSON.stringify({ seq, events })}\n`, 'utf8')];
-    this.unprocessed.set(seq, line);
+    this.uncheckpointed.set(seq, line);
     this.counts.appends++;
     const done = this.log.append(line).catch((err: unknown) => {
       // The caller answers an error, so the sender retries: nothing unacknowledged is kept.
-      this.unprocessed.delete(seq);
+      this.uncheckpointed.delete(seq);
       this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot append to the inbox log');
       throw err;
     });
@@ -224,7 +224,7 @@ export class Inbox implements Startable {
       lastSeq: this.seq,
       processedSeq: this.processed,
       checkpointSeq: this.checkpointed,
-      unprocessed: this.unprocessed.size,
+      unprocessed: this.uncheckpointed.size,
       appends: this.counts.appends,
       writes: this.log.writes,
       bytesAppended: this.log.bytesAppended,
@@ -265,10 +265,10 @@ export class Inbox implements Startable {
       if (this.closed || target <= this.checkpointed) return;
       await atomicWrite(this.checkpointPath, `${JSON.stringify({ seq: target })}\n`);
       this.checkpointed = target;
-      for (const key of this.unprocessed.keys()) {
+      for (const key of this.uncheckpointed.keys()) {
         // Map keeps insertion (= seq) order, so the first key above the checkpoint ends the sweep.
         if (key > target) break;
-        this.unprocessed.delete(key);
+        this.uncheckpointed.delete(key);
       }
       this.counts.checkpoints++;
     });
@@ -282,7 +282,8 @@ export class Inbox implements Startable {
     let kept = 0;
     const done = await this.log.compact(() => {
       if (this.closed) return undefined;
-      const keep = [...this.unprocessed.entries()].filter(([seq]) => seq > this.checkpointed).map(([, line]) => line);
+      // Exactly the entries after the checkpoint: the map loses its lines as the checkpoint passes them.
+      const keep = [...this.uncheckpointed.values()];
       kept = keep.length;
       return Buffer.concat(keep.flat());
     });
