@@ -67,6 +67,7 @@ async function cmdStart(flags: Flags): Promise<number> {
     ...(config.protocol === 'signed' && privateKeyPassword() ? { privateKeyPassword: privateKeyPassword()! } : {}),
     requestTimeoutMs: config.requestTimeoutMs,
     firstContactRetry: { maxDelayMs: config.firstContactRetryMaxMs },
+    catchUp: config.catchUp ? { ridTypes: config.catchUpRidTypes } : false,
     logger,
   });
   installBehaviours(node, {

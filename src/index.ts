@@ -15,6 +15,7 @@ export * from './processor/index.ts';
 export { NodeInterface, type NodeInterfaceOptions } from './node.ts';
 export { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from './data-dir-lock.ts';
 export { type FirstContactRetryOptions, DEFAULT_FIRST_CONTACT_RETRY } from './network/first-contact.ts';
+export { StartupCatchUp, type StartupCatchUpOptions, type ProviderCatchUp, type CatchUpFetcher } from './network/catch-up.ts';
 
 export { findFreePort } from './free-port.ts';
 export * from './server/index.ts';

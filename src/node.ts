@@ -23,6 +23,7 @@ import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
 import { proposedEdgeBundle } from './behaviours/edge.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { StartupCatchUp, type ProviderCatchUp } from './network/catch-up.ts';
 import { firstContactJoinerFor, validateFirstContactRetry, type FirstContactJoiner, type FirstContactRetryOptions } from './network/first-contact.ts';
 import { errorText } from './util/error-text.ts';
 import { startAll, stopAll, type Startable } from './util/lifecycle.ts';
@@ -105,6 +106,13 @@ export interface NodeInterfaceOptions {
   inbox?: boolean | string;
   /** Tuning of the inbox (compaction threshold, checkpoint coalescing, fsync, maxQueued). */
   inboxOptions?: InboxSettings;
+  /**
+   * Start-up catch-up (koi-net 2.x's sync of `rid_types_of_interest`): once running, the node asks
+   * each full node it holds an approved edge from for the manifests of that edge's RID types and
+   * takes in what is new or newer. `ridTypes` narrows it (default: every type on those edges);
+   * false = off. Default on.
+   */
+  catchUp?: boolean | { ridTypes?: readonly string[]; batchSize?: number };
   /** Backoff of failed webhook deliveries. */
   retry?: Partial<RetryPolicy>;
   /** How often queues whose backoff has elapsed are flushed again (default 250 ms; 0 = never). */
@@ -133,6 +141,7 @@ export class NodeInterface implements NodeView {
   private readonly options: NodeInterfaceOptions;
   private recovery: RecoveryReport | undefined;
   private nodeKeyPair: NodeKeyPair | undefined;
+  private catchUp: StartupCatchUp | undefined;
 
   constructor(options: NodeInterfaceOptions) {
     this.options = options;
@@ -177,6 +186,13 @@ export class NodeInterface implements NodeView {
   /** The durable inbox, when enabled; endpoints accept broadcasts through it. */
   get inbox(): InboxIntake | undefined {
     return this.requireParts().inbox;
+  }
+  /**
+   * Resolves with what the start-up catch-up took in from each provider, once it is over (at once
+   * when it is off or there was nobody to catch up with).
+   */
+  caughtUp(): Promise<ProviderCatchUp[]> {
+    return this.catchUp?.done() ?? Promise.resolve([]);
   }
   /** What the inbox replayed at the last initialize(); undefined without an inbox. */
   get lastRecovery(): RecoveryReport | undefined {
@@ -362,6 +378,23 @@ export class NodeInterface implements NodeView {
           }
         },
         stop: () => this.settle(),
+      },
+      {
+        // After the pipeline (the bundles it takes in go through it), in the background.
+        start: () => {
+          const option = o.catchUp ?? true;
+          if (option === false) return;
+          this.catchUp = new StartupCatchUp({
+            ...(option === true ? {} : option),
+            graph: need('graph'),
+            cache: need('cache'),
+            fetcher: need('network').requestHandler,
+            processor: this.processor,
+            logger: logger.child({ component: 'catch-up' }),
+          });
+          this.catchUp.start();
+        },
+        stop: () => this.catchUp?.stop(),
       },
       {
         // The joiner is a Startable itself; whether there is one is known only at this point.

@@ -32,6 +32,10 @@ export interface KoiNetConfig {
   dataDir: string;
   role: NodeRole;
   contact: { enabled: boolean; ridTypes: string[] };
+  /** Start-up catch-up from approved providers (koi-net 2.x's sync). */
+  catchUp: boolean;
+  /** The RID types it covers; empty = every type on an approved edge into this node. */
+  catchUpRidTypes: string[];
   pollIntervalMs: number;
   log: { level: string; pretty: boolean };
   bodyLimit: string;
@@ -266,6 +270,27 @@ export const FIELDS = {
     env: null,
     flag: { name: 'contact-rid-type', arg: 'TYPE', help: ['extra RID type requested on contact edges (repeatable)'] },
     doc: [],
+  },
+  catchUp: {
+    yaml: 'catch_up',
+    default: true,
+    codec: bool(),
+    env: 'KOI_NET_CATCH_UP',
+    flag: { name: 'catch-up', negation: 'no-catch-up', usage: '--no-catch-up / --catch-up', help: ['switch the start-up catch-up from approved providers'] },
+    doc: [
+      'Start-up catch-up (koi-net 2.x\'s sync of rid_types_of_interest): once running, ask each full node',
+      'this node holds an approved edge from for the manifests of that edge\'s RID types, and take in',
+      'what is new or newer than the cache (what changed while this node was stopped).',
+    ],
+  },
+  catchUpRidTypes: {
+    yaml: 'catch_up_rid_types',
+    default: [],
+    codec: ridTypeList(),
+    env: null,
+    flag: { name: 'catch-up-rid-type', arg: 'TYPE', help: ['limit the start-up catch-up to this RID type (repeatable)'] },
+    doc: ['The RID types it covers; [] = every type on an approved edge into this node.'],
+    section: false,
   },
   pollIntervalMs: {
     yaml: 'poll_interval_ms',

@@ -11,6 +11,8 @@ import { started, stopCli, type CliChild } from '../reliability/cli-child.ts';
 import { runCliOnce, startNode } from '../helpers/cli-node.ts';
 import { waitFor } from './helpers/wait.ts';
 import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
+import { proposedEdgeBundle } from '../../src/behaviours/edge.ts';
+import { EdgeType } from '../../src/protocol/index.ts';
 
 interface Running {
   child: CliChild;
@@ -100,6 +102,36 @@ for (const protocol of ['unsigned', 'signed'] as const) {
         (await edgesAt(n)).some((e) => e.rid === out.proposed && e.profile.source === coord.rid && e.profile.target === loner.rid && e.profile.status === 'APPROVED') ? true : undefined;
       await waitFor('the edge approved at the coordinator', () => approvedAt(coord), { timeoutMs: 60_000, intervalMs: 500 });
       await waitFor('the approval accepted by the subscriber', () => approvedAt(loner), { timeoutMs: 60_000, intervalMs: 500 });
+    });
+
+    it('edge approve: a proposal only the subscriber holds is approved by the provider through the shell', async () => {
+      // Two nodes that know each other (no coordinator, which would offer its own edge), and a
+      // proposal the provider never received (it was down, say).
+      const provider = await start('provider', ['--no-contact', '--provides-event', 'orn:test.note', '--provides-state', 'orn:test.note']);
+      const waiting = await start('waiting', ['--no-contact']);
+      const as = (n: Running, to: Running): string[] => ['--url', to.url, ...(protocol === 'signed' ? ['--data-dir', n.dataDir, '--target-rid', to.rid] : [])];
+      const ownBundle = async (n: Running): Promise<Bundle> =>
+        Bundle.fromJSON((JSON.parse(await shell(['fetch', 'bundles', ...as(n, n), '--rids', n.rid, '--json'])) as { bundles: unknown[] }).bundles[0]);
+      const newEvents = (bundles: Bundle[]): string => JSON.stringify(bundles.map((b) => Event.fromBundle(b, EventType.NEW).toJSON()));
+      const proposal = proposedEdgeBundle(provider.rid, waiting.rid, ['orn:test.note'], EdgeType.WEBHOOK, { context: protocol === 'signed' });
+      await shell(['broadcast', '-', ...as(waiting, provider)], newEvents([await ownBundle(waiting)]));
+      await shell(['broadcast', '-', ...as(waiting, waiting)], newEvents([await ownBundle(provider), proposal]));
+      const statusAt = async (n: Running): Promise<string | undefined> => (await edgesAt(n)).find((e) => e.rid === proposal.rid.toString())?.profile.status;
+      await waitFor('the proposal held by the subscriber', async () => ((await statusAt(waiting)) === 'PROPOSED' ? true : undefined), { timeoutMs: 30_000, intervalMs: 300 });
+      await waitFor('the subscriber known to the provider', async () =>
+        (JSON.parse(await shell(['network', 'nodes', '--data-dir', provider.dataDir, '--json'])) as { rid: string }[]).some((n) => n.rid === waiting.rid) ? true : undefined,
+      { timeoutMs: 30_000, intervalMs: 300 });
+      expect(await statusAt(provider)).to.equal(undefined);
+
+      const approve = (n: Running): string[] => ['edge', 'approve', '--data-dir', n.dataDir, '--edge', proposal.rid.toString(), '--url', waiting.url, ...(protocol === 'signed' ? ['--target-rid', waiting.rid] : [])];
+      // Bad input first: only the edge's source approves; the subscriber's own data dir is refused.
+      expect(await runCliOnce(approve(waiting), env, 2)).to.match(/only the edge's source/);
+      expect(await statusAt(provider)).to.equal(undefined);
+
+      const out = JSON.parse(await shell([...approve(provider), '--json'])) as { approving: string };
+      expect(out.approving).to.equal(proposal.rid.toString());
+      await waitFor('the edge approved at the provider', async () => ((await statusAt(provider)) === 'APPROVED' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+      await waitFor('the approval accepted by the subscriber', async () => ((await statusAt(waiting)) === 'APPROVED' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
     });
   });
 }
