@@ -44,6 +44,8 @@ export interface PythonNode {
   password: string | undefined;
   server: { host: string; port: number } | undefined;
   firstContact: { url: string | null; rid: string | null };
+  /** 2.x: `koi_net.rid_types_of_interest` (what it subscribes to and catches up on at start). */
+  ridTypesOfInterest?: string[];
 }
 
 export interface MigrateOptions {
@@ -224,7 +226,10 @@ async function readYamlNode(dir: string, config: { path: string; doc: Obj }, env
     const q = rel(k.event_queues_path, 'event_queues.json');
     queueFile = (await exists(q)) ? q : undefined;
   }
+  // 2.x only (1.0.x has no such field); absent from the file, 2.x means its default: node RIDs.
+  const interest = Array.isArray(k.rid_types_of_interest) ? k.rid_types_of_interest.map(String) : [NODE_TYPE];
   return {
+    ...(signed ? { ridTypesOfInterest: interest } : {}),
     version: signed ? '2.x' : '1.0.x',
     dir,
     rid,
@@ -322,6 +327,14 @@ function configFor(node: PythonNode, dataDir: string, cache: { bundle: Bundle }[
     dataDir,
     // The Python coordinator is the node that offers node and edge events to everyone.
     role: full && events.includes(NODE_TYPE) && events.includes(EDGE_TYPE) ? 'coordinator' : 'none',
+    // 2.x subscribes to (and catches up on) its rid_types_of_interest; node and edge types are on
+    // every contact edge here already, the others are asked for as extra types.
+    ...(node.ridTypesOfInterest
+      ? {
+          catchUpRidTypes: node.ridTypesOfInterest,
+          contact: { enabled: true, ridTypes: node.ridTypesOfInterest.filter((t) => t !== NODE_TYPE && t !== EDGE_TYPE) },
+        }
+      : {}),
   };
   validateConfig(config, `migrated from ${node.identityFile}`);
   return config;

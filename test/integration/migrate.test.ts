@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { migratePythonNode, MigrationError } from '../../src/cli/migrate.ts';
 import { fetchGraph, openShellSession } from '../../src/cli/shell.ts';
 import { Bundle } from '../../src/knowledge/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { started, stopCli, type CliChild } from '../reliability/cli-child.ts';
 import { runCliOnce, startNode } from '../helpers/cli-node.ts';
 
@@ -112,6 +113,9 @@ describe('koi-net migrate: Python node directories taken over as the same node',
       for (const e of graph.edges) expect(e.profile.status).to.equal('APPROVED');
       // No handshake: the node already knows its neighbours (no first contact is configured).
       expect(running.records().some((r) => /first.contact|handshake/i.test(String(r.msg)))).to.equal(false);
+      // 2.x's rid_types_of_interest become the start-up catch-up's types.
+      const config = await loadConfig(join(dataDir, 'koi-net.yaml'));
+      expect(config.catchUpRidTypes).to.deep.equal(c.protocol === 'signed' ? ['orn:koi-net.node', 'orn:koi-net.edge'] : []);
       const status = JSON.parse(await runCliOnce(['status', '--data-dir', dataDir, '--json'])) as { edges: unknown[]; identity: { rid: string } };
       expect(status.identity.rid).to.equal(c.rid);
       expect(status.edges).to.have.length(2);
