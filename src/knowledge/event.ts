@@ -99,3 +99,26 @@ export class Event {
     return out;
   }
 }
+
+/**
+ * An event's wire JSON (`JSON.stringify(event.toJSON())`), made once per Event object: a fan-out
+ * sends one event to every subscriber and queues it for every poller, and serializing it again for
+ * each was the largest cost of delivery. Events are frozen; their contents are what they were when
+ * the event was first serialized (queues store that text too).
+ */
+const wireTexts = new WeakMap<Event, string>();
+export function eventWireText(event: Event): string {
+  let text = wireTexts.get(event);
+  if (text === undefined) {
+    text = JSON.stringify(event.toJSON());
+    wireTexts.set(event, text);
+  }
+  return text;
+}
+
+/** `{"events":[...]}` from the events' wire texts, as a broadcast body or a poll answer. */
+export function eventsPayloadText(events: readonly Event[]): string {
+  let out = '{"events":[';
+  for (let i = 0; i < events.length; i++) out += (i === 0 ? '' : ',') + eventWireText(events[i]!);
+  return out + ']}';
+}

@@ -1,6 +1,6 @@
 import { NodeType } from '../protocol/index.ts';
 import { KoiNetNode, RID } from '../rid/index.ts';
-import { Event } from '../knowledge/index.ts';
+import { Event, eventsPayloadText } from '../knowledge/index.ts';
 import { UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { bundlesAnswer, eventsAnswer, manifestsAnswer, readAnswer, ridsAnswer } from './answers.ts';
@@ -80,11 +80,16 @@ export class RequestHandler {
   }
 
   async broadcastEvents(target: RequestTarget, req: BroadcastEventsRequest): Promise<void> {
-    const body: PeerBody<'/events/broadcast'> = { events: req.events.map((e) => (e instanceof Event ? e.toJSON() : e)) };
+    // Events a node sends are Event objects, whose wire text is made once for every subscriber
+    // (eventWireText); the typed body is only built for wire objects handed in by a caller.
+    const allEvents = req.events.every((e) => e instanceof Event);
+    const text = allEvents ? eventsPayloadText(req.events as Event[]) : undefined;
+    const body: PeerBody<'/events/broadcast'> = allEvents ? { events: [] } : { events: req.events.map((e) => (e instanceof Event ? e.toJSON() : e)) };
+    const serialize = text === undefined ? {} : { bodySerializer: () => text };
     // The reference answers `null`; other peers send `{}` or nothing. Nothing in it matters, so a
     // 2xx is success whatever the body says (be liberal in what you accept).
-    const { url } = await this.send(target, '/events/broadcast', (c, init) => c.POST('/events/broadcast', { ...init, body }));
-    this.logger.debug({ url, count: body.events.length }, 'broadcast events');
+    const { url } = await this.send(target, '/events/broadcast', (c, init) => c.POST('/events/broadcast', { ...init, body, ...serialize }));
+    this.logger.debug({ url, count: req.events.length }, 'broadcast events');
   }
 
   async pollEvents(target: RequestTarget, req: PollEventsRequest): Promise<EventsResult> {

@@ -1,4 +1,4 @@
-import { Event } from '../knowledge/index.ts';
+import { Event, eventWireText } from '../knowledge/index.ts';
 import { errorText } from '../util/error-text.ts';
 import type { Entry, QueueState } from './state.ts';
 
@@ -83,7 +83,7 @@ export function replayRecords(state: QueueState, records: readonly string[]): st
         } catch (err) {
           return `line ${lineNo + 1}: ${errorText(err)}`;
         }
-        const text = JSON.stringify(event.toJSON());
+        const text = eventWireText(event);
         events.set(op.i, text);
         if (!eventObjects.has(text)) eventObjects.set(text, event);
         break;

@@ -1,4 +1,4 @@
-import { Event } from '../knowledge/index.ts';
+import { Event, eventWireText } from '../knowledge/index.ts';
 import type { Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
 import { errorText } from '../util/error-text.ts';
@@ -62,7 +62,7 @@ export class QueueState {
   intern(event: Event): Entry {
     const known = this.byEvent.get(event);
     if (known && !known.dead) return known;
-    const entry = this.internText(known ? known.text : JSON.stringify(event.toJSON()), event);
+    const entry = this.internText(known ? known.text : eventWireText(event), event);
     this.byEvent.set(event, entry);
     return entry;
   }

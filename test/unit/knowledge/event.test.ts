@@ -3,6 +3,8 @@ import { RID } from '../../../src/rid/index.ts';
 import {
   Bundle,
   Event,
+  eventWireText,
+  eventsPayloadText,
   EventType,
   KnowledgeObject,
   KnowledgeSource,
@@ -149,5 +151,22 @@ describe('knowledge/KnowledgeObject', () => {
     expect(Object.prototype.hasOwnProperty.call(c.contents, '__proto__')).to.equal(true);
     ((c.contents as JsonObject).n as JsonObject).v = 2;
     expect(((k.contents as JsonObject).n as JsonObject).v).to.equal(1);
+  });
+});
+
+describe('knowledge/eventWireText and eventsPayloadText', () => {
+  const bundle = Bundle.generate('orn:test.doc:wire', { text: 'é "quoted"', n: 1.5, nested: { a: [1, null] } });
+  const events = [Event.fromBundle(bundle, EventType.NEW), Event.fromRid('orn:test.doc:gone', EventType.FORGET)];
+
+  it('is JSON.stringify of the wire event, made once per Event object', () => {
+    const text = eventWireText(events[0]!);
+    expect(text).to.equal(JSON.stringify(events[0]!.toJSON()));
+    expect(eventWireText(events[0]!)).to.equal(text);
+    expect(JSON.parse(eventWireText(events[1]!))).to.deep.equal({ rid: 'orn:test.doc:gone', event_type: 'FORGET' });
+  });
+
+  it('builds the same {"events": [...]} a typed body serializes to, also for none', () => {
+    expect(eventsPayloadText(events)).to.equal(JSON.stringify({ events: events.map((e) => e.toJSON()) }));
+    expect(eventsPayloadText([])).to.equal('{"events":[]}');
   });
 });
