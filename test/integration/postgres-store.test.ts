@@ -122,6 +122,34 @@ describe('PostgreSQL store: the node on a real database', function () {
     expect(err).to.match(/has schema version 999, newer than this koi-net knows \(1\)/);
   });
 
+  it('signed mode keeps the key in the database, encrypted as the file backend writes it, and the same RID across restarts', async () => {
+    const url = await freshDatabase('koi_signed');
+    const make = (store: PostgresStore): NodeInterface =>
+      new NodeInterface({
+        name: 'signed',
+        dataDir: join(dir, 'signed'),
+        store,
+        protocol: 'signed',
+        privateKeyPassword: 'correct horse',
+        profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } },
+      });
+    const rids: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const store = await openPostgresStore(url);
+      const node = make(store);
+      await node.initialize();
+      rids.push(String(node.identity.rid));
+      await node.finalize();
+      const { rows } = await store.db.query<{ pem: string }>('SELECT pem FROM koi_node_key');
+      expect(rows[0]!.pem).to.match(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+      const identity = await store.db.query<{ rid: string }>('SELECT rid FROM koi_identity');
+      expect(identity.rows[0]!.rid).to.equal(rids[0]);
+      await store.close();
+    }
+    expect(rids[1]).to.equal(rids[0]);
+    expect(rids[0]).to.match(/^orn:koi-net\.node:signed\+[0-9a-f]{64}$/);
+  });
+
   describe('losing the database while running', () => {
     let store: PostgresStore;
     let node: NodeInterface;
