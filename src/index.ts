@@ -8,11 +8,12 @@ export * from './rid/index.ts';
 export * from './protocol/index.ts';
 export * from './knowledge/index.ts';
 export * from './cache/index.ts';
-export { NodeIdentity, type NodeIdentityOptions } from './identity/index.ts';
+export { NodeIdentity, type NodeIdentityOptions, type IdentityStorage } from './identity/index.ts';
 export * from './network/index.ts';
 export { Poller, type PollerOptions, type PeerPollState, type PollerNode } from './poller.ts';
 export * from './processor/index.ts';
-export { NodeInterface, type NodeInterfaceOptions } from './node.ts';
+export { NodeInterface, type NodeInterfaceOptions, type NodeStorage } from './node.ts';
+export { openPostgresStore, PgDatabase, PgKnowledgeStore, PgEventQueues, PgInbox, SCHEMA_VERSION, type PostgresStore, type PgDatabaseOptions } from './postgres/index.ts';
 export { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from './data-dir-lock.ts';
 export { type FirstContactRetryOptions, DEFAULT_FIRST_CONTACT_RETRY } from './network/first-contact.ts';
 
