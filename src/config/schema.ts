@@ -8,7 +8,7 @@
  */
 import { DEFAULT_FIRST_CONTACT_RETRY } from '../network/first-contact.ts';
 import { RID } from '../rid/index.ts';
-import { checkPostgresUrl } from '../postgres/database.ts';
+import { checkPostgresUrl } from '../postgres/url.ts';
 import { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS } from '../server/timeouts.ts';
 import { bool, byteSize, checkUrl, choice, directory, int, MAX_LIST_LIMIT, nullableBool, nullableText, ridTypeList, text, type Codec } from './codecs.ts';
 

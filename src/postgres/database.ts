@@ -8,6 +8,9 @@ import { KoiNetError, StoreUnavailableError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
+import { checkPostgresUrl, redactUrl } from './url.ts';
+
+export { checkPostgresUrl, redactUrl };
 
 export interface PgDatabaseOptions {
   logger?: Logger;
@@ -21,30 +24,6 @@ export interface PgDatabaseOptions {
 
 /** A client of the pool, or the pool itself: what a query runs on. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
-
-/** Checks a `--store` value: a postgres:// or postgresql:// URL naming a database. */
-export function checkPostgresUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `not a URL: ${JSON.stringify(value)}`;
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return `must be a postgres://USER@HOST:PORT/DB URL, got ${JSON.stringify(value)}`;
-  if (url.pathname.length <= 1) return `names no database (postgres://USER@HOST:PORT/DB): ${JSON.stringify(redactUrl(value))}`;
-  return undefined;
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '<unparsable URL>';
-  }
-}
 
 export class PgDatabase {
   private closed = false;
