@@ -25,6 +25,22 @@ export interface PgDatabaseOptions {
 /** A client of the pool, or the pool itself: what a query runs on. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/**
+ * Whether a failure may pass by itself (the server is down, restarting, out of connections, or
+ * the network dropped): worth retrying. Anything else (a value PostgreSQL refuses, e.g. a \u0000
+ * in JSONB) fails the same way every time.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  const cause = err instanceof StoreUnavailableError ? err.cause : err;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  if (typeof code === 'string') {
+    if (/^(08|53|57P)/.test(code)) return true;
+    if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
+}
+
 export class PgDatabase {
   private closed = false;
 

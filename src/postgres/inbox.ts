@@ -44,15 +44,16 @@ export class PgInbox implements InboxLog {
   static async open(db: PgDatabase, options: InboxOptions = {}): Promise<PgInbox> {
     const cp = await db.query<{ seq: string }>('SELECT seq FROM koi_inbox_checkpoint WHERE id = 1');
     const checkpoint = Number(cp.rows[0]?.seq ?? 0);
-    const { rows } = await db.query<{ seq: string; events: unknown }>('SELECT seq, events FROM koi_inbox WHERE seq > $1 ORDER BY seq', [checkpoint]);
+    const { rows } = await db.query<{ seq: string; events: string }>('SELECT seq, events FROM koi_inbox WHERE seq > $1 ORDER BY seq', [checkpoint]);
     const last = await db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM koi_inbox');
     const recovered: InboxEntry[] = [];
     for (const row of rows) {
-      if (!Array.isArray(row.events)) {
+      const events = parseEvents(row.events);
+      if (events === undefined) {
         options.logger?.error({ seq: row.seq }, 'unreadable inbox row skipped');
         continue;
       }
-      recovered.push({ seq: Number(row.seq), events: row.events as unknown[] });
+      recovered.push({ seq: Number(row.seq), events });
     }
     if (recovered.length > 0) options.logger?.info({ checkpoint, recovered: recovered.length }, 'inbox opened with unprocessed entries');
     return new PgInbox(db, { seq: Math.max(checkpoint, Number(last.rows[0]?.seq ?? 0)), checkpoint }, recovered, options);
@@ -73,18 +74,17 @@ export class PgInbox implements InboxLog {
   }
 
   /**
-   * A body that is a JSON object is stored as it came, its `events` taken out by PostgreSQL:
-   * the batch is not serialized again.
+   * A body that is one JSON object is stored as it came (`{"body": ...}`), so the batch is not
+   * serialized again; its `events` are taken out when it is read back.
    */
   append(events: readonly unknown[], rawBody?: Buffer): PendingAppend {
     if (this.closed) throw new Error('inbox is closed');
     const seq = ++this.seq;
     this.counts.appends++;
-    const raw = rawBody !== undefined && rawBody[0] === 0x7b ? rawBody.toString('utf8') : undefined;
-    const text = raw ?? JSON.stringify(events);
+    const text = rawBody !== undefined && rawBody[0] === 0x7b ? `{"body":${rawBody.toString('utf8')}}` : JSON.stringify(events);
     this.counts.bytes += text.length;
     const done = this.db
-      .query(raw !== undefined ? `INSERT INTO koi_inbox (seq, events) VALUES ($1, ($2::jsonb)->'events')` : 'INSERT INTO koi_inbox (seq, events) VALUES ($1, $2::jsonb)', [seq, text])
+      .query('INSERT INTO koi_inbox (seq, events) VALUES ($1, $2)', [seq, text])
       .then(() => {
         this.counts.unprocessed++;
       })
@@ -150,5 +150,18 @@ export class PgInbox implements InboxLog {
     });
     this.checkpointed = target;
     this.counts.checkpoints++;
+  }
+}
+
+/** `[...events]`, or `{"body": {"events": [...], ...}}` for a body stored as it came. */
+function parseEvents(text: string): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (Array.isArray(parsed)) return parsed;
+    const body = typeof parsed === 'object' && parsed !== null ? (parsed as { body?: unknown }).body : undefined;
+    const events = typeof body === 'object' && body !== null ? (body as { events?: unknown }).events : undefined;
+    return Array.isArray(events) ? events : undefined;
+  } catch {
+    return undefined;
   }
 }

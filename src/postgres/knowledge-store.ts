@@ -14,7 +14,8 @@ import { RID, type RIDType } from '../rid/index.ts';
 import type { KnowledgeStore, StoreHealth } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
-import type { PgDatabase } from './database.ts';
+import { CacheError } from '../errors.ts';
+import { isTransientFailure, type PgDatabase } from './database.ts';
 
 interface IndexEntry {
   manifest: Manifest;
@@ -28,8 +29,21 @@ interface ManifestRow {
   sha256_hash: string;
 }
 
+export interface PgKnowledgeStoreOptions {
+  logger?: Logger;
+  /**
+   * How long a write or delete keeps retrying while the database is unreachable before it fails
+   * (default 60 s). Meanwhile the processor waits: nothing new is accepted either (the inbox
+   * answers 503), so a short outage loses and reorders nothing.
+   */
+  retryForMs?: number;
+}
+
 export class PgKnowledgeStore implements KnowledgeStore {
   readonly writesVisibleAtOnce = false;
+  /** RIDs whose last write or delete failed for good: sync() rejects until a later one succeeds. */
+  private readonly failed = new Set<string>();
+  private closed = false;
   private readonly index = new Map<string, IndexEntry>();
   private readonly byType = new Map<string, Set<string>>();
   private gen = 0;
@@ -40,11 +54,12 @@ export class PgKnowledgeStore implements KnowledgeStore {
   private constructor(
     private readonly db: PgDatabase,
     private readonly logger: Logger,
+    private readonly retryForMs: number,
   ) {}
 
   /** Loads the index of every stored manifest. */
-  static async open(db: PgDatabase, options: { logger?: Logger } = {}): Promise<PgKnowledgeStore> {
-    const store = new PgKnowledgeStore(db, options.logger ?? silentLogger);
+  static async open(db: PgDatabase, options: PgKnowledgeStoreOptions = {}): Promise<PgKnowledgeStore> {
+    const store = new PgKnowledgeStore(db, options.logger ?? silentLogger, options.retryForMs ?? 60_000);
     const { rows } = await db.query<ManifestRow>('SELECT rid, rid_type, timestamp, sha256_hash FROM koi_bundles');
     for (const row of rows) store.remember(row);
     return store;
@@ -61,7 +76,7 @@ export class PgKnowledgeStore implements KnowledgeStore {
   async write(bundle: Bundle): Promise<Bundle> {
     const rid = String(bundle.rid);
     const m = bundle.manifest;
-    await this.tracked(() =>
+    await this.tracked(rid, () =>
       this.db.query(
         `INSERT INTO koi_bundles (rid, rid_type, timestamp, sha256_hash, contents) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (rid) DO UPDATE SET rid_type = EXCLUDED.rid_type, timestamp = EXCLUDED.timestamp,
@@ -100,7 +115,7 @@ export class PgKnowledgeStore implements KnowledgeStore {
 
   async delete(rid: RID | string): Promise<boolean> {
     const key = String(rid);
-    const result = await this.tracked(() => this.db.query('DELETE FROM koi_bundles WHERE rid = $1', [key]));
+    const result = await this.tracked(key, () => this.db.query('DELETE FROM koi_bundles WHERE rid = $1', [key]));
     const had = this.unset(key);
     return had || (result.rowCount ?? 0) > 0;
   }
@@ -114,7 +129,8 @@ export class PgKnowledgeStore implements KnowledgeStore {
   }
 
   async drop(): Promise<void> {
-    await this.tracked(() => this.db.query('DELETE FROM koi_bundles'));
+    await this.tracked(undefined, () => this.db.query('DELETE FROM koi_bundles'));
+    this.failed.clear();
     this.index.clear();
     this.byType.clear();
     this.gen++;
@@ -124,13 +140,19 @@ export class PgKnowledgeStore implements KnowledgeStore {
     return this.lastError === undefined ? { status: 'ok', pendingWrites: this.pending } : { status: 'degraded', pendingWrites: this.pending, lastError: this.lastError };
   }
 
-  /** Every write resolves only once committed, so there is nothing left to wait for. */
+  /**
+   * Every write resolves only once committed, so there is nothing to wait for; rejects while a
+   * write or delete failed for good and nothing later replaced it, so that the inbox checkpoint
+   * does not pass what was never stored (it is replayed at the next start).
+   */
   sync(): Promise<void> {
-    return Promise.resolve();
+    if (this.failed.size === 0) return Promise.resolve();
+    return Promise.reject(new CacheError(`${this.failed.size} change(s) could not be stored in PostgreSQL: ${this.lastError ?? 'unknown error'}`));
   }
 
   /** The database is the node's to close (PostgresStore.close), shared with the other stores. */
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
 
@@ -146,19 +168,38 @@ export class PgKnowledgeStore implements KnowledgeStore {
 
   // --- internals -------------------------------------------------------------------------------
 
-  private async tracked<T>(op: () => Promise<T>): Promise<T> {
+  /** Runs a change, retrying with backoff while the database is unreachable (up to retryForMs). */
+  private async tracked<T>(rid: string | undefined, op: () => Promise<T>): Promise<T> {
     this.pending++;
+    const deadline = Date.now() + this.retryForMs;
+    let delay = 250;
     try {
-      const result = await op();
-      if (this.lastError !== undefined) {
-        this.logger.info({ failures: this.failures }, 'PostgreSQL store writes succeed again');
-        this.lastError = undefined;
+      for (;;) {
+        try {
+          const result = await op();
+          if (rid !== undefined) this.failed.delete(rid);
+          if (this.lastError !== undefined && this.failed.size === 0) {
+            this.logger.info({ failures: this.failures }, 'PostgreSQL store writes succeed again');
+            this.lastError = undefined;
+          }
+          return result;
+        } catch (err) {
+          this.failures++;
+          if (this.lastError === undefined && isTransientFailure(err)) this.logger.error({ rid, err: errorText(err) }, 'PostgreSQL store write failed; retrying');
+          if (isTransientFailure(err)) this.lastError = errorText(err);
+          if (!isTransientFailure(err)) {
+            // Never storable (replaying it would fail alike): reported, and the checkpoint goes on.
+            this.logger.error({ rid, err: errorText(err) }, 'PostgreSQL refused the bundle; not stored');
+            throw err;
+          }
+          if (this.closed || Date.now() + delay > deadline) {
+            if (rid !== undefined) this.failed.add(rid);
+            throw err;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 5_000);
+        }
       }
-      return result;
-    } catch (err) {
-      this.failures++;
-      this.lastError = errorText(err);
-      throw err;
     } finally {
       this.pending--;
     }

@@ -30,7 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX koi_bundles_rid_type ON koi_bundles (rid_type);
 
-      -- Outgoing event queues: one row per queued event and peer, in id order per (kind, peer).
+      -- Outgoing event queues: one row per queued event (its wire JSON text) and peer, in id order per (kind, peer).
       -- inflight = taken by a webhook flush, not yet acknowledged. claimed_by / claimed_at are
       -- for several processes (a worker's claim, FOR UPDATE SKIP LOCKED); one process leaves them null.
       CREATE SEQUENCE koi_queue_events_id;
@@ -38,7 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
         id         bigint PRIMARY KEY DEFAULT nextval('koi_queue_events_id'),
         kind       text NOT NULL CHECK (kind IN ('webhook', 'poll')),
         peer       text NOT NULL,
-        event      jsonb NOT NULL,
+        event      text NOT NULL,
         inflight   boolean NOT NULL DEFAULT false,
         claimed_by text,
         claimed_at timestamptz,
@@ -47,10 +47,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX koi_queue_events_peer ON koi_queue_events (kind, peer, id);
 
       -- The inbox of acknowledged broadcasts: a row is written before the 200; the checkpoint
-      -- says how far processing got, and rows at or below it are deleted.
+      -- says how far processing got, and rows at or below it are deleted. Kept as JSON text, as
+      -- it came (JSONB cannot hold a \\u0000 that a valid event may carry).
       CREATE TABLE koi_inbox (
         seq         bigint PRIMARY KEY,
-        events      jsonb NOT NULL,
+        events      text NOT NULL,
         accepted_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE TABLE koi_inbox_checkpoint (

@@ -30,7 +30,7 @@ interface QueueRow {
   id: string;
   kind: Kind;
   peer: string;
-  event: unknown;
+  event: string;
   inflight: boolean;
 }
 
@@ -69,7 +69,7 @@ export class PgEventQueues implements EventQueueStore {
     for (const row of rows) {
       let event: Event;
       try {
-        event = Event.fromJSON(row.event);
+        event = Event.fromJSON(JSON.parse(row.event));
       } catch (err) {
         store.logger.error({ id: row.id, peer: row.peer, err: errorText(err) }, 'stored queued event cannot be read; dropped');
         unreadable.push(row.id);
@@ -161,7 +161,7 @@ export class PgEventQueues implements EventQueueStore {
         const { rows } = await client.query<{ id: string }>(
           `WITH base AS (SELECT LEAST(COALESCE(min(id), 0), 0) AS b FROM koi_queue_events WHERE kind = 'webhook' AND peer = $1)
            INSERT INTO koi_queue_events (id, kind, peer, event)
-           SELECT base.b - $3::int + e.ord, 'webhook', $1, e.event FROM base, unnest($2::jsonb[]) WITH ORDINALITY AS e(event, ord)
+           SELECT base.b - $3::int + e.ord, 'webhook', $1, e.event FROM base, unnest($2::text[]) WITH ORDINALITY AS e(event, ord)
            RETURNING id`,
           [key, slots.map((s) => JSON.stringify(s.event.toJSON())), slots.length + 1],
         );

@@ -219,6 +219,16 @@ for (const backend of [fileBackend(), postgresBackend()]) {
       expect(rids(s.queues.peekWebhook(peer))).to.deep.equal(rids([3, 4, 5].map(eventOf)));
     });
 
+    it('queues and inbox keep any valid JSON string, \\u0000 included', async () => {
+      const odd = Event.fromBundle(Bundle.generate(thing(50), { text: 'nul \u0000 and emoji \u{1F600}' }), EventType.NEW);
+      await s.queues.pushWebhook(peer, odd);
+      const appended = s.inbox.append([odd.toJSON()]);
+      await appended.done;
+      await reopen();
+      expect(s.queues.peekWebhook(peer)[0]!.toJSON()).to.deep.equal(odd.toJSON());
+      expect(s.inbox.recovered[0]!.events).to.deep.equal([odd.toJSON()]);
+    });
+
     it('inbox: appended batches past the checkpoint are recovered after a reopen, processed ones are not', async () => {
       const wire = (n: number): unknown => eventOf(n).toJSON();
       const first = s.inbox.append([wire(1)]);
