@@ -13,6 +13,7 @@ import { PgKnowledgeStore } from './knowledge-store.ts';
 import { PgEventQueues, type PgEventQueuesOptions } from './queue-store.ts';
 import { PgInbox } from './inbox.ts';
 import { pgIdentityStorage, pgKeyStorage } from './identity.ts';
+import { OwnerLock } from './owner-lock.ts';
 
 export { PgDatabase, checkPostgresUrl, redactUrl, type PgDatabaseOptions } from './database.ts';
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
@@ -35,15 +36,24 @@ export interface PostgresStore {
 
 /**
  * Connects to `url` (postgres://USER@HOST:PORT/DB), migrates the schema and loads the knowledge
- * index. Throws StoreUnavailableError when the database cannot be reached, KoiNetError
- * `schema_too_new` for a schema from a newer koi-net.
+ * index, and holds the database for this process (one node process per database in phase 1).
+ * Throws StoreUnavailableError when the database cannot be reached, KoiNetError `schema_too_new`
+ * for a schema from a newer koi-net, `store_in_use` when another process has it open.
  */
 export async function openPostgresStore(url: string, options: PgDatabaseOptions & { logger?: Logger } = {}): Promise<PostgresStore> {
   const db = await PgDatabase.open(url, options);
   let knowledge: PgKnowledgeStore;
+  let lock: OwnerLock;
+  try {
+    lock = await OwnerLock.acquire(url, db.where, options.logger);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   try {
     knowledge = await PgKnowledgeStore.open(db, { logger: options.logger });
   } catch (err) {
+    await lock.release();
     await db.close();
     throw err;
   }
@@ -54,6 +64,9 @@ export async function openPostgresStore(url: string, options: PgDatabaseOptions 
     privateKey: pgKeyStorage(db),
     openQueues: (o) => PgEventQueues.open(db, o),
     openInbox: (o) => PgInbox.open(db, o),
-    close: () => db.close(),
+    close: async () => {
+      await lock.release();
+      await db.close();
+    },
   };
 }

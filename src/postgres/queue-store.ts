@@ -44,6 +44,8 @@ export class PgEventQueues implements EventQueueStore {
   private readonly queues: Record<Kind, Map<string, Deque<Slot>>> = { webhook: new Map(), poll: new Map() };
   private readonly inflight = new Map<string, Slot[]>();
   private readonly dropped = new Map<string, number>();
+  /** Queues in a dropping burst (`kind:node`). */
+  private readonly dropping = new Set<string>();
   private readonly serial = new Serial();
   private readonly maxPerPeer: number;
   private readonly logger: Logger;
@@ -279,7 +281,13 @@ export class PgEventQueues implements EventQueueStore {
     const dropped: Slot[] = [];
     if (!queue) return dropped;
     while (queue.length > this.maxPerPeer) dropped.push(this.dropOldest(kind, key, queue));
-    if (dropped.length > 0) this.logger.warn({ node: key, kind, dropped: dropped.length, cap: this.maxPerPeer }, 'event queue full; dropped the oldest events');
+    // One warning per burst: at the first drop, and again only once the queue went below the cap.
+    const burst = `${kind}:${key}`;
+    if (dropped.length === 0) this.dropping.delete(burst);
+    else if (!this.dropping.has(burst)) {
+      this.dropping.add(burst);
+      this.logger.warn({ node: key, kind, cap: this.maxPerPeer }, 'event queue full; dropping the oldest events');
+    }
     return dropped;
   }
 

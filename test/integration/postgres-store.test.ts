@@ -122,6 +122,22 @@ describe('PostgreSQL store: the node on a real database', function () {
     expect(err).to.match(/has schema version 999, newer than this koi-net knows \(1\)/);
   });
 
+  it('a second process on the same database is refused while the first holds it (one process per database in phase 1)', async () => {
+    const url = await freshDatabase('koi_owner');
+    const first = await openPostgresStore(url);
+    try {
+      let caught: unknown;
+      await openPostgresStore(url).catch((err: unknown) => (caught = err));
+      expect((caught as { code?: string }).code).to.equal('store_in_use');
+      expect(String(caught)).to.match(/is in use by another koi-net process/);
+    } finally {
+      await first.close();
+    }
+    // Released with the store: the next process takes it.
+    const next = await openPostgresStore(url);
+    await next.close();
+  });
+
   it('signed mode keeps the key in the database, encrypted as the file backend writes it, and the same RID across restarts', async () => {
     const url = await freshDatabase('koi_signed');
     const make = (store: PostgresStore): NodeInterface =>
