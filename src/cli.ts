@@ -22,7 +22,7 @@ import {
 } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { NodeInterface } from './node.ts';
-import { openPostgresStore, redactUrl } from './postgres/index.ts';
+import { redactUrl } from './postgres/url.ts';
 import { installBehaviours } from './behaviours/index.ts';
 import { startFullNode } from './full-node.ts';
 import { Poller } from './poller.ts';
@@ -57,7 +57,8 @@ async function cmdStart(flags: Flags): Promise<number> {
   if (config.type === 'full' && port === 0 && !config.baseUrl) port = await findFreePort(config.host);
 
   // An unreachable database ends the start here, with one line (runCli prints it) and exit 1.
-  const store = config.store ? await openPostgresStore(config.store, { logger: logger.child({ component: 'store' }) }) : undefined;
+  // The driver is loaded only by a node that uses it.
+  const store = config.store ? await (await import('./postgres/index.ts')).openPostgresStore(config.store, { logger: logger.child({ component: 'store' }) }) : undefined;
   const node = new NodeInterface({
     name: config.name,
     ...(store ? { store } : {}),
