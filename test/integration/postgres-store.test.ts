@@ -93,6 +93,40 @@ describe('PostgreSQL store: the node on a real database', function () {
     expect(second.proc.exitCode).to.equal(0);
   });
 
+  it('SIGKILL right after the last 200: a restart processes every acknowledged event (the inbox replays from the database)', async () => {
+    const url = await freshDatabase('koi_kill');
+    const args = ['--name', 'killed', '--host', '127.0.0.1', '--port', '0', '--data-dir', join(dir, 'killed'), '--store', url];
+    const bundles = Array.from({ length: 1_000 }, (_, i) => bundleOf(1_000 + i));
+    const first = startCli(args);
+    try {
+      const base = String((await started(first)).url);
+      for (let i = 0; i < bundles.length; i += 100) {
+        const ack = await post(`${base}/events/broadcast`, { events: bundles.slice(i, i + 100).map(newEvent) });
+        expect(ack.status).to.equal(200);
+      }
+      first.proc.kill('SIGKILL');
+      await first.exit;
+    } finally {
+      await stopCli(first);
+    }
+    const second = startCli(args);
+    try {
+      const base = String((await started(second)).url);
+      const all = bundles.map((b) => String(b.rid));
+      await waitFor('every acknowledged bundle fetchable', async () => {
+        const r = (await post(`${base}/rids/fetch`, { rid_types: ['orn:test.thing'] })).json as { rids: string[] };
+        return r.rids.length >= all.length ? r : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 200 });
+      const r = (await post(`${base}/rids/fetch`, { rid_types: ['orn:test.thing'] })).json as { rids: string[] };
+      expect(new Set(r.rids)).to.deep.equal(new Set(all));
+      // Acknowledging outruns processing (~5x here), so the kill left batches to replay.
+      const reopened = second.records().find((x) => x.msg === 'inbox opened with unprocessed entries');
+      expect(reopened?.recovered, 'entries replayed from the database').to.be.a('number').above(0);
+    } finally {
+      await stopCli(second);
+    }
+  });
+
   it('an unreachable database at start-up: one clear line on stderr and exit 1', async () => {
     const refusing = await holdRefusingPort();
     try {
