@@ -299,8 +299,6 @@ export class Cache implements KnowledgeStore {
     this.snapshot.invalidate();
     try {
       await rm(this.directory, { recursive: true, force: true });
-      // An empty cache is an empty directory: close() then writes its index snapshot as usual.
-      await mkdir(this.directory, { recursive: true });
     } catch (err) {
       throw new CacheError(`cannot remove cache directory ${this.directory}: ${errorText(err)}`, { cause: err });
     }
