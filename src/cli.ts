@@ -22,6 +22,7 @@ import {
 } from './config/index.ts';
 import { createLogger } from './logger.ts';
 import { NodeInterface } from './node.ts';
+import { redactUrl } from './postgres/url.ts';
 import { installBehaviours } from './behaviours/index.ts';
 import { startFullNode } from './full-node.ts';
 import { Poller } from './poller.ts';
@@ -55,8 +56,12 @@ async function cmdStart(flags: Flags): Promise<number> {
   let port = config.port;
   if (config.type === 'full' && port === 0 && !config.baseUrl) port = await findFreePort(config.host);
 
+  // An unreachable database ends the start here, with one line (runCli prints it) and exit 1.
+  // The driver is loaded only by a node that uses it.
+  const store = config.store ? await (await import('./postgres/index.ts')).openPostgresStore(config.store, { logger: logger.child({ component: 'store' }) }) : undefined;
   const node = new NodeInterface({
     name: config.name,
+    ...(store ? { store } : {}),
     profile: profileFromConfig(config, port),
     dataDir: config.dataDir,
     firstContact: config.firstContact ?? undefined,
@@ -91,7 +96,7 @@ async function cmdStart(flags: Flags): Promise<number> {
   // Written only once the node runs, so a start that fails leaves no config behind.
   const written = found === undefined ? await writeEffectiveConfig(config, port) : undefined;
   if (written) logger.info({ config: written }, 'wrote the effective config; `koi-net start --data-dir DIR` alone restarts this node');
-  logger.info({ rid: String(node.identity.rid), nodeType: node.identity.profile.node_type, ...(url ? { url } : {}), dataDir: config.dataDir }, 'node started');
+  logger.info({ rid: String(node.identity.rid), nodeType: node.identity.profile.node_type, ...(url ? { url } : {}), dataDir: config.dataDir, ...(config.store ? { store: redactUrl(config.store) } : {}) }, 'node started');
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -108,6 +113,7 @@ async function cmdStart(flags: Flags): Promise<number> {
         try {
           await stopRunning();
           await node.finalize();
+          await store?.close();
           logger.info({}, 'node stopped');
           resolveExit(0);
         } catch (err) {

@@ -68,6 +68,16 @@ export class CacheError extends KoiNetError {
   }
 }
 
+/**
+ * The node's store (e.g. its PostgreSQL database) cannot be reached or refused the operation for a
+ * reason that may pass: nothing was stored. The server answers 503 so the sender retries.
+ */
+export class StoreUnavailableError extends KoiNetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store_unavailable', message, options);
+  }
+}
+
 /** Base of every failure talking to another node. */
 export class RemoteError extends KoiNetError {
   constructor(code: string, readonly url: string, message: string, options?: { cause?: unknown }) {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Cache, type KnowledgeStore } from './cache/index.ts';
-import { NodeIdentity } from './identity/index.ts';
+import { NodeIdentity, type IdentityStorage } from './identity/index.ts';
 import { Bundle } from './knowledge/index.ts';
 import { NetworkGraph } from './graph/index.ts';
-import { EventQueues } from './queues/index.ts';
+import { EventQueues, type EventQueueStore } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
-import { openInboxIntake, type InboxIntake, type InboxSettings, type RecoveryReport } from './inbox/index.ts';
+import { openInboxIntake, type InboxIntake, type InboxLog, type InboxOptions, type InboxSettings, type RecoveryReport } from './inbox/index.ts';
 import { RequestHandler } from './peer/index.ts';
 import { ResponseHandler } from './server/operations/fetch-answers.ts';
 import type { NodeView, ProtocolMode } from './server/node-view.ts';
@@ -20,7 +20,7 @@ import type { EdgeType } from './protocol/index.ts';
 import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import { loadOrCreateNodeKey, type NodeKeyPair } from './secure/index.ts';
+import { loadOrCreateNodeKey, type NodeKeyPair, type PemStorage } from './secure/index.ts';
 import { proposedEdgeBundle } from './behaviours/edge.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { StartupCatchUp, type ProviderCatchUp } from './network/catch-up.ts';
@@ -94,6 +94,11 @@ export interface NodeInterfaceOptions {
   processor?: (components: ProcessorComponents, options: ProcessorOptions) => ProcessorInterface;
   /** A ready store to use instead of the file cache. */
   cache?: KnowledgeStore;
+  /**
+   * Keep knowledge, queues, inbox, identity and key there instead of in `dataDir` (e.g.
+   * `openPostgresStore(url)` from koi-net's postgres store); the application closes it after finalize().
+   */
+  store?: NodeStorage;
   /** Timeout of each outgoing request. */
   requestTimeoutMs?: number;
   /** Cap of each per-peer event queue. */
@@ -172,7 +177,7 @@ export class NodeInterface implements NodeView {
   get identity(): NodeIdentity { return this.requireParts().identity; }
   get graph(): NetworkGraph { return this.requireParts().graph; }
   get network(): NetworkInterface { return this.requireParts().network; }
-  get queues(): EventQueues { return this.requireParts().queues; }
+  get queues(): EventQueueStore { return this.requireParts().queues; }
   /** The answers to fetch requests the server sends (also `network.responseHandler`, deprecated). */
   get fetchAnswers(): ResponseHandler { return this.requireParts().fetchAnswers; }
   /** Signed mode: this node's key pair (undefined in unsigned mode). */
@@ -282,6 +287,7 @@ export class NodeInterface implements NodeView {
             this.protocol === 'signed'
               ? await loadOrCreateNodeKey(o.privateKeyPath ?? join(dataDir, 'priv_key.pem'), {
                   passphrase: o.privateKeyPassword,
+                  ...(o.store ? { storage: o.store.privateKey } : {}),
                   logger: logger.child({ component: 'identity' }),
                 })
               : undefined;
@@ -291,7 +297,7 @@ export class NodeInterface implements NodeView {
       {
         start: async () => {
           ownsCache = o.cache === undefined;
-          made.cache = o.cache ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
+          made.cache = o.cache ?? o.store?.knowledge ?? (await Cache.open(o.cacheDir ?? join(dataDir, 'cache'), { logger: logger.child({ component: 'cache' }) }));
         },
         // A cache the node opened is closed (files synced, index snapshot saved for a fast start);
         // one handed in by the application is only synced, since the application owns it.
@@ -310,6 +316,7 @@ export class NodeInterface implements NodeView {
             profile: (o.profileContext ?? this.protocol === 'signed') ? withNodeProfileContext(o.profile) : o.profile,
             filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
             ...(this.nodeKeyPair ? { keyPair: this.nodeKeyPair } : {}),
+            ...(o.store ? { storage: o.store.identity } : {}),
             logger,
           });
           made.graph = new NetworkGraph(cache, made.identity.rid, { logger: logger.child({ component: 'graph' }) });
@@ -320,10 +327,10 @@ export class NodeInterface implements NodeView {
       },
       {
         start: async () => {
-          made.queues = await EventQueues.open(o.queuesFilePath ?? join(dataDir, 'event_queues.json'), {
-            maxPerPeer: o.maxQueuedEventsPerPeer,
-            logger: logger.child({ component: 'queues' }),
-          });
+          const queueOptions = { maxPerPeer: o.maxQueuedEventsPerPeer, logger: logger.child({ component: 'queues' }) };
+          made.queues = o.store
+            ? await o.store.openQueues(queueOptions)
+            : await EventQueues.open(o.queuesFilePath ?? join(dataDir, 'event_queues.json'), queueOptions);
         },
         // A last compact snapshot, and the idle-compaction timer stops.
         stop: () => made.queues?.close(),
@@ -343,6 +350,7 @@ export class NodeInterface implements NodeView {
             processor: this.processor,
             components: { cache: need('cache'), identity: need('identity'), graph: need('graph'), network: need('network') },
             logger: logger.child({ component: 'inbox' }),
+            ...(o.store ? { openLog: o.store.openInbox } : {}),
           });
         },
         stop: () => made.inbox?.inbox.close(),
@@ -420,7 +428,7 @@ export class NodeInterface implements NodeView {
     ];
   }
 
-  private buildNetwork(cache: KnowledgeStore, identity: NodeIdentity, graph: NetworkGraph, queues: EventQueues, fetchAnswers: ResponseHandler): NetworkInterface {
+  private buildNetwork(cache: KnowledgeStore, identity: NodeIdentity, graph: NetworkGraph, queues: EventQueueStore, fetchAnswers: ResponseHandler): NetworkInterface {
     const o = this.options;
     const keyPair = this.nodeKeyPair;
     const firstContactRid = o.firstContactRid ? KoiNetNode.of(o.firstContactRid) : undefined;
@@ -469,7 +477,16 @@ interface NodeParts {
   fetchAnswers: ResponseHandler;
   identity: NodeIdentity;
   graph: NetworkGraph;
-  queues: EventQueues;
+  queues: EventQueueStore;
   network: NetworkInterface;
   inbox: InboxIntake | undefined;
+}
+
+/** Another backend for everything a node keeps (`openPostgresStore`'s PostgresStore is one). */
+export interface NodeStorage {
+  knowledge: KnowledgeStore;
+  identity: IdentityStorage;
+  privateKey: PemStorage;
+  openQueues(options: { maxPerPeer?: number | undefined; logger?: Logger }): Promise<EventQueueStore>;
+  openInbox(options: InboxOptions): Promise<InboxLog>;
 }

@@ -8,6 +8,7 @@
  */
 import { DEFAULT_FIRST_CONTACT_RETRY } from '../network/first-contact.ts';
 import { RID } from '../rid/index.ts';
+import { checkPostgresUrl } from '../postgres/url.ts';
 import { DEFAULT_SERVER_TIMEOUTS, MAX_SERVER_TIMEOUT_MS } from '../server/timeouts.ts';
 import { bool, byteSize, checkUrl, choice, directory, int, MAX_LIST_LIMIT, nullableBool, nullableText, ridTypeList, text, type Codec } from './codecs.ts';
 
@@ -30,6 +31,8 @@ export interface KoiNetConfig {
   provides: { event: string[]; state: string[] };
   /** Absolute once loaded. */
   dataDir: string;
+  /** null = files in the data dir; else a postgres://USER@HOST:PORT/DB URL. */
+  store: string | null;
   role: NodeRole;
   contact: { enabled: boolean; ridTypes: string[] };
   /** Start-up catch-up from approved providers (koi-net 2.x's sync). */
@@ -243,6 +246,20 @@ export const FIELDS = {
     env: 'KOI_NET_DATA_DIR',
     flag: { name: 'data-dir', arg: 'DIR', help: ['identity, cache and queues (default .koi/<name>)'] },
     doc: ['Identity, cache and event queues. Relative paths are relative to this file.'],
+  },
+  store: {
+    yaml: 'store',
+    default: null,
+    codec: nullableText((v, fail) => {
+      const problem = checkPostgresUrl(v);
+      if (problem) fail(problem);
+    }),
+    env: 'KOI_NET_STORE',
+    flag: { name: 'store', arg: 'URL', help: ['postgres://USER@HOST:PORT/DB: keep knowledge, queues, inbox and', 'identity in PostgreSQL (default: files in the data dir)'] },
+    doc: [
+      'Where the node keeps knowledge, event queues, inbox and identity. null = files in data_dir.',
+      'postgres://USER@HOST:PORT/DB = that PostgreSQL database (schema created and migrated by the node).',
+    ],
   },
   role: {
     yaml: 'role',

@@ -11,7 +11,7 @@ import { RemoteProtocolError } from '../secure/errors.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { RemoteHTTPError, UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import type { EventQueues } from '../queues/index.ts';
+import type { EventQueueStore } from '../queues/index.ts';
 import type { RequestHandler } from '../peer/index.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import { errorText } from '../util/error-text.ts';
@@ -23,8 +23,8 @@ import { toNodeRid } from './targets.ts';
 /** Events per webhook request: a long queue goes out in several requests, in order. */
 export const MAX_EVENTS_PER_DELIVERY = 500;
 
-/** The queue calls delivery makes (EventQueues has them; the queue store seam). */
-export type DeliveryQueues = Pick<EventQueues, 'webhookNodes' | 'takeWebhook' | 'ackWebhook' | 'requeueWebhookFront' | 'peekWebhookLength'>;
+/** The queue calls delivery makes (EventQueueStore has them; the queue store seam). */
+export type DeliveryQueues = Pick<EventQueueStore, 'webhookNodes' | 'takeWebhook' | 'ackWebhook' | 'requeueWebhookFront' | 'peekWebhookLength'>;
 
 export interface WebhookDeliveryOptions {
   /** This node's RID: the handshake events are about it. */

@@ -15,6 +15,17 @@ interface IdentityFile {
   profile: NodeProfile;
 }
 
+/**
+ * Where an identity is kept, when not in a file: the seam a second backend (PostgreSQL) implements.
+ * `read` gives the saved `{rid, profile}` as stored (checked here as the file is), or undefined.
+ */
+export interface IdentityStorage {
+  /** Names the place in messages and logs, e.g. `postgres://koi@host/db (koi_identity)`. */
+  readonly where: string;
+  read(): Promise<{ rid: unknown; profile: unknown } | undefined>;
+  write(data: { rid: string; profile: NodeProfile }): Promise<void>;
+}
+
 export interface NodeIdentityOptions {
   name: string;
   profile: NodeProfileInput;
@@ -25,6 +36,8 @@ export interface NodeIdentityOptions {
    * the profile carries `public_key`, since peers check that the key hashes to the RID.
    */
   keyPair?: NodeKeyPair;
+  /** Keep the identity there instead of `filePath`. */
+  storage?: IdentityStorage;
   logger?: Logger;
 }
 
@@ -43,13 +56,14 @@ export class NodeIdentity {
   ) {}
 
   static async load(options: NodeIdentityOptions): Promise<NodeIdentity> {
-    const filePath = options.filePath ?? 'identity.json';
+    const storage = options.storage ?? fileStorage(options.filePath ?? 'identity.json');
+    const filePath = storage.where;
     const logger = options.logger ?? silentLogger;
     const keyPair = options.keyPair;
     const profile = parseNodeProfile(
       keyPair ? { ...options.profile, public_key: keyPair.publicKeyDerB64 } : options.profile,
     );
-    const existing = await readIdentityFile(filePath);
+    const existing = await readIdentity(storage);
 
     let rid: KoiNetNode;
     if (keyPair) {
@@ -75,7 +89,7 @@ export class NodeIdentity {
     }
 
     if (!existing || existing.rid.toString() !== rid.toString() || JSON.stringify(existing.profile) !== JSON.stringify(profile)) {
-      await writeIdentityFile(filePath, { rid: String(rid), profile });
+      await storage.write({ rid: String(rid), profile });
       if (existing) logger.info({ rid: String(rid) }, 'node profile changed; identity file updated');
     }
     return new NodeIdentity(rid, profile, filePath);
@@ -96,28 +110,40 @@ export class NodeIdentity {
  * when the node never started. Throws `invalid_identity` on a file the node would refuse too.
  */
 export function readNodeIdentity(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
-  return readIdentityFile(filePath);
+  return readIdentity(fileStorage(filePath));
 }
 
-async function readIdentityFile(filePath: string): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(filePath, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  let data: Partial<IdentityFile>;
-  try {
-    data = JSON.parse(text) as Partial<IdentityFile>;
-  } catch (err) {
-    throw new KoiNetError('invalid_identity', `identity file ${filePath} is not JSON; fix or remove it`, { cause: err });
-  }
+async function readIdentity(storage: IdentityStorage): Promise<{ rid: KoiNetNode; profile: NodeProfile } | undefined> {
+  const data = await storage.read();
+  if (data === undefined) return undefined;
   const rid = RID.fromString(String(data.rid));
   if (!(rid instanceof KoiNetNode)) {
-    throw new KoiNetError('invalid_identity', `identity file ${filePath} holds ${String(data.rid)}, not an orn:koi-net.node RID`);
+    throw new KoiNetError('invalid_identity', `identity ${storage.where} holds ${String(data.rid)}, not an orn:koi-net.node RID`);
   }
   return { rid, profile: parseNodeProfile(data.profile) };
+}
+
+/** The identity file as the reference writes it. */
+function fileStorage(filePath: string): IdentityStorage {
+  return {
+    where: filePath,
+    read: async () => {
+      let text: string;
+      try {
+        text = await readFile(filePath, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      try {
+        const data = JSON.parse(text) as Partial<IdentityFile>;
+        return { rid: data.rid, profile: data.profile };
+      } catch (err) {
+        throw new KoiNetError('invalid_identity', `identity file ${filePath} is not JSON; fix or remove it`, { cause: err });
+      }
+    },
+    write: (data) => writeIdentityFile(filePath, data),
+  };
 }
 
 async function writeIdentityFile(filePath: string, data: IdentityFile): Promise<void> {

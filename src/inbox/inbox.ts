@@ -63,6 +63,26 @@ export interface PendingAppend {
   done: Promise<void>;
 }
 
+/**
+ * What the intake needs of an inbox: the seam a second backend (PostgreSQL: src/postgres/inbox.ts)
+ * implements. `Inbox` (below) is the file one. Contract: `append` assigns the next seq at once and
+ * `done` resolves only once the entry is durable (the 200 waits for it; a rejection means nothing
+ * was acknowledged); `markProcessed` lets the checkpoint pass entries, which are then never
+ * replayed; `recovered` holds the entries after the checkpoint found at open, oldest first.
+ */
+export interface InboxLog {
+  readonly recovered: readonly InboxEntry[];
+  readonly lastSeq: number;
+  readonly processedSeq: number;
+  append(events: readonly unknown[], rawBody?: Buffer): PendingAppend;
+  markProcessed(seq: number): void;
+  /** Writes the checkpoint now; resolves once it is durable. */
+  flushCheckpoint(): Promise<void>;
+  /** Finishes pending writes and writes the checkpoint; the log must not be used afterwards. */
+  close(): Promise<void>;
+  stats(): InboxStats;
+}
+
 const DEFAULT_COMPACT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_CHECKPOINT_DELAY_MS = 200;
 
@@ -71,7 +91,7 @@ const DEFAULT_CHECKPOINT_DELAY_MS = 200;
  * the storage engine: the log is a RecordLog (group commit, torn-tail cut, compaction), the
  * checkpoint a small snapshot written by atomicWrite.
  */
-export class Inbox implements Startable {
+export class Inbox implements Startable, InboxLog {
   readonly checkpointPath: string;
   /** Entries after the checkpoint found at open, oldest first; the node replays them once. */
   readonly recovered: readonly InboxEntry[];

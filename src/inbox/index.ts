@@ -35,6 +35,6 @@
  *
  * See docs/RELIABILITY.md for the guarantees of the whole node.
  */
-export { Inbox, type InboxEntry, type InboxOptions, type InboxStats, type PendingAppend } from './inbox.ts';
+export { Inbox, type InboxEntry, type InboxLog, type InboxOptions, type InboxStats, type PendingAppend } from './inbox.ts';
 export { InboxIntake, type InboxIntakeOptions, type IntakeComponents, type RecoveryReport } from './intake.ts';
-export { openInboxIntake, type InboxSettings, type OpenInboxIntakeOptions } from './open.ts';
+export { openInboxIntake, type InboxSettings, type OpenInboxIntakeOptions, type OpenInboxLog } from './open.ts';

@@ -3,7 +3,7 @@ import type { ProcessorInterface } from '../processor/interface.ts';
 import type { ProcessorComponents } from '../processor/components.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import type { Inbox } from './inbox.ts';
+import type { InboxLog } from './inbox.ts';
 import { Yielder } from '../util/slices.ts';
 import { errorText } from '../util/error-text.ts';
 
@@ -11,7 +11,7 @@ import { errorText } from '../util/error-text.ts';
 export type IntakeComponents = ProcessorComponents & { readonly cache: Pick<KnowledgeStore, 'readManifest'> };
 
 export interface InboxIntakeOptions {
-  inbox: Inbox;
+  inbox: InboxLog;
   processor: ProcessorInterface;
   /** What recovery needs: the cache, to tell replayed events it already holds (they are re-announced). */
   components: IntakeComponents;
@@ -41,7 +41,7 @@ export interface RecoveryReport {
  * moves the checkpoint once the processor has finished what was queued, recover() replays.
  */
 export class InboxIntake {
-  readonly inbox: Inbox;
+  readonly inbox: InboxLog;
   private readonly processor: ProcessorInterface;
   private readonly components: IntakeComponents;
   private readonly logger: Logger;

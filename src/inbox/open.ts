@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NodeType } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
 import type { ProcessorInterface } from '../processor/interface.ts';
-import { Inbox, type InboxOptions } from './inbox.ts';
+import { Inbox, type InboxLog, type InboxOptions } from './inbox.ts';
 import { InboxIntake, type IntakeComponents } from './intake.ts';
 
 /** A node's tuning of its inbox (compaction threshold, checkpoint coalescing, fsync). */
@@ -22,7 +22,15 @@ export interface OpenInboxIntakeOptions {
   processor: ProcessorInterface;
   components: IntakeComponents;
   logger: Logger;
+  /**
+   * Opens the log on another backend (e.g. PostgreSQL) instead of the file at the inbox path;
+   * called only when the node has an inbox.
+   */
+  openLog?: OpenInboxLog;
 }
+
+/** Opens an inbox log of another backend with the node's settings. */
+export type OpenInboxLog = (options: InboxOptions) => Promise<InboxLog>;
 
 /** A node's inbox, opened and coupled to its processor; undefined when the node has none. */
 export async function openInboxIntake(o: OpenInboxIntakeOptions): Promise<InboxIntake | undefined> {
@@ -30,13 +38,14 @@ export async function openInboxIntake(o: OpenInboxIntakeOptions): Promise<InboxI
   if (path === undefined) return undefined;
   const { maxQueued, ...inboxOptions } = o.settings ?? {};
   const cache = o.components.cache;
+  const logOptions: InboxOptions = {
+    ...inboxOptions,
+    logger: o.logger,
+    // The checkpoint may pass a batch only once its cache files are on disk (write-behind).
+    ...(cache.sync ? { beforeCheckpoint: () => cache.sync!() } : {}),
+  };
   return new InboxIntake({
-    inbox: await Inbox.open(path, {
-      ...inboxOptions,
-      logger: o.logger,
-      // The checkpoint may pass a batch only once its cache files are on disk (write-behind).
-      ...(cache.sync ? { beforeCheckpoint: () => cache.sync!() } : {}),
-    }),
+    inbox: o.openLog ? await o.openLog(logOptions) : await Inbox.open(path, logOptions),
     processor: o.processor,
     components: o.components,
     ...(maxQueued !== undefined ? { maxQueued } : {}),

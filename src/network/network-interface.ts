@@ -6,7 +6,7 @@ import type { BundlesPayload, FetchBundles, FetchManifests, FetchRids, Manifests
 import { KoiNetError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { NetworkGraph } from '../graph/index.ts';
-import type { EventQueues } from '../queues/index.ts';
+import type { EventQueueStore } from '../queues/index.ts';
 import { RequestHandler } from '../peer/index.ts';
 import { WebhookDelivery } from '../delivery/webhook-delivery.ts';
 import { chooseQueue, pollTargets, toNodeRid, type QueueKind } from '../delivery/targets.ts';
@@ -39,7 +39,7 @@ export interface NetworkInterfaceOptions {
   cache: KnowledgeStore;
   identity: { rid: KoiNetNode; profile: NodeProfile };
   graph: NetworkGraph;
-  queues: EventQueues;
+  queues: EventQueueStore;
   /** Default: one on `graph` with default timeout. */
   requestHandler?: RequestHandler;
   /**
@@ -75,7 +75,7 @@ export class NetworkInterface implements Startable {
   readonly cache: KnowledgeStore;
   readonly identity: { rid: KoiNetNode; profile: NodeProfile };
   readonly graph: NetworkGraph;
-  readonly queues: EventQueues;
+  readonly queues: EventQueueStore;
   readonly requestHandler: RequestHandler;
   /** @deprecated The fetch answers are the server's operations (server/operations/fetch-answers.ts); kept as an alias. */
   readonly responseHandler: FetchAnswers;

@@ -4,7 +4,7 @@
  */
 export * from './errors.ts';
 export { loadOrCreateNodeKey } from './node-key.ts';
-export type { NodeKeyFileOptions } from './node-key.ts';
+export type { NodeKeyFileOptions, PemStorage } from './node-key.ts';
 export { openEnvelope } from './intake.ts';
 export type { OpenEnvelopeOptions, PublicKeyLookup } from './intake.ts';
 export { NodeKeyPair, nodeRidFromPublicKey, publicKeyHash, importPublicKeyDerB64, verifySignature } from './keys.ts';

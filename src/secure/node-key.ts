@@ -6,7 +6,18 @@ import { NodeKeyPair } from './keys.ts';
 export interface NodeKeyFileOptions {
   /** Encrypts the PEM (PKCS#8, AES-256-CBC) as the reference does with its env password. */
   passphrase?: string | undefined;
+  /** Keep the PEM there instead of the file (e.g. PostgreSQL); the same PEM, encrypted alike. */
+  storage?: PemStorage;
   logger?: Logger;
+}
+
+/** Where a node key's PEM is kept when not in a file: the seam a second backend implements. */
+export interface PemStorage {
+  /** Names the place in logs. */
+  readonly where: string;
+  read(): Promise<string | undefined>;
+  /** Stores the PEM once; a PEM already there is never overwritten (the key is the identity). */
+  write(pem: string): Promise<void>;
 }
 
 /**
@@ -16,6 +27,19 @@ export interface NodeKeyFileOptions {
  */
 export async function loadOrCreateNodeKey(filePath: string, options: NodeKeyFileOptions = {}): Promise<NodeKeyPair> {
   const logger = options.logger ?? silentLogger;
+  if (options.storage) {
+    const storage = options.storage;
+    const stored = await storage.read();
+    if (stored !== undefined) return NodeKeyPair.fromPkcs8Pem(stored, options.passphrase);
+    const created = NodeKeyPair.generate();
+    const pem = created.exportPkcs8Pem(options.passphrase);
+    await storage.write(pem);
+    // Another process of the same node may have stored its key first: that one is the node's.
+    const kept = await storage.read();
+    if (kept !== undefined && kept !== pem) return NodeKeyPair.fromPkcs8Pem(kept, options.passphrase);
+    logger.info({ store: storage.where, encrypted: options.passphrase !== undefined }, 'generated node private key');
+    return created;
+  }
   let pem: string | undefined;
   try {
     pem = await readFile(filePath, 'utf8');

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import { KoiNetError } from '../errors.ts';
+import { KoiNetError, StoreUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { loadOpenapiDocument, openapiDocument } from '../protocol/spec.ts';
 import { RID, RIDType } from '../rid/index.ts';
@@ -106,6 +106,11 @@ function isValidatorHttpError(err: unknown): err is { status: number; errors?: V
 export function toProblem(err: unknown, body: unknown, logger: Logger, req: Pick<IncomingMessage, 'method' | 'url'> & { originalUrl?: string }): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof KoiNetError && isBadInputError(err)) return HttpProblem.validation(badInputDetail(err));
+  if (err instanceof StoreUnavailableError) {
+    // Nothing was stored: never a 200, and a 503 tells the sender to try again later.
+    logger.error({ err: err.message, method: req.method, path: req.originalUrl ?? req.url }, 'store unavailable; request refused with 503');
+    return new HttpProblem(503, { detail: 'Service Unavailable: the node cannot store this now; retry later' }, { 'Retry-After': '1' });
+  }
   if (isValidatorHttpError(err)) {
     switch (err.status) {
       case 400:

@@ -24,6 +24,7 @@ function sample(path: string, spec: Spec): unknown {
   if (typeof d === 'boolean') return !d;
   if (Array.isArray(d)) return ['orn:test.thing', 'orn:test.other'];
   if (path === 'profileContext') return false;
+  if (d === null && path === 'store') return 'postgres://koi@127.0.0.1:5432/koi';
   if (d === null) return path === 'firstContactRid' ? 'orn:koi-net.node:a+00000000-0000-4000-8000-000000000001' : 'http://127.0.0.1:9/koi-net';
   const strings: Record<string, string> = { name: 'other', type: 'partial', host: '0.0.0.0', protocol: 'signed', dataDir: '/tmp/koi-schema-other', role: 'coordinator', 'log.level': 'debug', bodyLimit: '2mb' };
   return strings[path];

@@ -24,6 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['delivery'],
   ['network'],
   ['inbox'],
+  ['postgres'],
   ['behaviours'],
   ['server'],
   ['config'],

@@ -1,0 +1,172 @@
+/**
+ * One PostgreSQL database behind a node: a node-postgres Pool, the connection check at open (an
+ * unreachable database fails the start with one clear line), the migrations, and the one place
+ * driver errors become StoreUnavailableError (the server answers those with 503).
+ */
+import pg from 'pg';
+import { KoiNetError, StoreUnavailableError } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { errorText } from '../util/error-text.ts';
+import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
+import { checkPostgresUrl, redactUrl } from './url.ts';
+
+export { checkPostgresUrl, redactUrl };
+
+export interface PgDatabaseOptions {
+  logger?: Logger;
+  /** Pool size (default 10). */
+  max?: number;
+  /** How long a query waits for a connection before it fails (default 5,000 ms). */
+  connectTimeoutMs?: number;
+  /** The migrations to apply (tests pass their own; default the node's). */
+  migrations?: readonly Migration[];
+}
+
+/** A client of the pool, or the pool itself: what a query runs on. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Whether a failure may pass by itself (the server is down, restarting, out of connections, or
+ * the network dropped): worth retrying. Anything else (a value PostgreSQL refuses, e.g. a \u0000
+ * in JSONB) fails the same way every time.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  const cause = err instanceof StoreUnavailableError ? err.cause : err;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  if (typeof code === 'string') {
+    if (/^(08|53|57P)/.test(code)) return true;
+    if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
+}
+
+export class PgDatabase {
+  private closed = false;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    /** The URL without its password. */
+    readonly where: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Connects, checks the schema version and applies missing migrations. Throws
+   * StoreUnavailableError when the database cannot be reached, KoiNetError `schema_too_new` when
+   * it was written by a newer koi-net.
+   */
+  static async open(url: string, options: PgDatabaseOptions = {}): Promise<PgDatabase> {
+    const problem = checkPostgresUrl(url);
+    if (problem) throw new KoiNetError('invalid_store', `store ${problem}`);
+    const logger = options.logger ?? silentLogger;
+    const where = redactUrl(url);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      idleTimeoutMillis: 10_000,
+    });
+    // An idle client whose server went away emits 'error' on the pool; unhandled, it would end
+    // the process. The next query takes a fresh connection.
+    pool.on('error', (err) => logger.warn({ err: errorText(err), store: where }, 'PostgreSQL connection lost'));
+    const db = new PgDatabase(pool, where, logger);
+    try {
+      await db.migrate(options.migrations ?? MIGRATIONS);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    return db;
+  }
+
+  /** Runs one statement; a driver failure becomes StoreUnavailableError (nothing was stored). */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
+  /** Runs `work` in one transaction on one connection; rolled back if it throws. */
+  async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err instanceof KoiNetError ? err : this.unavailable(err);
+    } finally {
+      // A connection whose rollback failed is not handed out again.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private unavailable(err: unknown): StoreUnavailableError {
+    return new StoreUnavailableError(`PostgreSQL store ${this.where} failed: ${errorText(err)}`, { cause: err });
+  }
+
+  private async migrate(migrations: readonly Migration[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new StoreUnavailableError(`cannot reach the PostgreSQL store ${this.where}: ${errorText(err)}`, { cause: err });
+    }
+    const known = migrations.length > 0 ? migrations[migrations.length - 1]!.version : 0;
+    try {
+      // One process migrates; the others wait here, then find nothing left to do.
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', ['koi_net_schema']);
+      await client.query('CREATE TABLE IF NOT EXISTS koi_schema_version (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      const row = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM koi_schema_version');
+      const current = row.rows[0]?.v ?? 0;
+      if (current > known) {
+        throw new KoiNetError(
+          'schema_too_new',
+          `the PostgreSQL store ${this.where} has schema version ${current}, newer than this koi-net knows (${known}); upgrade koi-net or use another database`,
+        );
+      }
+      for (const m of migrations) {
+        if (m.version <= current) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO koi_schema_version (version, name) VALUES ($1, $2)', [m.version, m.name]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw new KoiNetError('migration_failed', `migration ${m.version} (${m.name}) of ${this.where} failed: ${errorText(err)}`, { cause: err });
+        }
+        this.logger.info({ store: this.where, version: m.version, name: m.name }, 'PostgreSQL schema migrated');
+      }
+    } catch (err) {
+      if (err instanceof KoiNetError) throw err;
+      throw this.unavailable(err);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['koi_net_schema']).catch(() => undefined);
+      client.release();
+    }
+  }
+}
+
+export { SCHEMA_VERSION };

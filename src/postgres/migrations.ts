@@ -1,0 +1,77 @@
+/**
+ * The schema, as ordered migrations. `koi_schema_version` holds one row per applied migration;
+ * the node applies the missing ones at open, each in its own transaction, under an advisory lock
+ * so that several processes opening one database at once migrate it once. A database whose
+ * version is above the last one here was written by a newer koi-net: it is refused, never
+ * "downgraded" by guesswork.
+ *
+ * Never edit a migration once released: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'knowledge, queues, inbox, identity',
+    sql: `
+      -- Knowledge: one row per bundle; the manifest as columns (its wire timestamp kept as text,
+      -- exactly as signed and hashed), the contents as JSONB.
+      CREATE TABLE koi_bundles (
+        rid         text PRIMARY KEY,
+        rid_type    text NOT NULL,
+        timestamp   text NOT NULL,
+        sha256_hash text NOT NULL,
+        contents    jsonb NOT NULL,
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX koi_bundles_rid_type ON koi_bundles (rid_type);
+
+      -- Outgoing event queues: one row per queued event (its wire JSON text) and peer, in id order per (kind, peer).
+      -- inflight = taken by a webhook flush, not yet acknowledged. claimed_by / claimed_at are
+      -- for several processes (a worker's claim, FOR UPDATE SKIP LOCKED); one process leaves them null.
+      CREATE SEQUENCE koi_queue_events_id;
+      CREATE TABLE koi_queue_events (
+        id         bigint PRIMARY KEY DEFAULT nextval('koi_queue_events_id'),
+        kind       text NOT NULL CHECK (kind IN ('webhook', 'poll')),
+        peer       text NOT NULL,
+        event      text NOT NULL,
+        inflight   boolean NOT NULL DEFAULT false,
+        claimed_by text,
+        claimed_at timestamptz,
+        queued_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX koi_queue_events_peer ON koi_queue_events (kind, peer, id);
+
+      -- The inbox of acknowledged broadcasts: a row is written before the 200; the checkpoint
+      -- says how far processing got, and rows at or below it are deleted. Kept as JSON text, as
+      -- it came (JSONB cannot hold a \\u0000 that a valid event may carry).
+      CREATE TABLE koi_inbox (
+        seq         bigint PRIMARY KEY,
+        events      text NOT NULL,
+        accepted_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE koi_inbox_checkpoint (
+        id  smallint PRIMARY KEY CHECK (id = 1),
+        seq bigint NOT NULL
+      );
+
+      -- The node's identity (RID + profile) and its signed-mode key (PEM, encrypted as the file
+      -- backend writes it when a password is set).
+      CREATE TABLE koi_identity (
+        id      smallint PRIMARY KEY CHECK (id = 1),
+        rid     text NOT NULL,
+        profile jsonb NOT NULL
+      );
+      CREATE TABLE koi_node_key (
+        id  smallint PRIMARY KEY CHECK (id = 1),
+        pem text NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
