@@ -9,7 +9,7 @@ import type { NetworkGraph } from '../graph/index.ts';
 import type { EventQueues } from '../queues/index.ts';
 import { RequestHandler } from '../peer/index.ts';
 import { WebhookDelivery } from '../delivery/webhook-delivery.ts';
-import { chooseQueue, pollTargets, toNodeRid, type QueueKind } from '../delivery/targets.ts';
+import { chooseQueue, pollTargets, toNodeRid, withheldFrom, type QueueKind } from '../delivery/targets.ts';
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
 import type { PeerDeliveryStats } from '../delivery/peer-stats.ts';
 import type { Startable } from '../util/lifecycle.ts';
@@ -119,10 +119,16 @@ export class NetworkInterface implements Startable {
    * Queues `event` for `node`. An edge from this node to the target decides the queue by its
    * edge_type; without one, FULL nodes get webhook delivery and PARTIAL nodes poll. A target with
    * neither edge nor known profile cannot be served: the event is dropped with a warning (the
-   * reference crashes here).
+   * reference crashes here). An unsigned node's profile is never queued for a signed peer
+   * (withheldFrom, PROTOCOL.md section 9); undefined comes back then too.
    */
   async pushEventTo(event: Event, node: KoiNetNode | string, flush = false): Promise<QueueKind | undefined> {
     const target = toNodeRid(node);
+    const withheld = withheldFrom(this.graph, target, event);
+    if (withheld !== undefined) {
+      this.logger.debug({ node: String(target), rid: String(event.rid), reason: withheld }, 'event withheld from a signed peer');
+      return undefined;
+    }
     const kind = chooseQueue(this.graph, this.identity.rid, target);
     if (kind === undefined) {
       this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
