@@ -152,6 +152,20 @@ describe('security: what a both node trusts from unsigned peers', function () {
     for (const body of sPeer.bodies('/events/broadcast')) expect((body as { target_node: string }).target_node).to.equal(String(s.rid));
   });
 
+  it('a 1.x node upgraded to 2.x under a new RID is a new node: both profiles kept, the old one unchanged', async () => {
+    const url = 'http://127.0.0.1:9/koi-net';
+    expect((await plainBroadcast(n, [Event.fromBundle(Bundle.generate(OLD, unsignedProfile(url)), EventType.NEW)])).status).to.equal(200);
+    await drain(n);
+    const old = (await n.node.cache.read(OLD))!.toJSON();
+    const upgraded = signedNode('old', url);
+    expect((await signedBroadcast(n, upgraded, [Event.fromBundle(upgraded.bundle, EventType.NEW)])).status).to.equal(200);
+    await drain(n);
+    expect(await n.node.cache.exists(upgraded.rid)).to.equal(true);
+    expect((await n.node.cache.read(OLD))!.toJSON()).to.deep.equal(old);
+    expect(n.node.graph.getNodeProfile(String(upgraded.rid))?.public_key).to.equal(upgraded.key.publicKeyDerB64);
+    expect(n.node.graph.getNodeProfile(OLD)?.public_key).to.equal(undefined);
+  });
+
   it('withheldFrom: only NEW/UPDATE events carrying a key-less node profile, only to signed peers', () => {
     const s = signedNode('peer');
     const profiles = new Map<string, JsonObject>([
