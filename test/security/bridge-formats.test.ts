@@ -74,7 +74,7 @@ describe('security: wire formats of a both node, and the wrong format to a one-f
     expect(await n.node.cache.exists(c.rid)).to.equal(true);
     const fetched = await rawPost(`${n.url}/rids/fetch`, signEnvelope({ type: 'fetch_rids', rid_types: ['orn:koi-net.node'] }, { sourceNode: c.rid, targetNode: bridge, keyPair: c.key }));
     expect(fetched.status).to.equal(200);
-    const env = openEnvelope(fetched.text, { self: c.rid, lookup: () => ({ known: true, publicKeyDerB64: n.node.keyPair!.publicKeyDerB64 }) });
+    const env = openEnvelope(fetched.text, { self: c.rid, lookup: () => ({ known: true, publicKeyDerB64: n.node.keyPair!.publicKeyDerB64 }), allowSelfIntroduction: false });
     expect(String(env.sourceNode)).to.equal(n.me);
     expect(env.payload.type).to.equal('rids_payload');
     expect((env.payload as unknown as { rids: string[] }).rids.sort()).to.deep.equal([n.me, String(c.rid)].sort());
@@ -100,7 +100,7 @@ describe('security: wire formats of a both node, and the wrong format to a one-f
     expect(plain.json).to.deep.equal({ events: [] });
     const signed = await rawPost(`${n.url}/events/poll`, signEnvelope({ type: 'poll_events', limit: 0 }, { sourceNode: c.rid, targetNode: bridge, keyPair: c.key }));
     expect(signed.status).to.equal(200);
-    const env = openEnvelope(signed.text, { self: c.rid, lookup: () => ({ known: true, publicKeyDerB64: n.node.keyPair!.publicKeyDerB64 }) });
+    const env = openEnvelope(signed.text, { self: c.rid, lookup: () => ({ known: true, publicKeyDerB64: n.node.keyPair!.publicKeyDerB64 }), allowSelfIntroduction: false });
     expect((env.payload as unknown as { events: { rid: string }[] }).events.map((e) => e.rid)).to.deep.equal([String(item.rid)]);
   });
 

@@ -49,7 +49,7 @@ describe('peer: a bridge calls each peer in its own format', () => {
     expect(failed).to.be.instanceOf(Error);
     const [plain, signed] = peer.seen.map((s) => s.text);
     expect(JSON.parse(plain!)).to.deep.equal({ rid_types: ['orn:koi-net.node'] });
-    const env = openEnvelope(signed!, { self: NEW, lookup: () => ({ known: true, publicKeyDerB64: me.publicKeyDerB64 }) });
+    const env = openEnvelope(signed!, { self: NEW, lookup: () => ({ known: true, publicKeyDerB64: me.publicKeyDerB64 }), allowSelfIntroduction: false });
     expect(String(env.sourceNode)).to.equal(String(self));
     expect(env.payload).to.deep.include({ type: 'fetch_rids', rid_types: ['orn:koi-net.node'] });
     // And back again: the old RID is still called plainly (the format belongs to the RID, not the URL).
