@@ -79,7 +79,7 @@ export interface NodeInterfaceOptions {
   replaceDefaultHandlers?: boolean;
   /**
    * koi-net 2.1 profiles: this node's own node and edge profiles carry `@context` first.
-   * Default: on for the signed protocol, off for unsigned (1.0.x peers never sent it).
+   * Default: on for the signed and both protocols, off for unsigned (1.0.x peers never sent it).
    */
   profileContext?: boolean;
   /** Replace the four default handlers (default: use them). */
