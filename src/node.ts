@@ -374,6 +374,7 @@ export class NodeInterface implements NodeView {
               ...o.firstContactRetry,
               url: this.firstContact,
               node: o.firstContactRid,
+              // A bridge with the contact's RID joins in envelopes, without it plainly (a 1.0.x contact).
               signed: this.protocol === 'signed',
               identity: need('identity'),
               graph: need('graph'),
