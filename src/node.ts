@@ -68,7 +68,7 @@ export interface NodeInterfaceOptions {
   protocol?: ProtocolMode;
   /** Signed and both modes: the PEM private key, created on first start. Default `<dataDir>/priv_key.pem`. */
   privateKeyPath?: string;
-  /** Signed mode: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
+  /** Signed and both modes: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
   privateKeyPassword?: string;
   /** Extra handlers, registered after the defaults (see `replaceDefaultHandlers`). */
   handlers?: KnowledgeHandler[];
