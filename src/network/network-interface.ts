@@ -13,6 +13,7 @@ import { chooseQueue, pollTargets, toNodeRid, withheldFrom, type QueueKind } fro
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
 import type { PeerDeliveryStats } from '../delivery/peer-stats.ts';
 import type { Startable } from '../util/lifecycle.ts';
+import { isKeyBoundNodeRid, unsignedEventRefusal } from '../secure/unsigned-trust.ts';
 import { errorText } from '../util/error-text.ts';
 
 // Kept importable from here, where they were before delivery/ existed.
@@ -237,6 +238,7 @@ export class NetworkInterface implements Startable {
     ask: (provider: KoiNetNode, wanted: RID) => Promise<T | undefined>,
   ): Promise<T | undefined> {
     for (const provider of await this.getStateProviders(wanted.type)) {
+      if (!this.mayVouchFor(provider, wanted)) continue;
       try {
         const found = await ask(provider, wanted);
         if (found) {
@@ -249,6 +251,28 @@ export class NetworkInterface implements Startable {
     }
     this.logger.warn({ rid: String(wanted) }, `no state provider has the ${what}`);
     return undefined;
+  }
+
+  private takenFromPlain(event: Event, source: string): boolean {
+    const refusal = unsignedEventRefusal(event, this.identity.rid);
+    if (refusal !== undefined) this.logger.warn({ source, rid: String(event.rid), eventType: event.eventType, reason: refusal }, 'ignored an event of an unsigned poll answer');
+    return refusal === undefined;
+  }
+
+  /**
+   * A bridge (a node with a key that also talks to unsigned peers) takes a signed node's bundle or
+   * manifest only from signed providers: an unsigned one answers in a plain body, which proves
+   * nothing, and could redirect the node's deliveries (secure/unsigned-trust.ts).
+   */
+  private mayVouchFor(provider: KoiNetNode, wanted: RID): boolean {
+    if (!this.hasOwnKey() || !isKeyBoundNodeRid(wanted)) return true;
+    if (typeof this.graph.getNodeProfile(provider)?.public_key === 'string') return true;
+    this.logger.debug({ rid: String(wanted), provider: String(provider) }, "an unsigned provider is not asked for a signed node's state");
+    return false;
+  }
+
+  private hasOwnKey(): boolean {
+    return typeof this.identity.profile.public_key === 'string';
   }
 
   /** The seed's poll_neighbors: the events only. */
@@ -267,7 +291,10 @@ export class NetworkInterface implements Startable {
     const batches = await Promise.all(
       targets.map(async ({ target, source }) => {
         try {
-          const { events } = await this.requestHandler.pollEvents(target, { rid: this.identity.rid });
+          const { events: polled } = await this.requestHandler.pollEvents(target, { rid: this.identity.rid });
+          // A bridge takes from a plain answer only what unsigned peers may say (secure/unsigned-trust.ts).
+          const plain = this.hasOwnKey() && !(await this.requestHandler.signsTo(target));
+          const events = plain ? polled.filter((event) => this.takenFromPlain(event, source)) : polled;
           if (events.length > 0) this.logger.debug({ source, count: events.length }, 'polled events');
           return events.map((event) => ({ event, source }));
         } catch (err) {

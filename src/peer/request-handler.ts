@@ -133,8 +133,11 @@ export class RequestHandler {
     return { url, json: await readAnswer(url, response) };
   }
 
-  /** Whether the call to `target` is a signed envelope: per target with a peerFormat rule, else for all or none. */
-  private async signsTo(target: RequestTarget): Promise<boolean> {
+  /**
+   * Whether calls to `target` are signed envelopes (whose answers are verified): per target with a
+   * peerFormat rule, else for all or none.
+   */
+  async signsTo(target: RequestTarget): Promise<boolean> {
     if (!this.signed) return false;
     if (!this.peerFormat) return true;
     let profile: NodeProfile | undefined;

@@ -7,7 +7,9 @@
  *    reach the bridge only in envelopes (from the node itself, or relayed by a signed peer);
  *  - an edge event naming a signed node other than the bridge as its source or target is ignored
  *    (an unsigned peer cannot subscribe a signed node, nor approve for one);
- *  - an unsigned poll for a signed node's RID drains nothing (a signed node polls in envelopes).
+ *  - an unsigned poll for a signed node's RID drains nothing (a signed node polls in envelopes);
+ *  - a signed node's state is fetched only from signed providers (NetworkInterface), and a plain
+ *    poll answer is filtered as a plain broadcast is.
  * Edges involving the bridge itself follow the rule every node has: an APPROVED edge to this node
  * is taken only as the answer to an edge this node proposed (processor/default-handlers.ts).
  */

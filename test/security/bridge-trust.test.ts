@@ -7,7 +7,11 @@
  * peer as an event (a FORGET is).
  */
 import { expect } from 'chai';
-import { Bundle, Event, EventType, type JsonObject } from '../../src/knowledge/index.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeInterface } from '../../src/node.ts';
+import { Bundle, Event, EventType, KnowledgeSource, type JsonObject } from '../../src/knowledge/index.ts';
 import { KoiNetEdge, KoiNetNode } from '../../src/rid/index.ts';
 import { EdgeStatus, EdgeType, NodeType, type EdgeProfile } from '../../src/protocol/index.ts';
 import { NodeKeyPair, signEnvelope } from '../../src/secure/index.ts';
@@ -181,5 +185,59 @@ describe('security: what a both node trusts from unsigned peers', function () {
     expect(withheldFrom(graph, s.rid, Event.fromRid(OLD, EventType.FORGET))).to.equal(undefined);
     expect(withheldFrom(graph, s.rid, Event.fromBundle(signedNode('x').bundle, EventType.NEW))).to.equal(undefined);
     expect(withheldFrom(graph, s.rid, Event.fromBundle(Bundle.generate('orn:test.item:1', { a: 1 }), EventType.NEW))).to.equal(undefined);
+  });
+});
+
+describe('security: what a both node takes from unsigned peers it asks (fetches and polls)', function () {
+  this.timeout(30_000);
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it("asks only signed providers for a signed node's state, and still asks unsigned ones for the rest", async () => {
+    const forged = signedNode('victim', 'http://127.0.0.1:1/evil');
+    const note = Bundle.generate('orn:koi-net.node:plain+0d3f3ab0-1111-4222-8333-444455556666', unsignedProfile());
+    const provider = await startFakePeer({
+      '/manifests/fetch': (body) => ({ json: { manifests: [forged.bundle, note].filter((b) => (body as { rids: string[] }).rids.includes(String(b.rid))).map((b) => b.manifest.toJSON()), not_found: [] } }),
+      '/bundles/fetch': (body) => ({ json: { bundles: [forged.bundle, note].filter((b) => (body as { rids: string[] }).rids.includes(String(b.rid))).map((b) => b.toJSON()), not_found: [], deferred: [] } }),
+    });
+    cleanup.push(() => provider.stop());
+    const n = await startRealNode({ name: 'bridge', protocol: 'both' });
+    cleanup.push(() => n.close());
+    // An unsigned full node providing node state.
+    const providerRid = 'orn:koi-net.node:provider+0d3f3ab0-1111-4222-8333-444455550000';
+    const providerProfile = { node_type: NodeType.FULL, base_url: provider.baseUrl, provides: { event: [], state: ['orn:koi-net.node'] } };
+    expect((await plainBroadcast(n, [Event.fromBundle(Bundle.generate(providerRid, providerProfile), EventType.NEW)])).status).to.equal(200);
+    await drain(n);
+    // Told of both RIDs without contents (as a manifest-less event would): the pipeline fetches.
+    await n.node.processor.handle({ rid: forged.rid, source: KnowledgeSource.EXTERNAL, flush: true });
+    await n.node.processor.handle({ rid: note.rid, source: KnowledgeSource.EXTERNAL, flush: true });
+    await n.node.settle();
+    expect(await n.node.cache.exists(forged.rid)).to.equal(false);
+    expect(await n.node.cache.exists(note.rid)).to.equal(true);
+    const asked = provider.seen.flatMap((s) => ((s.body as { rids?: string[] }).rids ?? []));
+    expect(asked).to.include(String(note.rid));
+    expect(asked).to.not.include(String(forged.rid));
+  });
+
+  it('takes from a plain poll answer only what unsigned peers may say', async () => {
+    const forged = signedNode('victim', 'http://127.0.0.1:1/evil');
+    const plainNode = Bundle.generate(OLD, unsignedProfile());
+    const contact = await startFakePeer({
+      '/events/broadcast': () => ({ json: null }),
+      '/events/poll': () => ({ json: { events: [Event.fromBundle(forged.bundle, EventType.NEW).toJSON(), Event.fromBundle(plainNode, EventType.NEW).toJSON()] } }),
+    });
+    cleanup.push(() => contact.stop());
+    const dir = await mkdtemp(join(tmpdir(), 'koi-both-partial-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    // A partial bridge whose first contact is a 1.0.x node (no first_contact_rid: plain polls).
+    const node = new NodeInterface({ name: 'partial-bridge', protocol: 'both', dataDir: dir, firstContact: contact.baseUrl, profile: { node_type: NodeType.PARTIAL, provides: { event: [], state: [] } } });
+    await node.initialize();
+    cleanup.push(() => node.finalize());
+    const polled = await node.network.pollNeighborsWithSources();
+    expect(polled.map((p) => String(p.event.rid))).to.deep.equal([OLD]);
+    // The poll itself was plain, naming this node in `rid`.
+    expect(contact.bodies('/events/poll')[0]).to.deep.equal({ rid: String(node.identity.rid), limit: 0 });
   });
 });
