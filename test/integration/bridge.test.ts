@@ -7,14 +7,15 @@
  * nodes through the bridge (envelopes), one broadcast into the signed full node reaches the
  * unsigned ones (plain bodies), each with the manifest it was broadcast with; the partials poll
  * the bridge in their own formats. The unsigned nodes' profiles are never pushed to signed peers
- * (PROTOCOL.md section 9), which the bridge logs.
+ * (PROTOCOL.md section 9), which the bridge logs. The shell, given the bridge's data dir, calls
+ * each side in its format too.
  */
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { started, stopCli, type CliChild } from '../reliability/cli-child.ts';
-import { startNode } from '../helpers/cli-node.ts';
+import { runCliOnce, startNode } from '../helpers/cli-node.ts';
 import { waitFor } from './helpers/wait.ts';
 import { Bundle, Event, EventType, type JsonObject } from '../../src/knowledge/index.ts';
 import { KoiNetNode } from '../../src/rid/index.ts';
@@ -166,5 +167,11 @@ describe('integration: a both node bridges an unsigned and a signed network (rea
     expect(delivered.filter((r) => r['rid'] === unsignedFull.rid || r['rid'] === unsignedPartial.rid).map((r) => r['eventType'])).to.not.include.members(['NEW', 'UPDATE']);
     // While the unsigned nodes did hear of the signed ones (1.0.x nodes keep profiles with a public_key).
     await waitFor('the signed full node known at the unsigned partial', async () => ((await onDisk(unsignedPartial, signedFull.rid)) ? true : undefined), { timeoutMs: 30_000, intervalMs: 300 });
+
+    // The shell, as the bridge (its data dir), talks to each side in that side's format.
+    for (const side of [unsignedFull, signedFull]) {
+      const out = JSON.parse(await runCliOnce(['fetch', 'bundles', '--data-dir', bridge.dataDir, '--url', side.url, '--rids', String(fromOld.rid), '--json'])) as { bundles: WireBundle[] };
+      expect(out.bundles.map((b) => b.manifest.sha256_hash), side.url).to.deep.equal([fromOld.manifest.sha256Hash]);
+    }
   });
 });
