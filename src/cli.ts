@@ -69,7 +69,7 @@ async function cmdStart(flags: Flags): Promise<number> {
     protocol: config.protocol,
     ...(config.profileContext === null ? {} : { profileContext: config.profileContext }),
     // Read from the environment only, so it never lands in a config file or a log line.
-    ...(config.protocol === 'signed' && privateKeyPassword() ? { privateKeyPassword: privateKeyPassword()! } : {}),
+    ...(config.protocol !== 'unsigned' && privateKeyPassword() ? { privateKeyPassword: privateKeyPassword()! } : {}),
     requestTimeoutMs: config.requestTimeoutMs,
     firstContactRetry: { maxDelayMs: config.firstContactRetryMaxMs },
     catchUp: config.catchUp ? { ridTypes: config.catchUpRidTypes } : false,

@@ -65,7 +65,8 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
     validateResponses: options.validateResponses,
     limits: options.limits,
     logger,
-    ...(node.protocol === 'signed' ? { signed: signedServerOptions(node, ready) } : {}),
+    // `both`: the signed options too, and each request is answered in the format it arrived in.
+    ...(node.protocol === 'unsigned' ? {} : { signed: signedServerOptions(node, ready), bothFormats: node.protocol === 'both' }),
   });
   // Valid fetches are answered before the pages' host app and express see them (withFastPath).
   const server = await startServer(withFastPath(app, withPages(app, node, { rootPath, logger })), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });

@@ -6,7 +6,7 @@ import { NetworkGraph } from './graph/index.ts';
 import { EventQueues, type EventQueueStore } from './queues/index.ts';
 import { NetworkInterface, type NetworkInterfaceOptions, type RetryPolicy } from './network/network-interface.ts';
 import { openInboxIntake, type InboxIntake, type InboxLog, type InboxOptions, type InboxSettings, type RecoveryReport } from './inbox/index.ts';
-import { RequestHandler } from './peer/index.ts';
+import { RequestHandler, bridgePeerFormat } from './peer/index.ts';
 import { ResponseHandler } from './server/operations/fetch-answers.ts';
 import type { NodeView, ProtocolMode } from './server/node-view.ts';
 import {
@@ -62,11 +62,14 @@ export interface NodeInterfaceOptions {
    * with exponential backoff and jitter (default 1 s doubling, capped at 30 s).
    */
   firstContactRetry?: FirstContactRetryOptions;
-  /** Wire format; default `unsigned` (1.0.x). */
+  /**
+   * Wire format; default `unsigned` (1.0.x). `both` bridges the two networks: the node has a signed
+   * node's key and RID, answers each request in its format and calls each peer in its own.
+   */
   protocol?: ProtocolMode;
-  /** Signed mode: the PEM private key, created on first start. Default `<dataDir>/priv_key.pem`. */
+  /** Signed and both modes: the PEM private key, created on first start. Default `<dataDir>/priv_key.pem`. */
   privateKeyPath?: string;
-  /** Signed mode: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
+  /** Signed and both modes: encrypts the PEM file (the reference's PRIV_KEY_PASSWORD). Never logged. */
   privateKeyPassword?: string;
   /** Extra handlers, registered after the defaults (see `replaceDefaultHandlers`). */
   handlers?: KnowledgeHandler[];
@@ -77,7 +80,7 @@ export interface NodeInterfaceOptions {
   replaceDefaultHandlers?: boolean;
   /**
    * koi-net 2.1 profiles: this node's own node and edge profiles carry `@context` first.
-   * Default: on for the signed protocol, off for unsigned (1.0.x peers never sent it).
+   * Default: on for the signed and both protocols, off for unsigned (1.0.x peers never sent it).
    */
   profileContext?: boolean;
   /** Replace the four default handlers (default: use them). */
@@ -152,8 +155,8 @@ export class NodeInterface implements NodeView {
     this.options = options;
     this.firstContact = options.firstContact;
     this.protocol = options.protocol ?? 'unsigned';
-    if (this.protocol !== 'unsigned' && this.protocol !== 'signed') {
-      throw new KoiNetError('invalid_protocol', `protocol must be 'unsigned' or 'signed', got ${String(this.protocol)}`);
+    if (this.protocol !== 'unsigned' && this.protocol !== 'signed' && this.protocol !== 'both') {
+      throw new KoiNetError('invalid_protocol', `protocol must be 'unsigned', 'signed' or 'both', got ${String(this.protocol)}`);
     }
     this.logger = options.logger ?? silentLogger;
     // Checked here so a bad value fails the construction, not a retry minutes later.
@@ -284,7 +287,7 @@ export class NodeInterface implements NodeView {
       {
         start: async () => {
           this.nodeKeyPair =
-            this.protocol === 'signed'
+            this.protocol !== 'unsigned'
               ? await loadOrCreateNodeKey(o.privateKeyPath ?? join(dataDir, 'priv_key.pem'), {
                   passphrase: o.privateKeyPassword,
                   ...(o.store ? { storage: o.store.privateKey } : {}),
@@ -313,7 +316,7 @@ export class NodeInterface implements NodeView {
           made.identity = await NodeIdentity.load({
             name: o.name,
             // --- versions (issue 13): koi-net 2.1's `@context` on our own profile.
-            profile: (o.profileContext ?? this.protocol === 'signed') ? withNodeProfileContext(o.profile) : o.profile,
+            profile: (o.profileContext ?? this.protocol !== 'unsigned') ? withNodeProfileContext(o.profile) : o.profile,
             filePath: o.identityFilePath ?? join(dataDir, 'identity.json'),
             ...(this.nodeKeyPair ? { keyPair: this.nodeKeyPair } : {}),
             ...(o.store ? { storage: o.store.identity } : {}),
@@ -412,6 +415,7 @@ export class NodeInterface implements NodeView {
               ...o.firstContactRetry,
               url: this.firstContact,
               node: o.firstContactRid,
+              // A bridge with the contact's RID joins in envelopes, without it plainly (a 1.0.x contact).
               signed: this.protocol === 'signed',
               identity: need('identity'),
               graph: need('graph'),
@@ -432,17 +436,14 @@ export class NodeInterface implements NodeView {
     const o = this.options;
     const keyPair = this.nodeKeyPair;
     const firstContactRid = o.firstContactRid ? KoiNetNode.of(o.firstContactRid) : undefined;
+    const urlNodes = new Map(o.firstContact && firstContactRid ? [[o.firstContact, firstContactRid]] : []);
     const requestHandler = new RequestHandler({
       graph,
       logger: this.logger.child({ component: 'requests' }),
       timeoutMs: o.requestTimeoutMs,
-      signed: keyPair
-        ? {
-            keyPair,
-            self: identity.rid,
-            urlNodes: new Map(o.firstContact && firstContactRid ? [[o.firstContact, firstContactRid]] : []),
-          }
-        : undefined,
+      signed: keyPair ? { keyPair, self: identity.rid, urlNodes } : undefined,
+      // A bridge calls each peer in its own format (peer/peer-format.ts).
+      ...(this.protocol === 'both' ? { peerFormat: bridgePeerFormat(urlNodes) } : {}),
     });
     const networkOptions: NetworkInterfaceOptions = {
       cache,
@@ -463,7 +464,7 @@ export class NodeInterface implements NodeView {
 
   /** A PROPOSED edge bundle from `source` (the event provider) to `target` (the subscriber). */
   generateEdgeBundle(source: KoiNetNode | RID, target: KoiNetNode | RID, ridTypes: (RIDType | string)[], edgeType: EdgeType): Bundle {
-    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType, { context: this.options.profileContext ?? this.protocol === 'signed' });
+    return proposedEdgeBundle(source, target, ridTypes.map(String), edgeType, { context: this.options.profileContext ?? this.protocol !== 'unsigned' });
   }
 
   private requireParts(): NodeParts {

@@ -32,6 +32,12 @@ export interface ContactHandlersOptions {
   fetcher?: RidFetcher | (() => RidFetcher);
   /** Fetch the node RIDs the contact knows and handle the unknown ones. Default true. */
   catchUp?: boolean;
+  /**
+   * The coordinator behaviour runs too and its welcome proposes the edge from every node that
+   * announces itself (with the extra types it provides): no second proposal of that edge then,
+   * only the catch-up. Default false.
+   */
+  welcomedByCoordinator?: boolean;
 }
 
 export function contactHandlers(options: ContactHandlersOptions = {}): KnowledgeHandler[] {
@@ -70,7 +76,9 @@ export function contactHandlers(options: ContactHandlersOptions = {}): Knowledge
         }
 
         const existing = ctx.graph.getEdgeProfile({ source: peer, target: me });
-        if (edgeCovers(existing, ridTypes)) {
+        if (options.welcomedByCoordinator === true && kobj.source === KnowledgeSource.EXTERNAL) {
+          ctx.logger.debug({ node: peer }, "the coordinator's welcome proposes the edge");
+        } else if (edgeCovers(existing, ridTypes)) {
           ctx.logger.debug({ node: peer }, 'already subscribed to node events of this node');
         } else {
           ctx.logger.info({ node: peer, ridTypes }, 'found an event provider; proposing an edge');

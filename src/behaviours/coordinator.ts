@@ -16,6 +16,13 @@ import { EDGE_TYPE, NODE_TYPE, proposedEdgeBundle } from './edge.ts';
 export interface CoordinatorHandlersOptions {
   /** RID types offered on the edge; default node and edge. */
   ridTypes?: readonly string[];
+  /**
+   * Also offered on the edge, each only when the new node provides events of it: the contact
+   * behaviour's extra types. With both behaviours on, the welcome is then the one proposal of
+   * that edge (installBehaviours): two proposals of one edge RID with different terms raced, and
+   * the approval of the first was refused as not matching the second.
+   */
+  extraRidTypes?: readonly string[];
 }
 
 /**
@@ -47,7 +54,9 @@ export function coordinatorHandlers(options: CoordinatorHandlersOptions = {}): K
         ctx.logger.info({ node: peer, nodeType: profile.node_type }, 'welcoming new node: sharing our bundle and offering an edge');
         await ctx.network.pushEventTo(Event.fromBundle(ctx.identity.bundle, EventType.NEW), peer, true);
 
-        const edge = proposedEdgeBundle(peer, me, ridTypes, EdgeType.WEBHOOK, { context: hasProfileContext(ctx.identity.profile) });
+        const provided = new Set(profile.provides.event.map(String));
+        const offered = [...ridTypes, ...(options.extraRidTypes ?? []).filter((t) => provided.has(t))];
+        const edge = proposedEdgeBundle(peer, me, offered, EdgeType.WEBHOOK, { context: hasProfileContext(ctx.identity.profile) });
         // A node that re-introduces itself may have lost our edge while we still cache it, and an
         // identical bundle would stop at the manifest handler; forgetting it first makes it travel.
         if (ctx.graph.getEdgeProfile({ rid: edge.rid })) {

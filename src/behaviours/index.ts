@@ -27,13 +27,18 @@ export interface BehaviourHost {
 
 /** Adds the switched-on behaviours to the node's processor (before or after initialize). */
 export function installBehaviours(node: BehaviourHost, switches: BehaviourSwitches): void {
+  const contact = switches.contact === true ? {} : switches.contact || undefined;
+  const coordinator = switches.coordinator === true ? {} : switches.coordinator || undefined;
+  // Both on: the welcome is the one proposal of the new node's edge, with the contact's extra types.
+  const both = contact !== undefined && coordinator !== undefined;
   const handlers = [
-    ...(switches.coordinator ? coordinatorHandlers(switches.coordinator === true ? {} : switches.coordinator) : []),
-    ...(switches.contact
+    ...(coordinator ? coordinatorHandlers(both ? { extraRidTypes: contact.extraRidTypes, ...coordinator } : coordinator) : []),
+    ...(contact
       ? contactHandlers({
           // Resolved per use: the network exists only once the node is initialized.
           fetcher: () => node.network.requestHandler,
-          ...(switches.contact === true ? {} : switches.contact),
+          ...(both ? { welcomedByCoordinator: true } : {}),
+          ...contact,
         })
       : []),
   ];

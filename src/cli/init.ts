@@ -23,9 +23,9 @@ export async function cmdInit(flags: Flags): Promise<number> {
 
 async function initLocked(force: boolean, configPath: string, overrides: ConfigOverrides, dataDir: string): Promise<number> {
   const config = await writeConfigTemplate(configPath, { ...overrides, dataDir }, { force });
-  // Signed: the key is the identity (the RID hashes it), so it is made now too.
+  // Signed and both: the key is the identity (the RID hashes it), so it is made now too.
   const keyPair =
-    config.protocol === 'signed' ? await loadOrCreateNodeKey(join(config.dataDir, 'priv_key.pem'), { passphrase: privateKeyPassword() }) : undefined;
+    config.protocol !== 'unsigned' ? await loadOrCreateNodeKey(join(config.dataDir, 'priv_key.pem'), { passphrase: privateKeyPassword() }) : undefined;
   const identity = await NodeIdentity.load({
     name: config.name,
     profile: profileFromConfig(config),

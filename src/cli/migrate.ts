@@ -58,7 +58,7 @@ export interface MigrateOptions {
 export interface MigrationReport {
   version: PythonNodeVersion;
   rid: string;
-  protocol: 'unsigned' | 'signed';
+  protocol: 'unsigned' | 'signed' | 'both';
   data_dir: string;
   bundles: number;
   queued_events: number;

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Bundle, Event, EventType, type EventWire } from '../knowledge/index.ts';
 import { RequestHandler } from '../network/index.ts';
+import { bridgePeerFormat } from '../peer/index.ts';
 import { EdgeStatus, EdgeType, parseEdgeProfile, parseNodeProfile, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { KoiNetEdge, KoiNetNode, RID } from '../rid/index.ts';
 import { NodeKeyPair } from '../secure/index.ts';
@@ -129,6 +130,7 @@ export async function openShellSession(flags: { url?: string | undefined; dataDi
 
   const profiles = new Map<string, NodeProfile>();
   if (self) profiles.set(self.rid.toString(), self.profile);
+  const urlNodes = new Map(targetRid ? [[url, targetRid]] : []);
   const requests = new RequestHandler({
     graph: {
       getNodeProfile: async (rid) => {
@@ -139,9 +141,10 @@ export async function openShellSession(flags: { url?: string | undefined; dataDi
       },
     },
     timeoutMs: flags.timeoutMs,
-    signed: self?.keyPair
-      ? { keyPair: self.keyPair, self: self.rid, urlNodes: new Map(targetRid ? [[url, targetRid]] : []) }
-      : undefined,
+    signed: self?.keyPair ? { keyPair: self.keyPair, self: self.rid, urlNodes } : undefined,
+    // Signed when the target is: a node the data dir caches without a public_key (a bridge's
+    // unsigned peer) is called plainly; a signed node's cache holds no such profile.
+    peerFormat: self?.keyPair ? bridgePeerFormat(urlNodes) : undefined,
   });
   if (self?.keyPair && !targetRid) throw new ShellUsageError(`signed requests name their target node: pass --target-rid for ${url}`);
   return { url, targetRid, self, requests };

@@ -25,7 +25,7 @@ export interface KoiNetConfig {
   baseUrl: string | null;
   firstContact: string | null;
   firstContactRid: string | null;
-  protocol: 'unsigned' | 'signed';
+  protocol: 'unsigned' | 'signed' | 'both';
   /** koi-net 2.1 `@context` on this node's own profiles; null = on for signed, off for unsigned. */
   profileContext: boolean | null;
   provides: { event: string[]; state: string[] };
@@ -194,21 +194,24 @@ export const FIELDS = {
   protocol: {
     yaml: 'protocol',
     default: 'unsigned',
-    codec: choice(['unsigned', 'signed'] as const, { strictFlag: true }),
+    codec: choice(['unsigned', 'signed', 'both'] as const, { strictFlag: true }),
     env: 'KOI_NET_PROTOCOL',
     flag: {
       name: 'protocol',
-      usage: '--protocol unsigned|signed',
+      usage: '--protocol unsigned|signed|both',
       help: [
-        'wire format: koi-net 1.0.x (default) or 1.1+/2.x signed envelopes',
-        '(signed: key in <data-dir>/priv_key.pem, encrypted with',
-        'KOI_NET_PRIV_KEY_PASSWORD when set)',
+        'wire format: koi-net 1.0.x (default), 1.1+/2.x signed envelopes, or',
+        'both (a bridge: answers each request in its format, calls each peer in',
+        'its own; signed and both: key in <data-dir>/priv_key.pem, encrypted',
+        'with KOI_NET_PRIV_KEY_PASSWORD when set)',
       ],
     },
     doc: [
       'Wire format. unsigned: koi-net 1.0.x (default). signed: koi-net 1.1+/2.x signed envelopes; the',
       'node then keeps an ECDSA P-256 key in <data_dir>/priv_key.pem (encrypted with the',
       'KOI_NET_PRIV_KEY_PASSWORD environment variable when set), and its RID hashes the public key.',
+      'both: a bridge between the two networks, with the key of a signed node; it answers each request',
+      'in the format it came in and calls each peer in its own (docs/VERSIONS.md).',
     ],
   },
   profileContext: {
@@ -219,7 +222,7 @@ export const FIELDS = {
     flag: null,
     doc: [
       "koi-net 2.1's `@context` as the first field of this node's own node and edge profiles.",
-      'null = on with protocol: signed (the 2.1 shape), off with unsigned; false keeps the 2.0 shape.',
+      'null = on with protocol: signed or both (the 2.1 shape), off with unsigned; false keeps the 2.0 shape.',
     ],
   },
   'provides.event': {

@@ -2,7 +2,8 @@
  * The target rule, in one place: which queue an event for a peer goes to, and which peers a
  * partial node polls. Both NetworkInterface and the Poller read it from here.
  */
-import { KoiNetNode, RID } from '../rid/index.ts';
+import { KOI_NET_NODE_TYPE, KoiNetNode, RID } from '../rid/index.ts';
+import { EventType, type Event } from '../knowledge/index.ts';
 import { EdgeType, NodeType, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { UnreachableNodeError } from '../errors.ts';
 import type { EdgeLookup, NeighborQuery } from '../graph/index.ts';
@@ -28,6 +29,22 @@ export function chooseQueue(graph: TargetGraph, self: KoiNetNode, target: KoiNet
   const profile = graph.getNodeProfile(target);
   if (!profile) return undefined;
   return profile.node_type === NodeType.FULL ? 'webhook' : 'poll';
+}
+
+/**
+ * Why `event` is not queued for `target`, or undefined when it may be (PROTOCOL.md section 9). A
+ * koi-net 2.x node that receives a NEW or UPDATE event carrying a node profile without
+ * `public_key` (a 1.0.x node's) fails in its handler and shuts down; it does cache such a bundle
+ * when it fetches it. So a node never queues such an event for a signed peer (one whose cached
+ * profile has a public_key), whichever queue that peer uses; the peer can fetch the bundle. A
+ * FORGET, or an event without contents, carries no profile and goes through.
+ */
+export function withheldFrom(graph: Pick<TargetGraph, 'getNodeProfile'>, target: KoiNetNode, event: Event): string | undefined {
+  if (event.eventType === EventType.FORGET || event.contents === undefined) return undefined;
+  if (event.rid.type.toString() !== KOI_NET_NODE_TYPE.toString()) return undefined;
+  if (typeof event.contents['public_key'] === 'string') return undefined;
+  if (typeof graph.getNodeProfile(target)?.public_key !== 'string') return undefined;
+  return "an unsigned node's profile is never pushed to a signed peer (2.x nodes crash on it; they fetch it)";
 }
 
 /** A peer to poll: its node RID, or the first-contact URL while that is all we know. */

@@ -9,10 +9,11 @@ import type { NetworkGraph } from '../graph/index.ts';
 import type { EventQueueStore } from '../queues/index.ts';
 import { RequestHandler } from '../peer/index.ts';
 import { WebhookDelivery } from '../delivery/webhook-delivery.ts';
-import { chooseQueue, pollTargets, toNodeRid, type QueueKind } from '../delivery/targets.ts';
+import { chooseQueue, pollTargets, toNodeRid, withheldFrom, type QueueKind } from '../delivery/targets.ts';
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
 import type { PeerDeliveryStats } from '../delivery/peer-stats.ts';
 import type { Startable } from '../util/lifecycle.ts';
+import { isKeyBoundNodeRid, unsignedEventRefusal } from '../secure/unsigned-trust.ts';
 import { errorText } from '../util/error-text.ts';
 
 // Kept importable from here, where they were before delivery/ existed.
@@ -119,10 +120,16 @@ export class NetworkInterface implements Startable {
    * Queues `event` for `node`. An edge from this node to the target decides the queue by its
    * edge_type; without one, FULL nodes get webhook delivery and PARTIAL nodes poll. A target with
    * neither edge nor known profile cannot be served: the event is dropped with a warning (the
-   * reference crashes here).
+   * reference crashes here). An unsigned node's profile is never queued for a signed peer
+   * (withheldFrom, PROTOCOL.md section 9); undefined comes back then too.
    */
   async pushEventTo(event: Event, node: KoiNetNode | string, flush = false): Promise<QueueKind | undefined> {
     const target = toNodeRid(node);
+    const withheld = withheldFrom(this.graph, target, event);
+    if (withheld !== undefined) {
+      this.logger.debug({ node: String(target), rid: String(event.rid), reason: withheld }, 'event withheld from a signed peer');
+      return undefined;
+    }
     const kind = chooseQueue(this.graph, this.identity.rid, target);
     if (kind === undefined) {
       this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
@@ -231,6 +238,7 @@ export class NetworkInterface implements Startable {
     ask: (provider: KoiNetNode, wanted: RID) => Promise<T | undefined>,
   ): Promise<T | undefined> {
     for (const provider of await this.getStateProviders(wanted.type)) {
+      if (!this.mayVouchFor(provider, wanted)) continue;
       try {
         const found = await ask(provider, wanted);
         if (found) {
@@ -243,6 +251,28 @@ export class NetworkInterface implements Startable {
     }
     this.logger.warn({ rid: String(wanted) }, `no state provider has the ${what}`);
     return undefined;
+  }
+
+  private takenFromPlain(event: Event, source: string): boolean {
+    const refusal = unsignedEventRefusal(event, this.identity.rid);
+    if (refusal !== undefined) this.logger.warn({ source, rid: String(event.rid), eventType: event.eventType, reason: refusal }, 'ignored an event of an unsigned poll answer');
+    return refusal === undefined;
+  }
+
+  /**
+   * A bridge (a node with a key that also talks to unsigned peers) takes a signed node's bundle or
+   * manifest only from signed providers: an unsigned one answers in a plain body, which proves
+   * nothing, and could redirect the node's deliveries (secure/unsigned-trust.ts).
+   */
+  private mayVouchFor(provider: KoiNetNode, wanted: RID): boolean {
+    if (!this.hasOwnKey() || !isKeyBoundNodeRid(wanted)) return true;
+    if (typeof this.graph.getNodeProfile(provider)?.public_key === 'string') return true;
+    this.logger.debug({ rid: String(wanted), provider: String(provider) }, "an unsigned provider is not asked for a signed node's state");
+    return false;
+  }
+
+  private hasOwnKey(): boolean {
+    return typeof this.identity.profile.public_key === 'string';
   }
 
   /** The seed's poll_neighbors: the events only. */
@@ -261,7 +291,10 @@ export class NetworkInterface implements Startable {
     const batches = await Promise.all(
       targets.map(async ({ target, source }) => {
         try {
-          const { events } = await this.requestHandler.pollEvents(target, { rid: this.identity.rid });
+          const { events: polled } = await this.requestHandler.pollEvents(target, { rid: this.identity.rid });
+          // A bridge takes from a plain answer only what unsigned peers may say (secure/unsigned-trust.ts).
+          const plain = this.hasOwnKey() && !(await this.requestHandler.signsTo(target));
+          const events = plain ? polled.filter((event) => this.takenFromPlain(event, source)) : polled;
           if (events.length > 0) this.logger.debug({ source, count: events.length }, 'polled events');
           return events.map((event) => ({ event, source }));
         } catch (err) {

@@ -5,4 +5,5 @@
 export { RequestHandler } from './request-handler.ts';
 export type * from './types.ts';
 export { createPeerClient } from './client.ts';
+export { bridgePeerFormat, isSignedProfile } from './peer-format.ts';
 export type { PeerClient, PeerClientOptions, PeerPath, PeerBody } from './client.ts';

@@ -1,4 +1,4 @@
-import { NodeType } from '../protocol/index.ts';
+import { NodeType, type NodeProfile } from '../protocol/index.ts';
 import { KoiNetNode, RID } from '../rid/index.ts';
 import { Event, eventsPayloadText } from '../knowledge/index.ts';
 import { UnreachableNodeError } from '../errors.ts';
@@ -15,6 +15,7 @@ import type {
   FetchRidsRequest,
   ManifestsResult,
   NodeProfileSource,
+  PeerFormatRule,
   PollEventsRequest,
   RequestHandlerOptions,
   RequestTarget,
@@ -51,10 +52,13 @@ export class RequestHandler {
   private readonly logger: Logger;
   private readonly clients = new Map<string, PeerClient>();
   private readonly signed: SignedClientOptions | undefined;
+  private readonly peerFormat: PeerFormatRule | undefined;
 
   constructor(options: RequestHandlerOptions) {
     this.graph = options.graph;
     this.signed = options.signed;
+    this.peerFormat = options.peerFormat;
+    if (this.peerFormat && !this.signed) throw new TypeError('peerFormat needs the signed options (how to sign)');
     this.logger = options.logger ?? silentLogger;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
@@ -129,9 +133,28 @@ export class RequestHandler {
   private async send(target: RequestTarget, path: PeerPath, call: Call): Promise<{ url: string; json: unknown }> {
     const baseUrl = await this.resolveBaseUrl(target);
     const url = endpointUrl(baseUrl, path);
-    const client = this.client(baseUrl, this.signed ? this.signedTargetNode(target, url) : undefined);
+    const client = this.client(baseUrl, (await this.signsTo(target)) ? this.signedTargetNode(target, url) : undefined);
     const { response } = await call(client, { parseAs: 'stream', signal: AbortSignal.timeout(this.timeoutMs) });
     return { url, json: await readAnswer(url, response) };
+  }
+
+  /**
+   * Whether calls to `target` are signed envelopes (whose answers are verified): per target with a
+   * peerFormat rule, else for all or none.
+   */
+  async signsTo(target: RequestTarget): Promise<boolean> {
+    if (!this.signed) return false;
+    if (!this.peerFormat) return true;
+    let profile: NodeProfile | undefined;
+    if (target.node !== undefined) {
+      try {
+        const rid = typeof target.node === 'string' ? RID.fromString(target.node) : target.node;
+        if (rid instanceof KoiNetNode) profile = await this.graph.getNodeProfile(rid);
+      } catch {
+        profile = undefined; // an unusable RID is reported where the envelope needs it
+      }
+    }
+    return this.peerFormat(target, profile) === 'signed';
   }
 
   /** The node RID a signed envelope to `target` is addressed to. */

@@ -19,6 +19,15 @@ export interface SignedClientOptions {
   urlNodes?: ReadonlyMap<string, KoiNetNode>;
 }
 
+/** The wire format of one call: a signed envelope (koi-net 1.1+/2.x) or a plain 1.0.x body. */
+export type PeerFormat = 'signed' | 'unsigned';
+
+/**
+ * Decides the format of each call from its target and, when the target names a node, that node's
+ * cached profile (undefined when not cached). A `both` node's rule: bridgePeerFormat.
+ */
+export type PeerFormatRule = (target: RequestTarget, profile: NodeProfile | undefined) => PeerFormat;
+
 /** The part of NetworkGraph the request handler needs; a narrow seam so tests can stub it. */
 export interface NodeProfileSource {
   getNodeProfile(rid: KoiNetNode): NodeProfile | undefined | Promise<NodeProfile | undefined>;
@@ -31,6 +40,11 @@ export interface RequestHandlerOptions {
   timeoutMs?: number | undefined;
   /** Speak the signed protocol; absent = unsigned 1.0.x. */
   signed?: SignedClientOptions | undefined;
+  /**
+   * Per call, which format to speak (needs `signed`: how to sign when the answer is `signed`).
+   * Absent: every call is signed when `signed` is given, plain otherwise.
+   */
+  peerFormat?: PeerFormatRule | undefined;
 }
 
 export interface BroadcastEventsRequest {

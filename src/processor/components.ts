@@ -78,4 +78,9 @@ export interface ProcessorComponents {
   readonly identity: ProcessorIdentity;
   readonly graph: ProcessorGraph;
   readonly network: ProcessorNetwork;
+  /**
+   * The node's wire format (NodeInterface's `protocol`). Absent: told from the identity (a profile
+   * with a public_key is a signed node's), which cannot tell a `both` node from a signed one.
+   */
+  readonly protocol?: 'unsigned' | 'signed' | 'both';
 }

@@ -27,6 +27,10 @@ export class KobjContext implements HandlerContext {
     return this.components.network;
   }
 
+  get protocol(): ProcessorComponents['protocol'] {
+    return this.components.protocol;
+  }
+
   handle(input: HandleInput): Promise<void> {
     return this.processor.handle(input);
   }

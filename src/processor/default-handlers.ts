@@ -1,5 +1,6 @@
 import { KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, KoiNetNode } from '../rid/index.ts';
 import { publicKeyHash } from '../secure/keys.ts';
+import { isKeyBoundNodeRid } from '../secure/unsigned-trust.ts';
 import { Bundle, Event, EventType, KnowledgeSource, type KnowledgeObject, type Manifest } from '../knowledge/index.ts';
 import { EdgeStatus, EdgeType, NodeType, hasProfileContext, parseEdgeProfile, parseNodeProfile, withEdgeProfileContext, type EdgeProfile, type NodeProfile } from '../protocol/index.ts';
 import { HandlerType, STOP_CHAIN, createHandler as createAnyHandler, markQueueSafe, type KnowledgeHandler } from './handler.ts';
@@ -218,6 +219,8 @@ function sameBaseUrl(a: string, b: string): boolean {
  * for another node. Dropped:
  *  - signed mode (this node's profile has a public_key): a profile whose public_key does not hash
  *    to the RID's hash (`<name>+<sha256 of the base64 key text>`), or that has none;
+ *  - `both` mode (a bridge): the same for a profile with a public_key or a key-bound RID; a
+ *    profile with neither is an unsigned (1.0.x) node's and is kept;
  *  - a profile of another node that claims this node's base_url;
  *  - external knowledge about this node's own RID (basicRidHandler drops it first; kept here so
  *    replacing the defaults piecemeal does not reopen it).
@@ -242,9 +245,11 @@ export const secureProfileHandler: KnowledgeHandler = createHandler(
       ctx.logger.warn({ rid, err: String(err) }, 'node bundle with an invalid profile dropped');
       return STOP_CHAIN;
     }
-    const signed = typeof (ctx.identity.profile as { public_key?: unknown }).public_key === 'string';
-    if (signed) {
-      const key = (profile as { public_key?: unknown }).public_key;
+    const hasOwnKey = typeof (ctx.identity.profile as { public_key?: unknown }).public_key === 'string';
+    const key = (profile as { public_key?: unknown }).public_key;
+    // A bridge (`both`) keeps unsigned nodes' profiles too; a signed node's must still prove its RID.
+    const mustProveKey = ctx.protocol === 'both' ? key !== undefined || isKeyBoundNodeRid(kobj.rid) : hasOwnKey;
+    if (mustProveKey) {
       const hash = kobj.rid instanceof KoiNetNode ? kobj.rid.hash : KoiNetNode.fromString(rid).hash;
       if (typeof key !== 'string' || publicKeyHash(key) !== hash) {
         ctx.logger.warn({ rid, source: ctx.sourceNode ?? null }, 'node bundle whose public_key does not hash to its RID dropped');

@@ -1,7 +1,7 @@
 import { RIDType, type RID } from '../rid/index.ts';
 import type { Bundle, Event, EventType, KnowledgeObject, KnowledgeSource, Manifest } from '../knowledge/index.ts';
 import type { Logger } from '../logger.ts';
-import type { ProcessorCache, ProcessorGraph, ProcessorIdentity, ProcessorNetwork } from './components.ts';
+import type { ProcessorCache, ProcessorComponents, ProcessorGraph, ProcessorIdentity, ProcessorNetwork } from './components.ts';
 
 /** The phases of the pipeline a handler can join. A closed set: the pipeline calls no others. */
 export const HandlerType = {
@@ -62,6 +62,8 @@ export interface HandlerContext {
   readonly logger: Logger;
   /** The peer the current knowledge came from, if the server or poller knew it. */
   readonly sourceNode: string | undefined;
+  /** The node's wire format, when its components say (ProcessorComponents.protocol). */
+  readonly protocol?: ProcessorComponents['protocol'];
   /** Shortcut for `processor.handle()`, as the reference's `ctx.handle`. */
   handle(input: HandleInput): Promise<void>;
 }

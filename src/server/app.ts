@@ -44,6 +44,11 @@ export interface KoiNetAppOptions {
   passThroughUnknown?: boolean;
   /** Speak the signed protocol (koi-net 1.1+) instead of the unsigned 1.0.x bodies. */
   signed?: SignedServerOptions;
+  /**
+   * With `signed`: speak both formats, each request answered in the one it arrived in (an
+   * envelope, or a plain 1.0.x body), as a node with `protocol: both` does.
+   */
+  bothFormats?: boolean;
 }
 
 function isNodeRid(rid: string): boolean {
@@ -56,7 +61,7 @@ function isNodeRid(rid: string): boolean {
 
 /**
  * Builds the KOI-net HTTP API as an express application (mountable with `host.use(path, app)`).
- * Pipeline: route (own table) -> body codec (unsigned JSON or signed envelope, chosen once) ->
+ * Pipeline: route (own table) -> body codec (unsigned JSON or signed envelope, or either per request) ->
  * list caps -> express-openapi-validator -> poll cap -> handler -> the codec's answer; one error
  * handler answers every failure with JSON. Valid fetches may skip it all on the fast path.
  */
@@ -72,7 +77,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   const limit = parseByteLimit(bodyLimit);
   const limits = resolveServerLimits(options.limits);
   const logger = options.logger ?? createLogger({ name: 'koi-net-server' });
-  const codec = chooseBodyCodec(options.signed, limit, logger);
+  const codec = chooseBodyCodec(options.signed, limit, logger, options.bothFormats === true);
 
   const app = express();
   // No framework fingerprinting, and no ETag-driven 304s on POST answers.

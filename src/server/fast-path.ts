@@ -13,6 +13,7 @@ import { fastAccept } from './fast-accept.ts';
 import { SerializedJson } from './serialized.ts';
 import { cappedListProblems, type ServerLimits } from './limits.ts';
 import { OPERATIONS_BY_PATH, type RoutedOperation } from './routing.ts';
+import { isEnvelopeShaped } from './envelope-shape.ts';
 import { toProblem } from './validation.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -64,8 +65,12 @@ export function installFastPath(app: Express, options: FastPathOptions): void {
   const fastOps = new Map<string, RoutedOperation>();
   for (const op of OPERATIONS_BY_PATH.values()) if (FAST_OPERATIONS.has(op.id)) fastOps.set(`${rootPath}${op.path}`, op);
 
-  /** The checks the pipeline would make before the handler, all passed: nesting, list caps, contract. */
+  /**
+   * The checks the pipeline would make before the handler, all passed: nesting, list caps, contract.
+   * A signed envelope is never served here (only the pipeline opens and answers envelopes).
+   */
   const acceptable = (op: RoutedOperation, value: unknown): boolean => {
+    if (isEnvelopeShaped(value)) return false;
     if (nestingProblems(value, undefined).length > 0) return false;
     if (cappedListProblems(op.id, value, limits).length > 0) return false;
     return fastAccept(op.id, value);

@@ -16,8 +16,12 @@ import type { KoiNetNode } from '../rid/index.ts';
 import type { NodeKeyPair } from '../secure/index.ts';
 import type { ResponseHandler } from './operations/fetch-answers.ts';
 
-/** `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes. */
-export type ProtocolMode = 'unsigned' | 'signed';
+/**
+ * `unsigned`: the 1.0.x wire format (default). `signed`: koi-net 1.1+/2.x signed envelopes.
+ * `both`: a bridge with a signed node's key; each request is answered in its own format and each
+ * peer is called in its own (docs/VERSIONS.md).
+ */
+export type ProtocolMode = 'unsigned' | 'signed' | 'both';
 
 export interface NodeView {
   readonly initialized: boolean;

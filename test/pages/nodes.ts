@@ -24,7 +24,7 @@ export interface RunningNode {
 export interface StartOptions {
   coordinator?: boolean;
   first?: RunningNode;
-  protocol?: 'unsigned' | 'signed';
+  protocol?: 'unsigned' | 'signed' | 'both';
   rootPath?: string;
 }
 
@@ -50,7 +50,7 @@ export class TestNetwork {
         dataDir: join(this.dir, `${name}-${attempt}`),
         profile: { node_type: NodeType.FULL, base_url: url, provides: { event: provides, state: provides } },
         ...(opts.first
-          ? { firstContact: opts.first.url, ...(opts.protocol === 'signed' ? { firstContactRid: opts.first.rid } : {}) }
+          ? { firstContact: opts.first.url, ...(opts.protocol === 'signed' || opts.protocol === 'both' ? { firstContactRid: opts.first.rid } : {}) }
           : {}),
         retryTickMs: 100,
       });

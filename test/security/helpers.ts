@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { NodeInterface } from '../../src/node.ts';
+import { NodeInterface, type ProtocolMode } from '../../src/node.ts';
 import { startFullNode, createNodeHandlers } from '../../src/full-node.ts';
 import { createKoiNetApp, startServer, type ServerLimits, type ServerTimeouts } from '../../src/server/index.ts';
 import { onFreePort } from '../helpers/ports.ts';
@@ -38,6 +38,8 @@ export interface RealNodeOptions {
   bodyLimit?: string;
   /** Server timeouts (startFullNode's `timeouts`). */
   timeouts?: Partial<ServerTimeouts>;
+  /** Wire format (default unsigned); `signed` and `both` make the node's key in its data dir. */
+  protocol?: ProtocolMode;
 }
 
 export async function startRealNode(options: RealNodeOptions = {}): Promise<RealNode> {
@@ -52,7 +54,7 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
       base_url: `http://127.0.0.1:${port}/koi-net`,
       provides: options.provides ?? { event: [], state: [] },
     } as NodeProfile;
-    const node = new NodeInterface({ name: options.name ?? 'victim', profile, dataDir, logger, handlers: options.handlers });
+    const node = new NodeInterface({ name: options.name ?? 'victim', profile, dataDir, logger, handlers: options.handlers, ...(options.protocol ? { protocol: options.protocol } : {}) });
     if (options.limits === undefined) {
       const running = await startFullNode(node, { host: '127.0.0.1', port, logger, bodyLimit: options.bodyLimit, timeouts: options.timeouts });
       return { node, url: running.url, stop: () => running.close() };

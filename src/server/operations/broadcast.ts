@@ -13,6 +13,8 @@ import { isContractChecked, rawBodyOf } from '../checked-body.ts';
 import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from '../errors.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { NodeView } from '../node-view.ts';
+import type { KoiNetNode } from '../../rid/index.ts';
+import { unsignedEventRefusal } from '../../secure/unsigned-trust.ts';
 
 type BroadcastBody = Parameters<KoiNetHandlers['broadcastEvents']>[0];
 type BroadcastAnswer = Awaited<ReturnType<KoiNetHandlers['broadcastEvents']>>;
@@ -23,7 +25,7 @@ export interface BroadcastOperation {
   idle(): Promise<void>;
 }
 
-export function broadcastOperation(node: Pick<NodeView, 'inbox' | 'processor' | 'settle'>, ready: Promise<void>, logger: Logger): BroadcastOperation {
+export function broadcastOperation(node: Pick<NodeView, 'inbox' | 'processor' | 'settle' | 'protocol' | 'identity'>, ready: Promise<void>, logger: Logger): BroadcastOperation {
   const inFlight = new Set<Promise<void>>();
   // A settle already waiting behind the running one covers every event accepted meanwhile, so a
   // burst of broadcasts costs at most two settles instead of one per request.
@@ -52,11 +54,14 @@ export function broadcastOperation(node: Pick<NodeView, 'inbox' | 'processor' | 
       await ready;
       const wires = (body as { events: unknown[] }).events;
       logger.debug({ count: wires.length }, 'events broadcast to this node');
-      const events = await readEvents(wires, isContractChecked(body), logger);
+      const read = await readEvents(wires, isContractChecked(body), logger);
+      // A bridge takes from plain bodies only what unsigned peers may say (secure/unsigned-trust.ts).
+      const taken = node.protocol === 'both' && !context.sourceNode ? trustedUnsigned(read, wires, node.identity.rid, logger) : { events: read, wires };
+      const events = taken.events;
       const inbox = node.inbox;
       if (inbox) {
         // The 200 waits for the batch to be in the inbox log: acknowledged means recoverable.
-        await inbox.accept(events, wires, rawBodyOf(body));
+        await inbox.accept(events, taken.wires, taken.wires === wires ? rawBodyOf(body) : undefined);
       } else {
         for (const event of events) {
           try {
@@ -75,6 +80,23 @@ export function broadcastOperation(node: Pick<NodeView, 'inbox' | 'processor' | 
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+/** The events (and their wires) a bridge takes from an unsigned broadcast; the rest is logged and ignored. */
+function trustedUnsigned(events: Event[], wires: unknown[], self: KoiNetNode, logger: Logger): { events: Event[]; wires: unknown[] } {
+  const kept: Event[] = [];
+  const keptWires: unknown[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    const refusal = unsignedEventRefusal(event, self);
+    if (refusal === undefined) {
+      kept.push(event);
+      keptWires.push(wires[i]);
+    } else {
+      logger.warn({ rid: String(event.rid), eventType: event.eventType, reason: refusal }, 'ignored an event of an unsigned broadcast');
+    }
+  }
+  return kept.length === events.length ? { events, wires } : { events: kept, wires: keptWires };
 }
 
 /**

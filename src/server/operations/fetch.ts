@@ -8,28 +8,29 @@ type FetchOperations = Pick<KoiNetHandlers, 'fetchRids' | 'fetchManifests' | 'fe
 /**
  * The three fetch operations, answered by the node's FetchAnswers. Unsigned answers go out as JSON
  * text the answers keep or pass on from the cache files; signed ones are objects, since the
- * envelope is signed over their serialization.
+ * envelope is signed over their serialization. Which one is decided per request: a request that
+ * came in an envelope has a `sourceNode` (so a `both` node answers each in its own format).
  */
-export function fetchOperations(node: Pick<NodeView, 'protocol' | 'fetchAnswers'>, ready: Promise<void>): FetchOperations {
+export function fetchOperations(node: Pick<NodeView, 'fetchAnswers'>, ready: Promise<void>): FetchOperations {
   return {
-    async fetchRids(body) {
+    async fetchRids(body, context: RequestContext = {}) {
       await ready;
       const answers = node.fetchAnswers;
-      if (node.protocol === 'signed') return answers.fetchRids(body);
+      if (context.sourceNode) return answers.fetchRids(body);
       return serialized<'fetchRids'>(answers.fetchRidsJson(body));
     },
 
-    async fetchManifests(body) {
+    async fetchManifests(body, context: RequestContext = {}) {
       await ready;
       const answers = node.fetchAnswers;
-      if (node.protocol === 'signed') return answers.fetchManifests(body);
+      if (context.sourceNode) return answers.fetchManifests(body);
       return serialized<'fetchManifests'>(await answers.fetchManifestsJson(body));
     },
 
     async fetchBundles(body, context: RequestContext = {}) {
       await ready;
       const answers = node.fetchAnswers;
-      if (node.protocol === 'signed') return answers.fetchBundles(body);
+      if (context.sourceNode) return answers.fetchBundles(body);
       const legacyManifestsField = context.withoutContentType === true;
       return serialized<'fetchBundles'>(await answers.fetchBundlesJson(body, { legacyManifestsField }));
     },

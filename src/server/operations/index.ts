@@ -32,7 +32,7 @@ export function createNodeHandlers(node: NodeView, options: NodeHandlersOptions 
   const broadcast = broadcastOperation(node, ready, logger);
   return {
     broadcastEvents: broadcast.broadcastEvents,
-    pollEvents: pollOperation(node, ready),
+    pollEvents: pollOperation(node, ready, logger),
     ...fetchOperations(node, ready),
     idle: broadcast.idle,
   };

@@ -4,7 +4,13 @@
  * (the CSP in ./index.ts enforces it), all by URLs relative to the page so any root path works.
  */
 import { renderGraphSvg, shortName, STATUS_COLOURS } from './graph-svg.ts';
-import type { NodeSnapshot, PeerState } from './snapshot.ts';
+import type { NodeSnapshot, PeerState, WireProtocol } from './snapshot.ts';
+
+const WIRE_FORMATS: Readonly<Record<WireProtocol, string>> = {
+  unsigned: 'koi-net 1.0.x bodies',
+  signed: 'koi-net 1.1+ envelopes',
+  both: 'koi-net 1.0.x bodies and 1.1+ envelopes, per peer',
+};
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -55,7 +61,7 @@ export function renderStatusMain(s: NodeSnapshot): string {
     `<dt>Health</dt><dd><span class="badge badge-${escapeHtml(h.status)}">${escapeHtml(h.status)}</span>` +
     ` store ${escapeHtml(h.store.status)}${h.store.pending_writes !== undefined ? `, ${h.store.pending_writes} writes pending` : ''}` +
     `${h.store.last_error ? `, last error: ${escapeHtml(h.store.last_error)}` : ''}</dd>` +
-    `<dt>Protocol</dt><dd>${escapeHtml(h.protocol)} (${h.protocol === 'signed' ? 'koi-net 1.1+ envelopes' : 'koi-net 1.0.x bodies'})</dd>` +
+    `<dt>Protocol</dt><dd>${escapeHtml(h.protocol)} (${WIRE_FORMATS[h.protocol]})</dd>` +
     `<dt>Uptime</dt><dd>${escapeHtml(formatUptime(h.uptime_s))}</dd>` +
     `<dt>Version</dt><dd>koi-net ${escapeHtml(h.version)}</dd></dl></section>`;
 

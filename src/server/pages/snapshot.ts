@@ -10,8 +10,8 @@ import { errorText } from '../../util/error-text.ts';
 /** 'starting': the server listens but the node is not initialized yet (no RID to show). */
 export type HealthStatus = 'ok' | 'degraded' | 'starting';
 
-/** The wire protocol: 'unsigned' = koi-net 1.0.x bodies, 'signed' = koi-net 1.1+/2.x envelopes. */
-export type WireProtocol = 'unsigned' | 'signed';
+/** The wire protocol: 'unsigned' = koi-net 1.0.x bodies, 'signed' = koi-net 1.1+/2.x envelopes, 'both' = either, per request. */
+export type WireProtocol = 'unsigned' | 'signed' | 'both';
 
 /** What a knowledge store may report about itself (an optional method, checked structurally). */
 export interface StoreHealth {

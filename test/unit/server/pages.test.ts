@@ -72,6 +72,14 @@ describe('server: pages over HTTP', function () {
     expect(body).to.include({ status: 'ok', protocol: 'signed', rid: a.rid });
   });
 
+  it('a both node reports both, and its status page says what that means', async () => {
+    const a = await net.start('bridge', { protocol: 'both' });
+    const { body } = await json(`${a.url}/health`);
+    expect(body).to.include({ status: 'ok', protocol: 'both', rid: a.rid });
+    const page = await send(`${a.url}/status`);
+    expect(page.text).to.include('both (koi-net 1.0.x bodies and 1.1+ envelopes, per peer)');
+  });
+
   it("a store that reports failed writes makes the node 'degraded' (503)", async () => {
     const a = await net.start('degraded');
     // The optional KnowledgeStore.health() another module adds; the pages call it when present.
