@@ -401,6 +401,7 @@ export class NodeInterface implements NodeView {
             cache: need('cache'),
             fetcher: need('network').requestHandler,
             processor: this.processor,
+            takes: (provider, bundle) => need('network').takesStateFrom(provider, bundle),
             logger: logger.child({ component: 'catch-up' }),
           });
           this.catchUp.start();

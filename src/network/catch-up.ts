@@ -36,6 +36,11 @@ export interface StartupCatchUpOptions {
   cache: KnowledgeStore;
   fetcher: CatchUpFetcher;
   processor: Pick<KnowledgeProcessor, 'handle'>;
+  /**
+   * Whether a bundle from this provider may be taken in (a bridge's rule for unsigned providers,
+   * NetworkInterface.takesStateFrom); absent = every bundle asked for.
+   */
+  takes?: (provider: KoiNetNode, bundle: Bundle) => boolean | Promise<boolean>;
   logger: Logger;
 }
 
@@ -128,6 +133,7 @@ export class StartupCatchUp implements Startable {
         for (const bundle of bundles) {
           // A confused peer may answer with what was not asked for; it is not taken in.
           if (!asked.has(bundle.rid.toString())) continue;
+          if (this.o.takes && !(await this.o.takes(node, bundle))) continue;
           await processor.handle({ bundle, source: KnowledgeSource.EXTERNAL, sourceNode: node });
           result.taken++;
         }

@@ -1,5 +1,5 @@
 import { KoiNetNode, RID, RIDType, KOI_NET_NODE_TYPE } from '../rid/index.ts';
-import type { Bundle, Event, Manifest } from '../knowledge/index.ts';
+import { Event, EventType, type Bundle, type Manifest } from '../knowledge/index.ts';
 import type { KnowledgeStore } from '../cache/index.ts';
 import { NodeType } from '../protocol/index.ts';
 import type { BundlesPayload, FetchBundles, FetchManifests, FetchRids, ManifestsPayload, NodeProfile, RidsPayload } from '../protocol/index.ts';
@@ -269,6 +269,16 @@ export class NetworkInterface implements Startable {
     if (typeof this.graph.getNodeProfile(provider)?.public_key === 'string') return true;
     this.logger.debug({ rid: String(wanted), provider: String(provider) }, "an unsigned provider is not asked for a signed node's state");
     return false;
+  }
+
+  /**
+   * Whether a bundle fetched from `provider` outside the pipeline (the start-up catch-up) may be
+   * taken in: a bridge takes from an unsigned provider only what unsigned peers may say, as from
+   * its poll answers (secure/unsigned-trust.ts).
+   */
+  async takesStateFrom(provider: KoiNetNode, bundle: Bundle): Promise<boolean> {
+    if (!this.hasOwnKey() || (await this.requestHandler.signsTo({ node: provider }))) return true;
+    return this.takenFromPlain(Event.fromBundle(bundle, EventType.NEW), String(provider));
   }
 
   private hasOwnKey(): boolean {

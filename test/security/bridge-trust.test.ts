@@ -221,6 +221,28 @@ describe('security: what a both node takes from unsigned peers it asks (fetches 
     expect(asked).to.not.include(String(forged.rid));
   });
 
+  it('start-up catch-up: takes from an unsigned provider only what unsigned peers may say', async () => {
+    const n = await startRealNode({ name: 'bridge', protocol: 'both' });
+    cleanup.push(() => n.close());
+    const s = signedNode('provider');
+    expect((await plainBroadcast(n, [Event.fromBundle(Bundle.generate(OLD, unsignedProfile()), EventType.NEW)])).status).to.equal(200);
+    expect((await signedBroadcast(n, s, [Event.fromBundle(s.bundle, EventType.NEW)])).status).to.equal(200);
+    await drain(n);
+    await waitFor('both providers known', () => n.node.cache.exists(OLD) && n.node.cache.exists(s.rid));
+    const other = signedNode('other');
+    const doc = Bundle.generate('orn:test.doc:catch-up', { text: 'anyone may say this' });
+    const network = n.node.network;
+    const unsigned = KoiNetNode.of(OLD);
+    // From the unsigned provider: documents and unsigned profiles, never a signed node's profile or an edge naming one.
+    expect(await network.takesStateFrom(unsigned, doc)).to.equal(true);
+    expect(await network.takesStateFrom(unsigned, Bundle.generate(OLD2, unsignedProfile()))).to.equal(true);
+    expect(await network.takesStateFrom(unsigned, other.bundle)).to.equal(false);
+    expect(await network.takesStateFrom(unsigned, edgeBundle(String(other.rid), OLD2, EdgeStatus.APPROVED))).to.equal(false);
+    // From the signed provider (its answers are envelopes it signed): all of it.
+    expect(await network.takesStateFrom(s.rid, other.bundle)).to.equal(true);
+    expect(await network.takesStateFrom(s.rid, doc)).to.equal(true);
+  });
+
   it('takes from a plain poll answer only what unsigned peers may say', async () => {
     const forged = signedNode('victim', 'http://127.0.0.1:1/evil');
     const plainNode = Bundle.generate(OLD, unsignedProfile());
