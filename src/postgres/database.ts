@@ -98,6 +98,10 @@ export class PgDatabase {
       throw this.unavailable(err);
     }
     let broken = false;
+    // A checked-out client whose server goes away emits 'error' (the same error its query rejects
+    // with); the pool listens only while a client is idle, and unheard it would end the process.
+    const onError = (err: Error): void => this.logger.warn({ err: errorText(err), store: this.where }, 'PostgreSQL connection lost during a transaction');
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -111,6 +115,7 @@ export class PgDatabase {
       }
       throw err instanceof KoiNetError ? err : this.unavailable(err);
     } finally {
+      client.off('error', onError);
       // A connection whose rollback failed is not handed out again.
       client.release(broken);
     }
@@ -134,6 +139,9 @@ export class PgDatabase {
       throw new StoreUnavailableError(`cannot reach the PostgreSQL store ${this.where}: ${errorText(err)}`, { cause: err });
     }
     const known = migrations.length > 0 ? migrations[migrations.length - 1]!.version : 0;
+    // As in transaction(): a lost connection rejects the query below; its 'error' event is only logged.
+    const onError = (err: Error): void => this.logger.warn({ err: errorText(err), store: this.where }, 'PostgreSQL connection lost while migrating');
+    client.on('error', onError);
     try {
       // One process migrates; the others wait here, then find nothing left to do.
       await client.query('SELECT pg_advisory_lock(hashtext($1))', ['koi_net_schema']);
@@ -164,6 +172,7 @@ export class PgDatabase {
       throw this.unavailable(err);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['koi_net_schema']).catch(() => undefined);
+      client.off('error', onError);
       client.release();
     }
   }

@@ -139,7 +139,14 @@ export async function treeHashes(dir: string): Promise<Map<string, string>> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'));
+      else {
+        // A node's own temporary file (an atomic write's *.tmp-*) may be renamed away mid-walk.
+        const bytes = await readFile(p).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT' && /\.tmp-/.test(e.name)) return undefined;
+          throw err;
+        });
+        if (bytes !== undefined) out.set(relative(dir, p), createHash('sha256').update(bytes).digest('hex'));
+      }
     }
   };
   await walk(dir);

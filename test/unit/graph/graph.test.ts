@@ -185,7 +185,8 @@ describe('network/graph: NetworkGraph', () => {
     expect(strs(graph.getEdges('out'))).to.deep.equal(strs([e1, e3]));
   });
 
-  it('one edge change + getNeighbors takes <= 1 ms with 1,000 nodes and 5,000 edges', async function () {
+  // Its cost per change is a benchmark row (`npm run bench -- --only graph`), not a timed test.
+  it('edge changes on 1,000 nodes and 5,000 edges: getNeighbors follows each one', async function () {
     this.timeout(60_000);
     const graph = new NetworkGraph(cache, nodeRid('n', 0));
     const nodes = Array.from({ length: 1000 }, (_, i) => nodeRid('n', i));
@@ -206,15 +207,18 @@ describe('network/graph: NetworkGraph', () => {
     expect(graph.edgeCount).to.equal(5000);
     const rounds = 500;
     const changes = Array.from({ length: rounds }, (_, i) =>
-      Bundle.generate(edgeRid(10_000 + i), edgeContents(nodes[0]!, nodes[1 + (i % 999)]!, { status: i % 2 ? 'APPROVED' : 'PROPOSED' })),
+      Bundle.generate(edgeRid(10_000 + i), edgeContents(nodes[0]!, nodes[1 + (i % 999)]!, { status: i % 2 ? 'APPROVED' : 'PROPOSED', ridTypes: ['orn:koi-net.node'] })),
     );
-    const start = process.hrtime.bigint();
     for (let i = 0; i < rounds; i++) {
       graph.applyWrite(changes[i]!);
-      graph.getNeighbors({ direction: 'out', status: 'APPROVED', allowedType: 'orn:koi-net.node' });
+      const neighbors = graph.getNeighbors({ direction: 'out', status: 'APPROVED', allowedType: 'orn:koi-net.node' }).map(String);
+      // Every neighbour listed holds an approved edge from node 0; the one just changed is listed exactly when approved.
+      for (const n of neighbors) expect(graph.getEdgeProfile({ source: nodes[0]!, target: n })?.status).to.equal('APPROVED');
+      const target = String(nodes[1 + (i % 999)]!);
+      const current = graph.getEdgeProfile({ source: nodes[0]!, target });
+      expect(current?.status, `round ${i}`).to.equal(i % 2 ? 'APPROVED' : 'PROPOSED');
+      expect(neighbors.includes(target), `round ${i}`).to.equal(i % 2 === 1);
     }
-    const perRoundMs = Number(process.hrtime.bigint() - start) / 1e6 / rounds;
-    expect(perRoundMs).to.be.lessThan(1);
   });
 
   it('exports the RID type constants it relies on', () => {
