@@ -362,15 +362,17 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
   // Fresh every run (also with --data): a kept one would hold the last run's subscribers, now gone.
   rmSync(dataDir, { recursive: true, force: true });
   const coordinator = KoiNetNode.generate('coordinator');
-  const port = await freePort();
-  const profile: NodeProfile = {
-    node_type: NodeType.FULL,
-    base_url: `http://127.0.0.1:${port}/koi-net`,
-    provides: { event: [BENCH_RID_TYPE], state: [BENCH_RID_TYPE] },
-  };
   mkdirSync(dataDir, { recursive: true });
-  // The identity file fixes the coordinator's RID, so the edges written below point at it.
-  writeFileSync(join(dataDir, 'identity.json'), JSON.stringify({ rid: coordinator.toString(), profile }, null, 2));
+  // The identity file fixes the coordinator's RID, so the edges written below point at it; its
+  // base_url names the port, so it is written again for each port tried.
+  const writeIdentity = (port: number): void => {
+    const profile: NodeProfile = {
+      node_type: NodeType.FULL,
+      base_url: `http://127.0.0.1:${port}/koi-net`,
+      provides: { event: [BENCH_RID_TYPE], state: [BENCH_RID_TYPE] },
+    };
+    writeFileSync(join(dataDir, 'identity.json'), JSON.stringify({ rid: coordinator.toString(), profile }, null, 2));
+  };
 
   const subscribers = await Promise.all(Array.from({ length: nWebhook }, startSubscriber));
   const pollers = Array.from({ length: nPoll }, (_, i) => ({ rid: KoiNetNode.generate(`poller${i}`), received: new Map<string, number>() }));
@@ -396,7 +398,18 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
   }
   writeBundleFiles(dataDir, graphBundles);
 
-  const node = await spawnNode(ctx, 'fanout-coordinator', dataDir, port, [BENCH_RID_TYPE]);
+  // The port is chosen before the node binds it; another process may take it in between.
+  let node: ChildNode | undefined;
+  for (let attempt = 1; !node; attempt++) {
+    const port = await freePort();
+    writeIdentity(port);
+    try {
+      node = await spawnNode(ctx, 'fanout-coordinator', dataDir, port, [BENCH_RID_TYPE]);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      ctx.log(`  port ${port} was taken before the coordinator bound it (${String(err).split('\n')[0]}); another port`);
+    }
+  }
   let polling = true;
   const pollLoops = pollers.map(async (p) => {
     while (polling) {
