@@ -162,6 +162,13 @@ describe('koi-net migrate between files and PostgreSQL', function () {
       expect(pgRec.store).to.equal(url);
       const pgUrl = String(pgRec.url);
       expect(pgUrl, 'the same base URL as on files').to.equal(String(rec.url));
+      // koi-net status on the store itself, beside the running node (read-only sessions, no lock).
+      const live = JSON.parse(await runCliOnce(['status', '--store', url, '--json'])) as Status;
+      expect(live.identity?.rid).to.equal(rid);
+      expect(live.store).to.equal(url);
+      expect(live.edges.map((e) => e.rid).sort()).to.deep.equal([...edgeRids].sort());
+      expect(live.neighbors.map((x) => x.rid).sort()).to.deep.equal(pollers.map(String).sort());
+      expect(await runCliOnce(['status', '--store', url])).to.match(new RegExp(`store: +${url.replace(/[.?*+^$[\]\\(){}|-]/g, '\\$&')}`));
       const signed = protocol === 'signed' ? { selfDir: source, rid } : undefined;
       await expectSameBundles(pgUrl, original, signed);
       // The first poller's queue is served, in order, once. (A signed node answers only pollers
