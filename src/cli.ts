@@ -33,7 +33,7 @@ import { parseFlags, stringFlag, type Flags } from './cli/args.ts';
 import { failureText, isUsageError } from './cli/errors.ts';
 import { helpText } from './cli/help.ts';
 import { cmdInit } from './cli/init.ts';
-import { formatStatus, readNodeStatus } from './cli/status.ts';
+import { formatStatus, readNodeStatus, readStoreStatus } from './cli/status.ts';
 import { runExtraCommand } from './cli/commands.ts';
 
 export { findFreePort, flagsToOverrides, profileFromConfig, readNodeStatus };
@@ -146,8 +146,13 @@ async function writeEffectiveConfig(config: KoiNetConfig, port: number): Promise
 // --- status ---------------------------------------------------------------------------------------
 
 async function cmdStatus(flags: Flags): Promise<number> {
-  const dataDir = stringFlag(flags, 'data-dir') ?? (await resolveConfig(flags)).config.dataDir;
-  const status = await readNodeStatus(dataDir);
+  const dataDirFlag = stringFlag(flags, 'data-dir');
+  const { config, found } = await resolveConfig(flags);
+  const dataDir = dataDirFlag ?? config.dataDir;
+  // A config found in the working directory describes another node than the named data dir.
+  const foreign = dataDirFlag !== undefined && found !== undefined && !found.explicit && found.path !== defaultConfigPath(dataDirFlag);
+  const store = foreign ? (stringFlag(flags, 'store') ?? process.env.KOI_NET_STORE ?? null) : config.store;
+  const status = store ? await readStoreStatus(store, dataDir) : await readNodeStatus(dataDir);
   process.stdout.write(flags.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
   return 0;
 }

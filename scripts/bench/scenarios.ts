@@ -11,6 +11,7 @@ import { EdgeStatus, EdgeType, NodeType, type EdgeProfile, type NodeProfile } fr
 import { NetworkGraph } from '../../src/graph/index.ts';
 import type { KnowledgeStore } from '../../src/cache/index.ts';
 import { snapshotPathFor } from '../../src/cache/cache.ts';
+import { postgres } from './postgres.ts';
 import { REFERENCE, TARGET, atLeast, atMostMb, atMostMs } from './targets.ts';
 import {
   BENCH_RID_TYPE,
@@ -316,15 +317,15 @@ export async function small(ctx: ScenarioContext): Promise<Row[]> {
 
 // --- 3. fan-out ------------------------------------------------------------------------------
 
-interface Subscriber {
+export interface Subscriber {
   server: Server;
   port: number;
   received: Map<string, number>;
   requests: { count: number };
 }
 
-/** A webhook receiver: answers broadcasts with `null` and notes when each bench event arrived. */
-function startSubscriber(): Promise<Subscriber> {
+/** A webhook receiver: answers broadcasts with `null` and notes when each bench event (RIDs starting with `ridPrefix`) arrived. */
+export function startSubscriber(ridPrefix = BENCH_RID_TYPE): Promise<Subscriber> {
   const received = new Map<string, number>();
   const requests = { count: 0 };
   const server = createServer((req, res) => {
@@ -335,7 +336,7 @@ function startSubscriber(): Promise<Subscriber> {
       const now = performance.now();
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events?: { rid: string }[] };
-        for (const e of body.events ?? []) if (e.rid.startsWith(BENCH_RID_TYPE)) received.set(e.rid, now);
+        for (const e of body.events ?? []) if (e.rid.startsWith(ridPrefix)) received.set(e.rid, now);
       } catch {
         // Counted as not received; the coordinator will retry.
       }
@@ -374,7 +375,7 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     writeFileSync(join(dataDir, 'identity.json'), JSON.stringify({ rid: coordinator.toString(), profile }, null, 2));
   };
 
-  const subscribers = await Promise.all(Array.from({ length: nWebhook }, startSubscriber));
+  const subscribers = await Promise.all(Array.from({ length: nWebhook }, () => startSubscriber()));
   const pollers = Array.from({ length: nPoll }, (_, i) => ({ rid: KoiNetNode.generate(`poller${i}`), received: new Map<string, number>() }));
   const graphBundles: Bundle[] = [];
   const edge = (target: KoiNetNode, edgeType: EdgeType): Bundle => {
@@ -713,6 +714,8 @@ export async function memory(ctx: ScenarioContext): Promise<Row[]> {
 
 export const SCENARIOS: Record<string, (ctx: ScenarioContext) => Promise<Row[]>> = {
   ingest,
+  // PostgreSQL: ingest, fetches and fan-out with 1 and 2 workers (postgres.ts).
+  pg: postgres,
   state,
   small,
   fanout,

@@ -26,6 +26,12 @@ export interface KnowledgeStore {
   write(bundle: Bundle): Promise<Bundle>;
   /** The cached bundle, or undefined when there is none (or it can no longer be read). */
   read(rid: RID | string): Promise<Bundle | undefined>;
+  /**
+   * The bundles of `rids`, in their order (undefined where read() would answer undefined; a
+   * repeated RID answered at each place). For stores where one read costs a round trip
+   * (PostgreSQL: one query for the lot); absent, callers read one at a time.
+   */
+  readMany?(rids: readonly (RID | string)[]): Promise<(Bundle | undefined)[]>;
   readManifest(rid: RID | string): Manifest | undefined;
   exists(rid: RID | string): boolean;
   /** True when something was deleted; resolves once the deletion is persisted. */

@@ -6,6 +6,8 @@ import { runMigrate } from './migrate.ts';
 import { runShell, SHELL_COMMANDS } from './shell.ts';
 
 export const EXTRA_HELP = `  koi-net migrate --from PY_NODE_DIR --data-dir NEW_DIR   take over a Python koi-net node (1.0.0b6, 1.0.x, 2.x)
+  koi-net migrate --from DATA_DIR --store URL [--data-dir CONFIG_DIR]   move a file node onto PostgreSQL
+  koi-net migrate --from-store URL --data-dir NEW_DIR [--config FILE]   and back to files
   koi-net network nodes|edges  [--url URL | --data-dir DIR] [--json]   the graph of a running node
   koi-net fetch rids|manifests|bundles [--rid-types T,..] [--rids R,..] [--url URL | --data-dir DIR] [--json]
   koi-net broadcast [FILE|-]   [--url URL | --data-dir DIR]      send an event (JSON) to a running node

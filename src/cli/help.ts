@@ -7,7 +7,7 @@ export function helpText(): string {
 Usage:
   koi-net init   [--config FILE] [--force] [node flags]   write a commented config and the node identity
   koi-net start  [--config FILE] [node flags]             run the node until SIGINT/SIGTERM
-  koi-net status [--data-dir DIR | --config FILE] [--json] report on a node directory (no running node needed)
+  koi-net status [--data-dir DIR | --config FILE | --store URL] [--json] report on a node (files, or its PostgreSQL store read-only)
 ${EXTRA_HELP}  koi-net --help | --version
 
 Node flags. Precedence: command-line flags > KOI_NET_* environment variables > config file > defaults.

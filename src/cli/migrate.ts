@@ -388,22 +388,54 @@ export async function migratePythonNode(options: MigrateOptions): Promise<Migrat
 }
 
 export const MIGRATE_HELP = `Usage: koi-net migrate --from PY_NODE_DIR --data-dir NEW_DIR [--json]
+       koi-net migrate --from DATA_DIR --store postgres://USER@HOST:PORT/DB [--data-dir CONFIG_DIR] [--json]
+       koi-net migrate --from-store postgres://USER@HOST:PORT/DB --data-dir NEW_DIR [--config FILE] [--json]
 
-Makes NEW_DIR a data directory of the same node as the Python koi-net node in PY_NODE_DIR
-(1.0.0b6, 1.0.x or 2.x): same RID, key, cached bundles, edges and protocol; start it with
+From a Python node: makes NEW_DIR a data directory of the same node as the Python koi-net node in
+PY_NODE_DIR (1.0.0b6, 1.0.x or 2.x): same RID, key, cached bundles, edges and protocol; start it with
 \`koi-net start --data-dir NEW_DIR\`. PY_NODE_DIR is only read. NEW_DIR must not exist.
 2.x keys: the password comes from PRIV_KEY_PASSWORD or PY_NODE_DIR/.env; the new key file is
 encrypted with KOI_NET_PRIV_KEY_PASSWORD when set, else with the same password (start the node
 with KOI_NET_PRIV_KEY_PASSWORD set to it).
+
+Onto PostgreSQL: copies the (stopped) file node in DATA_DIR into an empty database in one
+transaction: identity, key (the same encrypted PEM: the password is unchanged), bundles with their
+manifests as they were, queued events in order, and its koi-net.yaml. With --data-dir, CONFIG_DIR
+(new) gets a koi-net.yaml naming the store: \`koi-net start --data-dir CONFIG_DIR\` is the node.
+Without it: \`koi-net start --data-dir DATA_DIR --store URL\`. DATA_DIR is only read.
+
+Back to files: writes the (stopped) node of the store into NEW_DIR (must not exist), with the
+config the store kept at migration or the one named by --config.
+
+Refused, with nothing written: a running node, a non-empty target store, an existing target
+directory, a source that is not a node, an inbox with unprocessed broadcasts.
 `;
+
+type MigrateFlags = {
+  from?: string | undefined;
+  'data-dir'?: string | undefined;
+  store?: string | undefined;
+  'from-store'?: string | undefined;
+  config?: string | undefined;
+  json?: boolean | undefined;
+  help?: boolean | undefined;
+};
 
 /** `koi-net migrate ...`; resolves to the exit code. */
 export async function runMigrate(argv: string[]): Promise<number> {
-  let values: { from?: string | undefined; 'data-dir'?: string | undefined; json?: boolean | undefined; help?: boolean | undefined };
+  let values: MigrateFlags;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { from: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        from: { type: 'string' },
+        'data-dir': { type: 'string' },
+        store: { type: 'string' },
+        'from-store': { type: 'string' },
+        config: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -414,6 +446,7 @@ export async function runMigrate(argv: string[]): Promise<number> {
     process.stdout.write(MIGRATE_HELP);
     return 0;
   }
+  if (values.store !== undefined || values['from-store'] !== undefined) return runStoreMigrate(values);
   if (!values.from || !values['data-dir']) {
     process.stderr.write(`koi-net migrate: --from and --data-dir are both required\n${MIGRATE_HELP}`);
     return 2;
@@ -424,6 +457,43 @@ export async function runMigrate(argv: string[]): Promise<number> {
       values.json
         ? JSON.stringify({ msg: 'node migrated', ...report }) + '\n'
         : `migrated koi-net ${report.version} node ${report.rid}\n  into ${report.data_dir} (${report.protocol}, role ${report.role}, ${report.bundles} cached bundle(s), ${report.queued_events} queued event(s))\n  start it with: koi-net start --data-dir ${report.data_dir}\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`koi-net migrate: refused, nothing written: ${errorText(err)}\n`);
+    return 1;
+  }
+}
+
+/** Between files and PostgreSQL (the driver is loaded only here). */
+async function runStoreMigrate(values: MigrateFlags): Promise<number> {
+  const toStore = values.store !== undefined;
+  if (toStore && values['from-store'] !== undefined) {
+    process.stderr.write(`koi-net migrate: --store (onto PostgreSQL) and --from-store (back to files) exclude each other\n${MIGRATE_HELP}`);
+    return 2;
+  }
+  if (toStore ? !values.from || values.config !== undefined : !values['data-dir'] || values.from !== undefined) {
+    process.stderr.write(
+      `koi-net migrate: ${toStore ? '--store needs --from DATA_DIR (and takes no --config)' : '--from-store needs --data-dir NEW_DIR (and takes no --from)'}\n${MIGRATE_HELP}`,
+    );
+    return 2;
+  }
+  const url = (toStore ? values.store : values['from-store'])!;
+  const { checkPostgresUrl } = await import('../postgres/url.ts');
+  const problem = checkPostgresUrl(url);
+  if (problem) {
+    process.stderr.write(`koi-net migrate: the store ${problem}\n`);
+    return 2;
+  }
+  try {
+    const m = await import('./migrate-store.ts');
+    const report = toStore
+      ? await m.migrateDataDirToStore({ from: values.from!, store: url, ...(values['data-dir'] ? { configDir: values['data-dir'] } : {}) })
+      : await m.migrateStoreToDataDir({ store: url, dataDir: values['data-dir']!, ...(values.config ? { config: values.config } : {}) });
+    process.stdout.write(
+      values.json
+        ? JSON.stringify({ msg: 'node migrated', ...report }) + '\n'
+        : `migrated node ${report.rid} (${report.protocol})\n  from ${report.from}\n  to   ${report.to}\n  ${report.bundles} bundle(s) (${report.edges} edge(s)), ${report.queued_events} queued event(s), config: ${report.config ?? 'none (the node had no koi-net.yaml)'}\n  start it with: ${report.start}\n`,
     );
     return 0;
   } catch (err) {

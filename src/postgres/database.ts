@@ -20,6 +20,12 @@ export interface PgDatabaseOptions {
   connectTimeoutMs?: number;
   /** The migrations to apply (tests pass their own; default the node's). */
   migrations?: readonly Migration[];
+  /**
+   * Read only (`koi-net status`, `migrate --from-store`): every session is read-only on the
+   * server side, and nothing is created or migrated; a database without a koi-net schema, or with
+   * a newer one, is refused.
+   */
+  readOnly?: boolean;
 }
 
 /** A client of the pool, or the pool itself: what a query runs on. */
@@ -66,13 +72,15 @@ export class PgDatabase {
       max: options.max ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 10_000,
+      ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     // An idle client whose server went away emits 'error' on the pool; unhandled, it would end
     // the process. The next query takes a fresh connection.
     pool.on('error', (err) => logger.warn({ err: errorText(err), store: where }, 'PostgreSQL connection lost'));
     const db = new PgDatabase(pool, where, logger);
     try {
-      await db.migrate(options.migrations ?? MIGRATIONS);
+      if (options.readOnly) await db.checkVersion(options.migrations ?? MIGRATIONS);
+      else await db.migrate(options.migrations ?? MIGRATIONS);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
@@ -129,6 +137,24 @@ export class PgDatabase {
 
   private unavailable(err: unknown): StoreUnavailableError {
     return new StoreUnavailableError(`PostgreSQL store ${this.where} failed: ${errorText(err)}`, { cause: err });
+  }
+
+  /** The schema version, checked as migrate() checks it, without creating or changing anything. */
+  private async checkVersion(migrations: readonly Migration[]): Promise<void> {
+    const known = migrations.length > 0 ? migrations[migrations.length - 1]!.version : 0;
+    let current: number;
+    try {
+      const table = await this.pool.query<{ t: string | null }>("SELECT to_regclass('koi_schema_version')::text AS t");
+      if (!table.rows[0]?.t) throw new KoiNetError('not_a_store', `${this.where} holds no koi-net store (no koi_schema_version table)`);
+      const row = await this.pool.query<{ v: number | null }>('SELECT max(version) AS v FROM koi_schema_version');
+      current = row.rows[0]?.v ?? 0;
+    } catch (err) {
+      if (err instanceof KoiNetError) throw err;
+      throw new StoreUnavailableError(`cannot reach the PostgreSQL store ${this.where}: ${errorText(err)}`, { cause: err });
+    }
+    if (current > known) {
+      throw new KoiNetError('schema_too_new', `the PostgreSQL store ${this.where} has schema version ${current}, newer than this koi-net knows (${known}); upgrade koi-net`);
+    }
   }
 
   private async migrate(migrations: readonly Migration[]): Promise<void> {

@@ -95,12 +95,28 @@ export class PgKnowledgeStore implements KnowledgeStore {
       [key],
     );
     const row = rows[0];
-    if (!row) return undefined;
+    return row ? this.bundleOf(row) : undefined;
+  }
+
+  /** One query for the lot (`rid = ANY($1)`), answered in the order asked. */
+  async readMany(rids: readonly (RID | string)[]): Promise<(Bundle | undefined)[]> {
+    const keys = rids.map(String);
+    if (keys.length === 0) return [];
+    const { rows } = await this.db.query<ManifestRow & { contents: unknown }>(
+      'SELECT rid, rid_type, timestamp, sha256_hash, contents FROM koi_bundles WHERE rid = ANY($1::text[])',
+      [[...new Set(keys)]],
+    );
+    const found = new Map<string, Bundle | undefined>();
+    for (const row of rows) found.set(row.rid, this.bundleOf(row));
+    return keys.map((k) => found.get(k));
+  }
+
+  private bundleOf(row: ManifestRow & { contents: unknown }): Bundle | undefined {
     try {
       return Bundle.fromJSON({ manifest: { rid: row.rid, timestamp: row.timestamp, sha256_hash: row.sha256_hash }, contents: row.contents });
     } catch (err) {
       // Only a hand-edited row gets here: reported, and read as absent, as the file cache does.
-      this.logger.warn({ rid: key, err: errorText(err) }, 'stored bundle cannot be read; treated as absent');
+      this.logger.warn({ rid: row.rid, err: errorText(err) }, 'stored bundle cannot be read; treated as absent');
       return undefined;
     }
   }

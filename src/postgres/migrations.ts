@@ -72,6 +72,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'config carried by koi-net migrate',
+    sql: `
+      -- The koi-net.yaml of a node moved here from its data dir by \`koi-net migrate --from DIR
+      -- --store URL\` (store and data_dir left out), so that \`migrate --from-store\` writes it
+      -- back. The running node never reads it: its config comes from its file, env and flags.
+      CREATE TABLE koi_config (
+        id          smallint PRIMARY KEY CHECK (id = 1),
+        yaml        text NOT NULL,
+        source      text NOT NULL,
+        migrated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -63,6 +63,11 @@ if (typeof after === 'function') {
 }
 process.once('exit', destroyShared);
 
+/** Stops and removes the run's cluster now (the bench, which has no mocha hooks; tests need not call it). */
+export function destroySharedCluster(): void {
+  destroyShared();
+}
+
 function destroyShared(): void {
   sharedDestroy?.();
   sharedDestroy = undefined;

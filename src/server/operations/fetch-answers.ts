@@ -10,6 +10,7 @@ import type {
   RidsPayload,
 } from '../../protocol/index.ts';
 import type { KnowledgeStore } from '../../cache/index.ts';
+import type { Bundle } from '../../knowledge/index.ts';
 import { silentLogger, type Logger } from '../../logger.ts';
 
 /*
@@ -34,7 +35,7 @@ export type BundlesPayloadBody = BundlesPayload & { bundles: BundleJSON[] };
  * optional ones (the file cache has them) make the serialized answers cheaper.
  */
 export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'> &
-  Partial<Pick<KnowledgeStore, 'generation' | 'listManifests' | 'readBundleText'>>;
+  Partial<Pick<KnowledgeStore, 'generation' | 'listManifests' | 'readBundleText' | 'readMany'>>;
 
 export interface FetchBundlesAnswerOptions {
   /**
@@ -107,12 +108,12 @@ export class ResponseHandler {
   async fetchBundles(req: FetchBundles, options: FetchBundlesAnswerOptions = {}): Promise<BundlesPayloadBody> {
     const bundles: BundleJSON[] = [];
     const notFound: string[] = [];
-    for (const requested of req.rids) {
-      const rid = toRid(requested);
-      const bundle = rid && (await this.cache.read(rid));
+    const read = await this.readRequested(req.rids);
+    req.rids.forEach((requested, i) => {
+      const bundle = read[i];
       if (bundle) bundles.push(bundle.toJSON());
       else notFound.push(String(requested));
-    }
+    });
     this.logger.debug({ count: bundles.length, notFound: notFound.length }, 'answered fetch bundles');
     // One array under both names: JSON serialization writes it twice, which is what b6 readers need.
     if (options.legacyManifestsField) return { bundles, manifests: bundles, not_found: notFound, deferred: [] };
@@ -155,23 +156,41 @@ export class ResponseHandler {
     const readText = this.cache.readBundleText?.bind(this.cache);
     const texts: string[] = [];
     const notFound: string[] = [];
-    for (const requested of req.rids) {
-      const rid = toRid(requested);
+    const read = readText === undefined ? await this.readRequested(req.rids) : undefined;
+    req.rids.forEach((requested, i) => {
       let text: string | undefined;
-      if (rid !== undefined) {
-        if (readText !== undefined) text = readText(rid);
-        else {
-          const bundle = await this.cache.read(rid);
-          text = bundle && JSON.stringify(bundle.toJSON());
-        }
+      if (read !== undefined) {
+        const bundle = read[i];
+        text = bundle && JSON.stringify(bundle.toJSON());
+      } else {
+        const rid = toRid(requested);
+        if (rid !== undefined) text = readText!(rid);
       }
       if (text !== undefined) texts.push(text);
       else notFound.push(String(requested));
-    }
+    });
     this.logger.debug({ count: texts.length, notFound: notFound.length }, 'answered fetch bundles');
     const list = `[${texts.join(',')}]`;
     const tail = `"not_found":${JSON.stringify(notFound)},"deferred":[]}`;
     return Buffer.from(options.legacyManifestsField ? `{"bundles":${list},"manifests":${list},${tail}` : `{"bundles":${list},${tail}`);
+  }
+
+  /**
+   * The bundles of the requested RIDs, in request order (undefined: unparsable RID or not
+   * cached): one readMany when the store batches reads (PostgreSQL), else one read each.
+   */
+  private async readRequested(requested: readonly (RID | string)[]): Promise<(Bundle | undefined)[]> {
+    const rids = requested.map((r) => toRid(r));
+    const valid = rids.filter((r): r is RID => r !== undefined);
+    const readMany = this.cache.readMany?.bind(this.cache);
+    if (readMany === undefined) {
+      const out: (Bundle | undefined)[] = [];
+      for (const rid of rids) out.push(rid === undefined ? undefined : await this.cache.read(rid));
+      return out;
+    }
+    const found = await readMany(valid);
+    let next = 0;
+    return rids.map((rid) => (rid === undefined ? undefined : found[next++]));
   }
 
   /** The kept listing `key` of the current cache generation, made by `build` when missing. */

@@ -15,6 +15,7 @@ import { EventQueues, type EventQueueStore } from '../../../src/queues/index.ts'
 import { Inbox, type InboxLog } from '../../../src/inbox/index.ts';
 import { openPostgresStore } from '../../../src/postgres/index.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
+import { ResponseHandler } from '../../../src/server/operations/fetch-answers.ts';
 
 interface Opened {
   knowledge: KnowledgeStore;
@@ -115,6 +116,28 @@ for (const backend of [fileBackend(), postgresBackend()]) {
       await s.close();
       s = await backend.open(options);
     };
+
+    it('fetch bundles: request order kept, missing and unparsable RIDs in not_found, repeats answered at each place', async () => {
+      const written = [bundleOf(thing(1), 1), bundleOf(thing(2), 2), bundleOf(other(3), 3)];
+      for (const b of written) await s.knowledge.write(b);
+      const answers = new ResponseHandler({ cache: s.knowledge });
+      const asked = [String(other(3)), String(thing(9)), String(thing(1)), 'not a rid', String(thing(1)), String(thing(2))];
+      const reply = await answers.fetchBundles({ rids: asked });
+      expect(reply.bundles.map((b) => b.manifest.rid)).to.deep.equal([String(other(3)), String(thing(1)), String(thing(1)), String(thing(2))]);
+      expect(reply.bundles[0]).to.deep.equal(written[2]!.toJSON());
+      expect(reply.not_found).to.deep.equal([String(thing(9)), 'not a rid']);
+      // The serialized answer (what the server sends) says the same.
+      const text = JSON.parse((await answers.fetchBundlesJson({ rids: asked })).toString('utf8')) as { bundles: { manifest: { rid: string } }[]; not_found: string[] };
+      expect(text.bundles.map((b) => b.manifest.rid)).to.deep.equal(reply.bundles.map((b) => b.manifest.rid));
+      expect(text.not_found).to.deep.equal(reply.not_found);
+      expect((await answers.fetchBundles({ rids: [] })).bundles).to.deep.equal([]);
+      // A batch past one round trip's worth (PostgreSQL answers it with one query).
+      const many = Array.from({ length: 300 }, (_, i) => thing(1000 + i));
+      for (const [i, rid] of many.entries()) if (i % 3 !== 0) await s.knowledge.write(bundleOf(rid, i));
+      const big = await answers.fetchBundles({ rids: many.map(String) });
+      expect(big.bundles.map((b) => b.manifest.rid)).to.deep.equal(many.filter((_, i) => i % 3 !== 0).map(String));
+      expect(big.not_found).to.deep.equal(many.filter((_, i) => i % 3 === 0).map(String));
+    });
 
     it('knowledge: write, read, exists, readManifest, delete, listRids by type, drop', async () => {
       const a = bundleOf(thing(1), 1);
