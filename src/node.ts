@@ -254,6 +254,7 @@ export class NodeInterface implements NodeView {
     let lock: DataDirLock | undefined;
     let ownsCache = false;
     let joiner: FirstContactJoiner | undefined;
+    let unfollow: (() => void) | undefined;
     const need = <K extends keyof NodeParts>(key: K): NonNullable<NodeParts[K]> => made[key] as NonNullable<NodeParts[K]>;
     return [
       {
@@ -324,6 +325,28 @@ export class NodeInterface implements NodeView {
           made.network = this.buildNetwork(need('cache'), need('identity'), need('graph'), need('queues'), need('fetchAnswers'));
         },
         stop: () => undefined,
+      },
+      {
+        // Other processes serving this node from the same store: their node and edge bundles change
+        // this process's graph, and their queued webhook events wake this process's delivery.
+        start: () => {
+          const cache = need('cache');
+          const graph = need('graph');
+          const network = need('network');
+          unfollow = o.store?.follow?.({
+            changed: async (rid) => {
+              const bundle = await cache.read(rid);
+              if (bundle) graph.applyWrite(bundle);
+              else graph.applyDelete(rid);
+            },
+            reloaded: () => graph.generate(),
+            queued: () => void network.flushAllWebhookQueues().catch(() => undefined),
+          });
+        },
+        stop: () => {
+          unfollow?.();
+          unfollow = undefined;
+        },
       },
       {
         start: async () => {
@@ -456,4 +479,13 @@ export interface NodeStorage {
   privateKey: PemStorage;
   openQueues(options: { maxPerPeer?: number | undefined; logger?: Logger }): Promise<EventQueueStore>;
   openInbox(options: InboxOptions): Promise<InboxLog>;
+  /**
+   * A store shared by several processes tells the node what the others changed (a bundle written
+   * or deleted, everything to reload, webhook events queued); returns the unsubscribe.
+   */
+  follow?(follower: {
+    changed(rid: string): void | Promise<void>;
+    reloaded(): void | Promise<void>;
+    queued(node: string): void;
+  }): () => void;
 }

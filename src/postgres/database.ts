@@ -3,6 +3,7 @@
  * unreachable database fails the start with one clear line), the migrations, and the one place
  * driver errors become StoreUnavailableError (the server answers those with 503).
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { KoiNetError, StoreUnavailableError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
@@ -41,6 +42,19 @@ export function isTransientFailure(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
 }
 
+/** The application_name prefix of every session a koi-net process opens; the rest is its owner id. */
+export const SESSION_PREFIX = 'koi-net:';
+
+/**
+ * SQL that is true while the process whose owner id is `ownerExpr` still has a session open:
+ * each process names all its sessions (pool and LISTEN client) `koi-net:<owner>`, and a killed
+ * process's sessions end with its sockets. Needs every process of a node to connect as one role
+ * (pg_stat_activity shows other roles' application_name only to privileged roles).
+ */
+export function ownerAlive(ownerExpr: string): string {
+  return `EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = '${SESSION_PREFIX}' || ${ownerExpr})`;
+}
+
 export class PgDatabase {
   private closed = false;
 
@@ -49,7 +63,16 @@ export class PgDatabase {
     /** The URL without its password. */
     readonly where: string,
     private readonly logger: Logger,
+    /** The URL as given (the LISTEN client opens its own session with it). */
+    readonly url: string,
+    /** This process's id on the database (claims, inbox rows, NOTIFY origin); new at each open. */
+    readonly owner: string,
   ) {}
+
+  /** The application_name of this process's sessions. */
+  get applicationName(): string {
+    return `${SESSION_PREFIX}${this.owner}`;
+  }
 
   /**
    * Connects, checks the schema version and applies missing migrations. Throws
@@ -61,8 +84,10 @@ export class PgDatabase {
     if (problem) throw new KoiNetError('invalid_store', `store ${problem}`);
     const logger = options.logger ?? silentLogger;
     const where = redactUrl(url);
+    const owner = randomUUID();
     const pool = new pg.Pool({
       connectionString: url,
+      application_name: `${SESSION_PREFIX}${owner}`,
       max: options.max ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 10_000,
@@ -70,7 +95,7 @@ export class PgDatabase {
     // An idle client whose server went away emits 'error' on the pool; unhandled, it would end
     // the process. The next query takes a fresh connection.
     pool.on('error', (err) => logger.warn({ err: errorText(err), store: where }, 'PostgreSQL connection lost'));
-    const db = new PgDatabase(pool, where, logger);
+    const db = new PgDatabase(pool, where, logger, url, owner);
     try {
       await db.migrate(options.migrations ?? MIGRATIONS);
     } catch (err) {
@@ -98,6 +123,12 @@ export class PgDatabase {
       throw this.unavailable(err);
     }
     let broken = false;
+    // A connection lost while checked out emits 'error' on the client (the pool listens only to
+    // idle ones); unheard, it would end the process. The failing query rejects anyway.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -112,6 +143,7 @@ export class PgDatabase {
       throw err instanceof KoiNetError ? err : this.unavailable(err);
     } finally {
       // A connection whose rollback failed is not handed out again.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -14,6 +14,7 @@ import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { KoiNetNode, RID } from '../../src/rid/index.ts';
 import { NodeType } from '../../src/protocol/index.ts';
 import { NodeInterface } from '../../src/node.ts';
+import { NodeIdentity } from '../../src/identity/index.ts';
 import { startFullNode, type RunningFullNode } from '../../src/full-node.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/postgres/index.ts';
 import { freshDatabase, sharedCluster } from '../helpers/postgres.ts';
@@ -153,23 +154,28 @@ describe('PostgreSQL store: the node on a real database', function () {
     expect((caught as { code?: string }).code).to.equal('schema_too_new');
     const err = await runCliOnce(['start', '--name', 'future', '--port', '0', '--data-dir', join(dir, 'future'), '--store', url], {}, 1);
     expect(err.trim().split('\n')).to.have.length(1);
-    expect(err).to.match(/has schema version 999, newer than this koi-net knows \(1\)/);
+    expect(err).to.match(/has schema version 999, newer than this koi-net knows \(2\)/);
   });
 
-  it('a second process on the same database is refused while the first holds it (one process per database in phase 1)', async () => {
-    const url = await freshDatabase('koi_owner');
-    const first = await openPostgresStore(url);
+  it('two stores opened on one database at once are one node: one identity wins the race, and a write through one is listed by the other', async () => {
+    const url = await freshDatabase('koi_two');
+    const [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
     try {
-      let caught: unknown;
-      await openPostgresStore(url).catch((err: unknown) => (caught = err));
-      expect((caught as { code?: string }).code).to.equal('store_in_use');
-      expect(String(caught)).to.match(/is in use by another koi-net process/);
+      const profile = { node_type: NodeType.FULL, base_url: 'http://127.0.0.1:1/koi-net', provides: { event: [], state: [] } };
+      const [ia, ib] = await Promise.all([
+        NodeIdentity.load({ name: 'twin', profile, storage: a.identity }),
+        NodeIdentity.load({ name: 'twin', profile, storage: b.identity }),
+      ]);
+      expect(String(ia.rid)).to.equal(String(ib.rid));
+      const seen = new Promise<string>((resolve) => b.knowledge.onRemoteChange((c) => ('rid' in c ? resolve(c.rid) : undefined)));
+      const rid = RID.fromString('orn:test.thing:one');
+      await a.knowledge.write(Bundle.generate(rid, { n: 1 }));
+      expect(await seen).to.equal(String(rid));
+      expect(b.knowledge.exists(rid)).to.equal(true);
     } finally {
-      await first.close();
+      await a.close();
+      await b.close();
     }
-    // Released with the store: the next process takes it.
-    const next = await openPostgresStore(url);
-    await next.close();
   });
 
   it('signed mode keeps the key in the database, encrypted as the file backend writes it, and the same RID across restarts', async () => {
