@@ -88,6 +88,8 @@ export async function openPostgresStore(url: string, options: PgDatabaseOptions 
     await db.close();
     throw err;
   }
+  // The owner id names this process in claims (claimed_by) and inbox rows.
+  logger.info({ store: db.where, owner: db.owner }, 'PostgreSQL store opened');
   const queueFollowers = new Set<(node: string) => void>();
   return {
     db,
