@@ -178,6 +178,35 @@ describe('PostgreSQL store: the node on a real database', function () {
     }
   });
 
+  it('a dropped LISTEN session reconnects and reloads: a write made meanwhile by another process reaches the index', async () => {
+    const url = await freshDatabase('koi_relisten');
+    const logger = collectingLogger();
+    const a = await openPostgresStore(url, { logger });
+    const b = await openPostgresStore(url);
+    try {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        // Only a's LISTEN session (its pool may hold none, or idle ones that are kept).
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", [a.db.applicationName]);
+      } finally {
+        await admin.end();
+      }
+      const rid = RID.fromString('orn:test.thing:missed');
+      await b.knowledge.write(Bundle.generate(rid, { n: 1 }));
+      await waitFor('the reload after the reconnect', () => (a.knowledge.exists(rid) ? true : undefined), { timeoutMs: 20_000 });
+      expect(logger.lines.some((l) => l.msg === 'PostgreSQL LISTEN session back; reloading shared state')).to.equal(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('--workers above 1 with the file store is refused with one clear line, and nothing starts', async () => {
+    const err = await runCliOnce(['start', '--name', 'files', '--port', '0', '--data-dir', join(dir, 'files'), '--workers', '2'], {}, 2);
+    expect(err).to.match(/workers.*need a PostgreSQL store/);
+  });
+
   it('signed mode keeps the key in the database, encrypted as the file backend writes it, and the same RID across restarts', async () => {
     const url = await freshDatabase('koi_signed');
     const make = (store: PostgresStore): NodeInterface =>
