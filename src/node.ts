@@ -17,7 +17,7 @@ import {
   type ProcessorOptions,
 } from './processor/index.ts';
 import type { EdgeType } from './protocol/index.ts';
-import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
+import { KoiNetNode, KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair, type PemStorage } from './secure/index.ts';
@@ -335,6 +335,8 @@ export class NodeInterface implements NodeView {
           const network = need('network');
           unfollow = o.store?.follow?.({
             changed: async (rid) => {
+              // Only node and edge bundles are the graph's; the rest needs no read.
+              if (!rid.startsWith(`${String(KOI_NET_NODE_TYPE)}:`) && !rid.startsWith(`${String(KOI_NET_EDGE_TYPE)}:`)) return;
               const bundle = await cache.read(rid);
               if (bundle) graph.applyWrite(bundle);
               else graph.applyDelete(rid);
