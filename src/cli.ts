@@ -59,6 +59,10 @@ async function cmdStart(flags: Flags): Promise<number> {
   let port = clusterPort() ?? config.port;
   if (config.type === 'full' && port === 0 && (!config.baseUrl || config.workers > 1)) port = await findFreePort(config.host);
   if (config.workers > 1 && !isClusterWorker()) {
+    // An unreachable database or a newer schema ends the start here, once, instead of in every
+    // worker the supervisor would keep forking; the schema is migrated once, before they start.
+    const { PgDatabase } = await import('./postgres/index.ts');
+    await (await PgDatabase.open(config.store!, { logger: logger.child({ component: 'store' }) })).close();
     const url = config.baseUrl ?? `http://${config.host}:${port}/koi-net`;
     return superviseWorkers({ count: config.workers, port, url, logger: logger.child({ component: 'supervisor' }) });
   }

@@ -207,6 +207,18 @@ describe('PostgreSQL store: the node on a real database', function () {
     expect(err).to.match(/workers.*need a PostgreSQL store/);
   });
 
+  it('--workers 2 on an unreachable database: the supervisor says so in one line and exits 1, forking nothing', async () => {
+    const refusing = await holdRefusingPort();
+    try {
+      const err = await runCliOnce(['start', '--name', 'nodb2', '--port', '0', '--data-dir', join(dir, 'nodb2'), '--workers', '2', '--store', `postgres://koi@127.0.0.1:${refusing.port}/koi`], {}, 1);
+      const lines = err.trim().split('\n');
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/^koi-net: cannot reach the PostgreSQL store .*ECONNREFUSED/);
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it('signed mode keeps the key in the database, encrypted as the file backend writes it, and the same RID across restarts', async () => {
     const url = await freshDatabase('koi_signed');
     const make = (store: PostgresStore): NodeInterface =>
