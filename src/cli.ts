@@ -5,7 +5,7 @@
  * dispatches and composes the running node; the other commands live in src/cli/.
  */
 import { realpathSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -35,6 +35,7 @@ import { helpText } from './cli/help.ts';
 import { cmdInit } from './cli/init.ts';
 import { formatStatus, readNodeStatus, readStoreStatus } from './cli/status.ts';
 import { runExtraCommand } from './cli/commands.ts';
+import { checkWorkers, clusterPort, isClusterWorker, superviseWorkers } from './cli/workers.ts';
 
 export { findFreePort, flagsToOverrides, profileFromConfig, readNodeStatus };
 export type { NodeStatus } from './cli/status.ts';
@@ -52,9 +53,19 @@ async function cmdStart(flags: Flags): Promise<number> {
   const { config, found } = await resolveConfig(flags);
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: config.name });
 
-  // With port 0 the profile needs the real port before the node exists, so take a free one first.
-  let port = config.port;
-  if (config.type === 'full' && port === 0 && !config.baseUrl) port = await findFreePort(config.host);
+  checkWorkers(config);
+  // With port 0 the profile needs the real port before the node exists, so take a free one first
+  // (a worker takes the one its supervisor chose, so that all serve one port).
+  let port = clusterPort() ?? config.port;
+  if (config.type === 'full' && port === 0 && (!config.baseUrl || config.workers > 1)) port = await findFreePort(config.host);
+  if (config.workers > 1 && !isClusterWorker()) {
+    // An unreachable database or a newer schema ends the start here, once, instead of in every
+    // worker the supervisor would keep forking; the schema is migrated once, before they start.
+    const { PgDatabase } = await import('./postgres/index.ts');
+    await (await PgDatabase.open(config.store!, { logger: logger.child({ component: 'store' }) })).close();
+    const url = config.baseUrl ?? `http://${config.host}:${port}/koi-net`;
+    return superviseWorkers({ count: config.workers, port, url, logger: logger.child({ component: 'supervisor' }) });
+  }
 
   // An unreachable database ends the start here, with one line (runCli prints it) and exit 1.
   // The driver is loaded only by a node that uses it.
@@ -64,6 +75,8 @@ async function cmdStart(flags: Flags): Promise<number> {
     ...(store ? { store } : {}),
     profile: profileFromConfig(config, port),
     dataDir: config.dataDir,
+    // The database holds everything, and several processes may serve the node from it.
+    ...(store ? { lockDataDir: false } : {}),
     firstContact: config.firstContact ?? undefined,
     ...(config.firstContactRid ? { firstContactRid: config.firstContactRid } : {}),
     protocol: config.protocol,
@@ -122,7 +135,9 @@ async function cmdStart(flags: Flags): Promise<number> {
         }
       })();
     };
-    process.on('SIGINT', shutdown);
+    // A worker stops when its supervisor says so (SIGTERM); the terminal's Ctrl-C reaches the
+    // whole process group, and the supervisor forwards it once.
+    process.on('SIGINT', isClusterWorker() ? () => undefined : shutdown);
     process.on('SIGTERM', shutdown);
   });
 }
@@ -135,6 +150,8 @@ async function cmdStart(flags: Flags): Promise<number> {
 async function writeEffectiveConfig(config: KoiNetConfig, port: number): Promise<string | undefined> {
   const path = defaultConfigPath(config.dataDir);
   try {
+    // With a PostgreSQL store nothing else makes the directory.
+    await mkdir(config.dataDir, { recursive: true });
     await writeFile(path, renderConfig({ ...config, port }, config.dataDir), { flag: 'wx' });
     return path;
   } catch (err) {

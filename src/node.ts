@@ -17,7 +17,7 @@ import {
   type ProcessorOptions,
 } from './processor/index.ts';
 import type { EdgeType } from './protocol/index.ts';
-import { KoiNetNode, type RIDType, type RID } from './rid/index.ts';
+import { KoiNetNode, KOI_NET_EDGE_TYPE, KOI_NET_NODE_TYPE, type RIDType, type RID } from './rid/index.ts';
 import { KoiNetError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { loadOrCreateNodeKey, type NodeKeyPair, type PemStorage } from './secure/index.ts';
@@ -273,6 +273,7 @@ export class NodeInterface implements NodeView {
     let lock: DataDirLock | undefined;
     let ownsCache = false;
     let joiner: FirstContactJoiner | undefined;
+    let unfollow: (() => void) | undefined;
     const need = <K extends keyof NodeParts>(key: K): NonNullable<NodeParts[K]> => made[key] as NonNullable<NodeParts[K]>;
     return [
       {
@@ -343,6 +344,30 @@ export class NodeInterface implements NodeView {
           made.network = this.buildNetwork(need('cache'), need('identity'), need('graph'), need('queues'), need('fetchAnswers'));
         },
         stop: () => undefined,
+      },
+      {
+        // Other processes serving this node from the same store: their node and edge bundles change
+        // this process's graph, and their queued webhook events wake this process's delivery.
+        start: () => {
+          const cache = need('cache');
+          const graph = need('graph');
+          const network = need('network');
+          unfollow = o.store?.follow?.({
+            changed: async (rid) => {
+              // Only node and edge bundles are the graph's; the rest needs no read.
+              if (!rid.startsWith(`${String(KOI_NET_NODE_TYPE)}:`) && !rid.startsWith(`${String(KOI_NET_EDGE_TYPE)}:`)) return;
+              const bundle = await cache.read(rid);
+              if (bundle) graph.applyWrite(bundle);
+              else graph.applyDelete(rid);
+            },
+            reloaded: () => graph.generate(),
+            queued: () => void network.flushAllWebhookQueues().catch(() => undefined),
+          });
+        },
+        stop: () => {
+          unfollow?.();
+          unfollow = undefined;
+        },
       },
       {
         start: async () => {
@@ -491,4 +516,13 @@ export interface NodeStorage {
   privateKey: PemStorage;
   openQueues(options: { maxPerPeer?: number | undefined; logger?: Logger }): Promise<EventQueueStore>;
   openInbox(options: InboxOptions): Promise<InboxLog>;
+  /**
+   * A store shared by several processes tells the node what the others changed (a bundle written
+   * or deleted, everything to reload, webhook events queued); returns the unsubscribe.
+   */
+  follow?(follower: {
+    changed(rid: string): void | Promise<void>;
+    reloaded(): void | Promise<void>;
+    queued(node: string): void;
+  }): () => void;
 }

@@ -29,8 +29,7 @@ import { DataDirLock, DataDirLockedError } from '../data-dir-lock.ts';
 import { KoiNetError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
-import { PgDatabase, redactUrl, type Queryable } from '../postgres/database.ts';
-import { OwnerLock } from '../postgres/owner-lock.ts';
+import { PgDatabase, SESSION_PREFIX, redactUrl, type Queryable } from '../postgres/database.ts';
 import { MigrationError } from './migrate.ts';
 import { withQueueCopy } from './status.ts';
 
@@ -209,7 +208,10 @@ async function readStore(db: PgDatabase, startHint: string): Promise<NodeContent
       'SELECT rid, rid_type, timestamp, sha256_hash, contents::text AS contents FROM koi_bundles ORDER BY rid',
     );
     const queued = await c.query<{ kind: 'webhook' | 'poll'; peer: string; event: string }>('SELECT kind, peer, event FROM koi_queue_events ORDER BY kind, peer, id');
-    const inbox = await c.query<{ n: string }>('SELECT count(*) AS n FROM koi_inbox WHERE seq > COALESCE((SELECT seq FROM koi_inbox_checkpoint WHERE id = 1), 0)');
+    // Each process checkpoints its own inbox rows (schema v2).
+    const inbox = await c.query<{ n: string }>(
+      'SELECT count(*) AS n FROM koi_inbox i WHERE i.seq > COALESCE((SELECT c.seq FROM koi_inbox_checkpoints c WHERE c.owner = i.owner), 0)',
+    );
     const pending = Number(inbox.rows[0]?.n ?? 0);
     if (pending > 0) throw unprocessedInbox(pending, startHint);
     let config: KoiNetConfig | undefined;
@@ -334,10 +336,8 @@ export async function migrateDataDirToStore(options: ToStoreOptions): Promise<St
     if (configDir !== undefined && !node.config) throw new MigrationError(`${from} has no koi-net.yaml to carry into ${configDir}; leave out --data-dir and start with the node's flags plus --store`);
     const db = await PgDatabase.open(options.store);
     try {
-      const owner = await OwnerLock.acquire(options.store, db.where).catch((err: unknown) => {
-        throw err instanceof KoiNetError && err.code === 'store_in_use' ? new MigrationError(`a koi-net node is running on ${where}; a migration needs an empty store nobody uses`) : err;
-      });
-      try {
+      await refuseWhileServed(db, `a koi-net node is running on ${where}; a migration needs an empty store nobody uses`);
+      {
         let written: string | undefined;
         try {
           await writeStore(db, node, from, async () => {
@@ -350,8 +350,6 @@ export async function migrateDataDirToStore(options: ToStoreOptions): Promise<St
           if (written !== undefined) await rm(written, { recursive: true, force: true });
           throw err;
         }
-      } finally {
-        await owner.release();
       }
     } finally {
       await db.close();
@@ -404,21 +402,27 @@ export async function migrateStoreToDataDir(options: ToDataDirOptions): Promise<
     throw err;
   }
   try {
-    const owner = await OwnerLock.acquire(options.store, db.where).catch((err: unknown) => {
-      throw err instanceof KoiNetError && err.code === 'store_in_use' ? new MigrationError(`the node on ${where} is running; stop it first`) : err;
-    });
-    try {
-      const node = await readStore(db, `koi-net start --store ${where}`);
-      const config = given ?? node.config;
-      if (!config) throw new MigrationError(`the store ${where} keeps no config (its node was not migrated from files); pass --config with the node's koi-net.yaml`);
-      await writeDataDir(target, node, config);
-      return report('postgres-to-files', node, where, target, options.config !== undefined ? resolve(options.config) : `${where} (koi_config)`, `koi-net start --data-dir ${target}`);
-    } finally {
-      await owner.release();
-    }
+    await refuseWhileServed(db, `the node on ${where} is running; stop it first`);
+    const node = await readStore(db, `koi-net start --store ${where}`);
+    const config = given ?? node.config;
+    if (!config) throw new MigrationError(`the store ${where} keeps no config (its node was not migrated from files); pass --config with the node's koi-net.yaml`);
+    await writeDataDir(target, node, config);
+    return report('postgres-to-files', node, where, target, options.config !== undefined ? resolve(options.config) : `${where} (koi_config)`, `koi-net start --data-dir ${target}`);
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Refuses while any other koi-net process has a session on the database: every process of a node
+ * names its sessions `koi-net:<owner>` (postgres/database.ts), this one included.
+ */
+async function refuseWhileServed(db: PgDatabase, message: string): Promise<void> {
+  const others = await db.query<{ n: string }>(
+    'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1 AND application_name <> $2',
+    [`${SESSION_PREFIX}%`, db.applicationName],
+  );
+  if (Number(others.rows[0]?.n ?? 0) > 0) throw new MigrationError(message);
 }
 
 function report(direction: StoreMigrationReport['direction'], node: NodeContents, from: string, to: string, config: string | null, start: string): StoreMigrationReport {

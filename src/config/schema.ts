@@ -33,6 +33,8 @@ export interface KoiNetConfig {
   dataDir: string;
   /** null = files in the data dir; else a postgres://USER@HOST:PORT/DB URL. */
   store: string | null;
+  /** Processes serving this node on one port (node:cluster); more than 1 needs a PostgreSQL store. */
+  workers: number;
   role: NodeRole;
   contact: { enabled: boolean; ridTypes: string[] };
   /** Start-up catch-up from approved providers (koi-net 2.x's sync). */
@@ -262,6 +264,17 @@ export const FIELDS = {
     doc: [
       'Where the node keeps knowledge, event queues, inbox and identity. null = files in data_dir.',
       'postgres://USER@HOST:PORT/DB = that PostgreSQL database (schema created and migrated by the node).',
+    ],
+  },
+  workers: {
+    yaml: 'workers',
+    default: 1,
+    codec: int(1, 256, { positive: true }),
+    env: 'KOI_NET_WORKERS',
+    flag: { name: 'workers', arg: 'N', help: ['processes serving this node on its one port (needs --store;', 'default 1)'] },
+    doc: [
+      'Processes serving this node on its one port: a supervisor forks this many workers (node:cluster).',
+      'More than 1 needs a PostgreSQL store (files are kept by one process).',
     ],
   },
   role: {

@@ -24,6 +24,11 @@ export interface IdentityStorage {
   readonly where: string;
   read(): Promise<{ rid: unknown; profile: unknown } | undefined>;
   write(data: { rid: string; profile: NodeProfile }): Promise<void>;
+  /**
+   * Stores `data` only when no identity is stored yet, and returns the RID stored now: a storage
+   * several processes share makes the first start race-free with it (one RID wins).
+   */
+  create?(data: { rid: string; profile: NodeProfile }): Promise<string>;
 }
 
 export interface NodeIdentityOptions {
@@ -85,6 +90,14 @@ export class NodeIdentity {
       }
     } else {
       rid = KoiNetNode.generate(options.name);
+      if (storage.create) {
+        const stored = await storage.create({ rid: String(rid), profile });
+        if (stored !== String(rid)) {
+          // Another process of this node created it first: that RID is the node's.
+          const won = await readIdentity(storage);
+          if (won) return NodeIdentity.load({ ...options, storage });
+        }
+      }
       logger.info({ rid: String(rid), filePath }, 'created node identity');
     }
 

@@ -3,6 +3,7 @@
  * unreachable database fails the start with one clear line), the migrations, and the one place
  * driver errors become StoreUnavailableError (the server answers those with 503).
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { KoiNetError, StoreUnavailableError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
@@ -47,6 +48,19 @@ export function isTransientFailure(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
 }
 
+/** The application_name prefix of every session a koi-net process opens; the rest is its owner id. */
+export const SESSION_PREFIX = 'koi-net:';
+
+/**
+ * SQL that is true while the process whose owner id is `ownerExpr` still has a session open:
+ * each process names all its sessions (pool and LISTEN client) `koi-net:<owner>`, and a killed
+ * process's sessions end with its sockets. Needs every process of a node to connect as one role
+ * (pg_stat_activity shows other roles' application_name only to privileged roles).
+ */
+export function ownerAlive(ownerExpr: string): string {
+  return `EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = '${SESSION_PREFIX}' || ${ownerExpr})`;
+}
+
 export class PgDatabase {
   private closed = false;
 
@@ -55,7 +69,16 @@ export class PgDatabase {
     /** The URL without its password. */
     readonly where: string,
     private readonly logger: Logger,
+    /** The URL as given (the LISTEN client opens its own session with it). */
+    readonly url: string,
+    /** This process's id on the database (claims, inbox rows, NOTIFY origin); new at each open. */
+    readonly owner: string,
   ) {}
+
+  /** The application_name of this process's sessions. */
+  get applicationName(): string {
+    return `${SESSION_PREFIX}${this.owner}`;
+  }
 
   /**
    * Connects, checks the schema version and applies missing migrations. Throws
@@ -67,8 +90,10 @@ export class PgDatabase {
     if (problem) throw new KoiNetError('invalid_store', `store ${problem}`);
     const logger = options.logger ?? silentLogger;
     const where = redactUrl(url);
+    const owner = randomUUID();
     const pool = new pg.Pool({
       connectionString: url,
+      application_name: `${SESSION_PREFIX}${owner}`,
       max: options.max ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 10_000,
@@ -77,7 +102,7 @@ export class PgDatabase {
     // An idle client whose server went away emits 'error' on the pool; unhandled, it would end
     // the process. The next query takes a fresh connection.
     pool.on('error', (err) => logger.warn({ err: errorText(err), store: where }, 'PostgreSQL connection lost'));
-    const db = new PgDatabase(pool, where, logger);
+    const db = new PgDatabase(pool, where, logger, url, owner);
     try {
       if (options.readOnly) await db.checkVersion(options.migrations ?? MIGRATIONS);
       else await db.migrate(options.migrations ?? MIGRATIONS);
@@ -106,9 +131,12 @@ export class PgDatabase {
       throw this.unavailable(err);
     }
     let broken = false;
-    // A checked-out client whose server goes away emits 'error' (the same error its query rejects
-    // with); the pool listens only while a client is idle, and unheard it would end the process.
-    const onError = (err: Error): void => this.logger.warn({ err: errorText(err), store: this.where }, 'PostgreSQL connection lost during a transaction');
+    // A connection lost while checked out emits 'error' on the client (the same error its query
+    // rejects with; the pool listens only to idle ones); unheard, it would end the process.
+    const onError = (err: Error): void => {
+      broken = true;
+      this.logger.warn({ err: errorText(err), store: this.where }, 'PostgreSQL connection lost during a transaction');
+    };
     client.on('error', onError);
     try {
       await client.query('BEGIN');
@@ -123,8 +151,8 @@ export class PgDatabase {
       }
       throw err instanceof KoiNetError ? err : this.unavailable(err);
     } finally {
-      client.off('error', onError);
-      // A connection whose rollback failed is not handed out again.
+      // A connection whose rollback failed (or that was lost) is not handed out again.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

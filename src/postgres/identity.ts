@@ -16,6 +16,11 @@ export function pgIdentityStorage(db: PgDatabase): IdentityStorage {
         [rid, JSON.stringify(profile)],
       );
     },
+    create: async ({ rid, profile }) => {
+      await db.query('INSERT INTO koi_identity (id, rid, profile) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [rid, JSON.stringify(profile)]);
+      const { rows } = await db.query<{ rid: string }>('SELECT rid FROM koi_identity WHERE id = 1');
+      return rows[0]?.rid ?? rid;
+    },
   };
 }
 

@@ -1,16 +1,20 @@
 /**
- * The inbox of acknowledged broadcasts on PostgreSQL: `append` inserts the batch into `koi_inbox`
- * (the 200 waits for the commit), the checkpoint is the one row of `koi_inbox_checkpoint`, and
- * rows at or below it are deleted in the same transaction (the file inbox's compaction). At open,
- * the rows after the checkpoint are the entries to replay.
+ * The inbox of acknowledged broadcasts on PostgreSQL, for one or several processes: `append`
+ * inserts the batch into `koi_inbox` under this process's owner id (database.ts) with the next of
+ * its own contiguous seqs (the 200 waits for the commit); the process's checkpoint is its row of
+ * `koi_inbox_checkpoints`, and its rows at or below it are deleted in the same transaction.
  *
- * Seqs are assigned in memory (one process per database in phase 1). Phase 2 gives each worker
- * its own seq range or a sequence, and each worker replays only what it accepted.
+ * Per-owner checkpoints, not a shared sequence: the intake needs contiguous seqs it knows at
+ * append time, and each process processes only what it accepted. What a process accepted and
+ * never processed (it was killed) is adopted at open by the next process that starts on the
+ * database (a restarted worker, or any other): under an advisory lock, the rows of every owner
+ * with no session left are moved to the new owner, renumbered after the highest dead checkpoint,
+ * and replayed (`recovered`). A process that is alive is never adopted from.
  */
 import type { InboxEntry, InboxLog, InboxOptions, InboxStats, PendingAppend } from '../inbox/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
-import type { PgDatabase } from './database.ts';
+import { ownerAlive, type PgDatabase } from './database.ts';
 
 const DEFAULT_CHECKPOINT_DELAY_MS = 200;
 
@@ -42,21 +46,45 @@ export class PgInbox implements InboxLog {
   }
 
   static async open(db: PgDatabase, options: InboxOptions = {}): Promise<PgInbox> {
-    const cp = await db.query<{ seq: string }>('SELECT seq FROM koi_inbox_checkpoint WHERE id = 1');
-    const checkpoint = Number(cp.rows[0]?.seq ?? 0);
-    const { rows } = await db.query<{ seq: string; events: string }>('SELECT seq, events FROM koi_inbox WHERE seq > $1 ORDER BY seq', [checkpoint]);
-    const last = await db.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM koi_inbox');
-    const recovered: InboxEntry[] = [];
-    for (const row of rows) {
-      const events = parseEvents(row.events);
-      if (events === undefined) {
-        options.logger?.error({ seq: row.seq }, 'unreadable inbox row skipped');
-        continue;
+    const { base, recovered, adoptedFrom } = await db.transaction(async (client) => {
+      // One adopter at a time: two processes starting together must not both replay a dead one's rows.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('koi_inbox_adopt'))");
+      const dead = await client.query<{ owner: string }>(
+        `SELECT owner FROM (SELECT owner FROM koi_inbox UNION SELECT owner FROM koi_inbox_checkpoints) o
+         WHERE owner <> $1 AND NOT ${ownerAlive('owner')}`,
+        [db.owner],
+      );
+      const owners = dead.rows.map((r) => r.owner);
+      if (owners.length === 0) return { base: 0, recovered: [] as InboxEntry[], adoptedFrom: owners };
+      const cp = await client.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM koi_inbox_checkpoints WHERE owner = ANY($1::text[])', [owners]);
+      const base = Number(cp.rows[0]?.seq ?? 0);
+      const { rows } = await client.query<{ owner: string; seq: string; events: string }>(
+        `SELECT i.owner, i.seq, i.events FROM koi_inbox i LEFT JOIN koi_inbox_checkpoints c ON c.owner = i.owner
+         WHERE i.owner = ANY($1::text[]) AND i.seq > COALESCE(c.seq, 0) ORDER BY min(i.accepted_at) OVER (PARTITION BY i.owner), i.owner, i.seq`,
+        [owners],
+      );
+      const kept: { seq: number; text: string; events: unknown[] }[] = [];
+      for (const row of rows) {
+        const events = parseEvents(row.events);
+        if (events === undefined) {
+          options.logger?.error({ owner: row.owner, seq: row.seq }, 'unreadable inbox row skipped');
+          continue;
+        }
+        kept.push({ seq: base + kept.length + 1, text: row.events, events });
       }
-      recovered.push({ seq: Number(row.seq), events });
-    }
-    if (recovered.length > 0) options.logger?.info({ checkpoint, recovered: recovered.length }, 'inbox opened with unprocessed entries');
-    return new PgInbox(db, { seq: Math.max(checkpoint, Number(last.rows[0]?.seq ?? 0)), checkpoint }, recovered, options);
+      await client.query('DELETE FROM koi_inbox WHERE owner = ANY($1::text[])', [owners]);
+      await client.query('DELETE FROM koi_inbox_checkpoints WHERE owner = ANY($1::text[])', [owners]);
+      if (kept.length > 0) {
+        await client.query(
+          'INSERT INTO koi_inbox (owner, seq, events) SELECT $1, u.seq, u.events FROM unnest($2::bigint[], $3::text[]) AS u(seq, events)',
+          [db.owner, kept.map((k) => k.seq), kept.map((k) => k.text)],
+        );
+      }
+      await client.query('INSERT INTO koi_inbox_checkpoints (owner, seq) VALUES ($1, $2)', [db.owner, base]);
+      return { base, recovered: kept.map((k) => ({ seq: k.seq, events: k.events })), adoptedFrom: owners };
+    });
+    if (recovered.length > 0) options.logger?.info({ checkpoint: base, recovered: recovered.length, from: adoptedFrom }, 'inbox opened with unprocessed entries');
+    return new PgInbox(db, { seq: base + recovered.length, checkpoint: base }, recovered, options);
   }
 
   get lastSeq(): number {
@@ -84,7 +112,7 @@ export class PgInbox implements InboxLog {
     const text = rawBody !== undefined && rawBody[0] === 0x7b ? `{"body":${rawBody.toString('utf8')}}` : JSON.stringify(events);
     this.counts.bytes += text.length;
     const done = this.db
-      .query('INSERT INTO koi_inbox (seq, events) VALUES ($1, $2)', [seq, text])
+      .query('INSERT INTO koi_inbox (owner, seq, events) VALUES ($1, $2, $3)', [this.db.owner, seq, text])
       .then(() => {
         this.counts.unprocessed++;
       })
@@ -145,8 +173,11 @@ export class PgInbox implements InboxLog {
     // Processed means stored only once the knowledge store has it (a failure keeps the rows).
     if (this.beforeCheckpoint) await this.beforeCheckpoint();
     await this.db.transaction(async (client) => {
-      await client.query('INSERT INTO koi_inbox_checkpoint (id, seq) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET seq = GREATEST(koi_inbox_checkpoint.seq, EXCLUDED.seq)', [target]);
-      await client.query('DELETE FROM koi_inbox WHERE seq <= $1', [target]);
+      await client.query(
+        'INSERT INTO koi_inbox_checkpoints (owner, seq) VALUES ($1, $2) ON CONFLICT (owner) DO UPDATE SET seq = GREATEST(koi_inbox_checkpoints.seq, EXCLUDED.seq)',
+        [this.db.owner, target],
+      );
+      await client.query('DELETE FROM koi_inbox WHERE owner = $1 AND seq <= $2', [this.db.owner, target]);
     });
     this.checkpointed = target;
     this.counts.checkpoints++;

@@ -5,9 +5,10 @@
  * manifest, loaded at open and changed only once the database has the change: what the index
  * says is always stored.
  *
- * Several processes on one database (phase 2) keep their indexes coherent by NOTIFY: each write
- * and delete would send `koi_bundles` with the RID, and every process's LISTEN connection reloads
- * that row's manifest into its index. `applyRemote` is the entry point for that.
+ * Several processes on one database keep their indexes coherent by NOTIFY: each write and delete
+ * sends `koi_bundles` with the RID in the same statement (so at its commit), and every other
+ * process's LISTEN session (listener.ts) calls `applyRemote`, which reloads that row's manifest
+ * into the index and tells the node (its network graph follows node and edge bundles).
  */
 import { Bundle, Manifest } from '../knowledge/index.ts';
 import { RID, type RIDType } from '../rid/index.ts';
@@ -16,11 +17,15 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
 import { CacheError } from '../errors.ts';
 import { isTransientFailure, type PgDatabase } from './database.ts';
+import { CHANNELS, notifySql } from './listener.ts';
 
 interface IndexEntry {
   manifest: Manifest;
   type: string;
 }
+
+/** A change another process made: one RID (now stored or gone), or everything (`reload`). */
+export type RemoteChange = { rid: string } | { reload: true };
 
 interface ManifestRow {
   rid: string;
@@ -50,6 +55,7 @@ export class PgKnowledgeStore implements KnowledgeStore {
   private failures = 0;
   private lastError: string | undefined;
   private pending = 0;
+  private readonly followers = new Set<(change: RemoteChange) => void | Promise<void>>();
 
   private constructor(
     private readonly db: PgDatabase,
@@ -78,10 +84,13 @@ export class PgKnowledgeStore implements KnowledgeStore {
     const m = bundle.manifest;
     await this.tracked(rid, () =>
       this.db.query(
-        `INSERT INTO koi_bundles (rid, rid_type, timestamp, sha256_hash, contents) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (rid) DO UPDATE SET rid_type = EXCLUDED.rid_type, timestamp = EXCLUDED.timestamp,
-           sha256_hash = EXCLUDED.sha256_hash, contents = EXCLUDED.contents, updated_at = now()`,
-        [rid, bundle.rid.type.toString(), m.timestamp, m.sha256Hash, JSON.stringify(bundle.contents)],
+        `WITH w AS (
+           INSERT INTO koi_bundles (rid, rid_type, timestamp, sha256_hash, contents) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (rid) DO UPDATE SET rid_type = EXCLUDED.rid_type, timestamp = EXCLUDED.timestamp,
+             sha256_hash = EXCLUDED.sha256_hash, contents = EXCLUDED.contents, updated_at = now()
+           RETURNING rid)
+         SELECT ${notifySql(CHANNELS.bundles, '$6::text', 'w.rid')} FROM w`,
+        [rid, bundle.rid.type.toString(), m.timestamp, m.sha256Hash, JSON.stringify(bundle.contents), this.db.owner],
       ),
     );
     this.set(rid, { manifest: m, type: bundle.rid.type.toString() });
@@ -131,7 +140,9 @@ export class PgKnowledgeStore implements KnowledgeStore {
 
   async delete(rid: RID | string): Promise<boolean> {
     const key = String(rid);
-    const result = await this.tracked(key, () => this.db.query('DELETE FROM koi_bundles WHERE rid = $1', [key]));
+    const result = await this.tracked(key, () =>
+      this.db.query(`WITH d AS (DELETE FROM koi_bundles WHERE rid = $1 RETURNING rid) SELECT ${notifySql(CHANNELS.bundles, '$2::text', 'd.rid')} FROM d`, [key, this.db.owner]),
+    );
     const had = this.unset(key);
     return had || (result.rowCount ?? 0) > 0;
   }
@@ -145,7 +156,12 @@ export class PgKnowledgeStore implements KnowledgeStore {
   }
 
   async drop(): Promise<void> {
-    await this.tracked(undefined, () => this.db.query('DELETE FROM koi_bundles'));
+    await this.tracked(undefined, () =>
+      this.db.transaction(async (client) => {
+        await client.query('DELETE FROM koi_bundles');
+        await client.query(`SELECT ${notifySql(CHANNELS.bundles, '$1::text', "'*'")}`, [this.db.owner]);
+      }),
+    );
     this.failed.clear();
     this.index.clear();
     this.byType.clear();
@@ -173,13 +189,41 @@ export class PgKnowledgeStore implements KnowledgeStore {
   }
 
   /**
-   * Another process changed `rid` (phase 2: a NOTIFY): reload its manifest into the index, or
-   * forget it when the row is gone.
+   * Another process changed `rid` (a NOTIFY; `*` = everything): reload its manifest into the
+   * index, or forget it when the row is gone, then tell the followers.
    */
   async applyRemote(rid: string): Promise<void> {
+    if (rid === '*') return this.reload();
     const { rows } = await this.db.query<ManifestRow>('SELECT rid, rid_type, timestamp, sha256_hash FROM koi_bundles WHERE rid = $1', [rid]);
     if (rows[0]) this.remember(rows[0]);
     else this.unset(rid);
+    await this.tell({ rid });
+  }
+
+  /** Reads the whole index again (after the LISTEN session was lost, or a remote drop). */
+  async reload(): Promise<void> {
+    const { rows } = await this.db.query<ManifestRow>('SELECT rid, rid_type, timestamp, sha256_hash FROM koi_bundles');
+    this.index.clear();
+    this.byType.clear();
+    for (const row of rows) this.remember(row);
+    this.gen++;
+    await this.tell({ reload: true });
+  }
+
+  /** `follower` hears every change another process made, once the index has it; returns the unsubscribe. */
+  onRemoteChange(follower: (change: RemoteChange) => void | Promise<void>): () => void {
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
+  }
+
+  private async tell(change: RemoteChange): Promise<void> {
+    for (const follower of this.followers) {
+      try {
+        await follower(change);
+      } catch (err) {
+        this.logger.warn({ err: errorText(err), ...change }, 'following a change from another process failed');
+      }
+    }
   }
 
   // --- internals -------------------------------------------------------------------------------

@@ -74,6 +74,27 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'several processes: inbox rows and checkpoints per owning process',
+    sql: `
+      -- Each process appends under its own owner id (a UUID per process start) with its own
+      -- contiguous seqs, and checkpoints them; a process that starts adopts the rows of owners
+      -- whose session is gone (a killed worker) and replays them.
+      ALTER TABLE koi_inbox ADD COLUMN owner text NOT NULL DEFAULT '';
+      ALTER TABLE koi_inbox DROP CONSTRAINT koi_inbox_pkey;
+      ALTER TABLE koi_inbox ADD PRIMARY KEY (owner, seq);
+      CREATE TABLE koi_inbox_checkpoints (
+        owner text PRIMARY KEY,
+        seq   bigint NOT NULL
+      );
+      INSERT INTO koi_inbox_checkpoints (owner, seq) SELECT '', seq FROM koi_inbox_checkpoint;
+      DROP TABLE koi_inbox_checkpoint;
+
+      -- Webhook claims: rows a process has in flight, found by their claimant.
+      CREATE INDEX koi_queue_events_claims ON koi_queue_events (claimed_by) WHERE inflight;
+    `,
+  },
+  {
+    version: 3,
     name: 'config carried by koi-net migrate',
     sql: `
       -- The koi-net.yaml of a node moved here from its data dir by \`koi-net migrate --from DIR

@@ -5,10 +5,19 @@
  * are committed. The statements run one at a time, in the order the mutations were made, so a
  * row is always inserted before anything deletes or updates it.
  *
- * Phase 2 (several processes): a worker claims a webhook batch with
- * `UPDATE ... SET inflight, claimed_by WHERE id IN (SELECT id ... FOR UPDATE SKIP LOCKED)` instead
- * of taking from its memory, and a poll drain is one `DELETE ... RETURNING`; the in-memory mirror
- * then becomes a hint for the readers, refreshed by NOTIFY.
+ * Several processes share the queues; the database decides who takes what, memory is a hint:
+ * - A webhook batch is claimed in one transaction that holds a per-peer advisory lock: when
+ *   another live process has a claim on that peer it takes nothing (so one process at a time
+ *   delivers to a peer, in id order); else it claims the head rows (`FOR UPDATE SKIP LOCKED`),
+ *   setting inflight, claimed_by (this process's owner id) and claimed_at. A claim is live while
+ *   its owner has a session open (database.ts ownerAlive) and is younger than the lease; a dead
+ *   or expired claim is taken over, and those events counted as possible duplicates (`reclaimed`,
+ *   logged as "duplicates"): at least once across crashes, once while nobody dies.
+ * - A poll drain is one `DELETE ... RETURNING` over rows locked with SKIP LOCKED: two processes
+ *   draining at once never hand out one event twice.
+ * - Every change sends `koi_queues` (`kind peer`); the other processes re-read that queue into
+ *   their mirror, and a webhook push wakes their delivery (onRemoteQueued), so an event queued by
+ *   one process is delivered by whichever runs its delivery loop.
  */
 import { Event } from '../knowledge/index.ts';
 import { DEFAULT_MAX_PER_PEER, type EventQueueStore, type NodeKey, type QueueDepths } from '../queues/index.ts';
@@ -16,7 +25,8 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
 import { Serial } from '../util/serial.ts';
 import { errorText } from '../util/error-text.ts';
-import type { PgDatabase } from './database.ts';
+import { ownerAlive, type PgDatabase } from './database.ts';
+import { CHANNELS, notifySql } from './listener.ts';
 
 type Kind = 'webhook' | 'poll';
 
@@ -38,6 +48,11 @@ export interface PgEventQueuesOptions {
   /** Cap of each queue; a push onto a full queue drops the oldest event (default 10,000). */
   maxPerPeer?: number;
   logger?: Logger;
+  /**
+   * How long a webhook claim of a live process holds (default 120 s); older, another process may
+   * take the batch over (a delivery hung past every request timeout).
+   */
+  claimLeaseMs?: number;
 }
 
 export class PgEventQueues implements EventQueueStore {
@@ -49,7 +64,12 @@ export class PgEventQueues implements EventQueueStore {
   private readonly serial = new Serial();
   private readonly maxPerPeer: number;
   private readonly logger: Logger;
+  private readonly claimLeaseMs: number;
   private closed = false;
+  /** Webhook events taken over from a dead or expired claim (they may reach the peer twice). */
+  private reclaimedCount = 0;
+  private readonly refreshing = new Set<string>();
+  private readonly queuedFollowers = new Set<(node: string) => void>();
 
   private constructor(
     private readonly db: PgDatabase,
@@ -57,16 +77,16 @@ export class PgEventQueues implements EventQueueStore {
   ) {
     this.maxPerPeer = Math.max(1, options.maxPerPeer ?? DEFAULT_MAX_PER_PEER);
     this.logger = options.logger ?? silentLogger;
+    this.claimLeaseMs = options.claimLeaseMs ?? 120_000;
   }
 
   /**
-   * Loads every queue. A batch left in flight by a process that stopped goes back to the front
-   * of its queue (its rows are the oldest of that queue already; only the flag is cleared).
+   * Loads every queue. Rows in flight (claimed by any process) are shown as queued: a live
+   * claimant's batch leaves with its ack, a dead one's is taken over by the next take.
    */
   static async open(db: PgDatabase, options: PgEventQueuesOptions = {}): Promise<PgEventQueues> {
     const store = new PgEventQueues(db, options);
     const { rows } = await db.query<QueueRow>('SELECT id, kind, peer, event, inflight FROM koi_queue_events ORDER BY kind, peer, id');
-    const interrupted = new Set<string>();
     const unreadable: string[] = [];
     for (const row of rows) {
       let event: Event;
@@ -77,14 +97,9 @@ export class PgEventQueues implements EventQueueStore {
         unreadable.push(row.id);
         continue;
       }
-      if (row.inflight) interrupted.add(row.peer);
       store.queueOf(row.kind, row.peer).push({ id: row.id, event });
     }
     if (unreadable.length > 0) await db.query('DELETE FROM koi_queue_events WHERE id = ANY($1::bigint[])', [unreadable]);
-    if (interrupted.size > 0) {
-      await db.query('UPDATE koi_queue_events SET inflight = false, claimed_by = NULL, claimed_at = NULL WHERE inflight');
-      store.logger.info({ nodes: [...interrupted] }, 'requeued webhook events whose delivery was interrupted');
-    }
     // A cap lowered since the last run applies now.
     const over: string[] = [];
     for (const kind of ['webhook', 'poll'] as const) {
@@ -104,36 +119,135 @@ export class PgEventQueues implements EventQueueStore {
     return this.push('poll', String(node), event);
   }
 
+  /** The oldest poll events of `node`, deleted as they are read: no other process gets them. */
   async drainPoll(node: NodeKey, limit = 0): Promise<Event[]> {
     const key = String(node);
-    const slots = this.shift('poll', key, limit);
-    if (slots.length === 0) return [];
-    await this.deleteRows(slots);
-    return slots.map((s) => s.event);
+    let taken: Slot[] = [];
+    await this.run(async () => {
+      const { rows } = await this.db.query<{ id: string; event: string }>(
+        `WITH d AS (
+           DELETE FROM koi_queue_events WHERE id IN (
+             SELECT id FROM koi_queue_events WHERE kind = 'poll' AND peer = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING id, event)
+         SELECT id, event, ${notifySql(CHANNELS.queues, '$3::text', "'poll ' || $1")} FROM d ORDER BY id`,
+        [key, limit > 0 ? limit : null, this.db.owner],
+      );
+      taken = this.parseRows(rows);
+      this.forget('poll', key, new Set(rows.map((r) => r.id)));
+    });
+    return taken.map((s) => s.event);
   }
 
+  /**
+   * Claims the oldest webhook events of `node` for this process (see the header). Takes nothing
+   * while another live process has a claim on `node`: that process is delivering to it.
+   */
   async takeWebhook(node: NodeKey, limit = 0): Promise<Event[]> {
     const key = String(node);
-    // The next take means the last flush of this node finished: its batch is done with.
-    const previous = this.inflight.get(key);
-    this.inflight.delete(key);
-    const batch = this.shift('webhook', key, limit);
+    let batch: Slot[] = [];
+    await this.run(() =>
+      this.db.transaction(async (client) => {
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('koi_webhook_peer'), hashtext($1))", [key]);
+        // The next take means the last flush of this node finished: its batch is done with.
+        await client.query("DELETE FROM koi_queue_events WHERE kind = 'webhook' AND peer = $1 AND inflight AND claimed_by = $2", [key, this.db.owner]);
+        this.inflight.delete(key);
+        const busy = await client.query(
+          `SELECT 1 FROM koi_queue_events WHERE kind = 'webhook' AND peer = $1 AND inflight AND claimed_by <> $2
+             AND claimed_at > now() - make_interval(secs => $3::double precision / 1000) AND ${ownerAlive('claimed_by')} LIMIT 1`,
+          [key, this.db.owner, this.claimLeaseMs],
+        );
+        if (busy.rows.length > 0) return;
+        const { rows } = await client.query<{ id: string; event: string; was: boolean; by: string | null }>(
+          `WITH head AS (
+             SELECT id, inflight AS was, claimed_by AS by FROM koi_queue_events
+             WHERE kind = 'webhook' AND peer = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+           UPDATE koi_queue_events q SET inflight = true, claimed_by = $3, claimed_at = now()
+           FROM head WHERE q.id = head.id
+           RETURNING q.id, q.event, head.was, head.by`,
+          [key, limit > 0 ? limit : null, this.db.owner],
+        );
+        rows.sort((a, b) => Number(a.id) - Number(b.id));
+        batch = this.parseRows(rows);
+        const reclaimed = rows.filter((r) => r.was);
+        if (reclaimed.length > 0) {
+          this.reclaimedCount += reclaimed.length;
+          this.logger.warn(
+            { node: key, duplicates: reclaimed.length, from: [...new Set(reclaimed.map((r) => r.by))], reclaimedTotal: this.reclaimedCount },
+            'took over webhook events claimed by a process that stopped; they may reach the peer twice',
+          );
+        }
+      }),
+    );
+    this.forget('webhook', key, new Set(batch.map((s) => s.id!)));
     if (batch.length > 0) this.inflight.set(key, batch);
-    const previousDone = previous ? this.deleteRows(previous) : undefined;
-    if (batch.length === 0) {
-      await previousDone;
-      return [];
-    }
-    await Promise.all([previousDone, this.run((ids) => this.db.query('UPDATE koi_queue_events SET inflight = true WHERE id = ANY($1::bigint[])', [ids(batch)]))]);
     return batch.map((s) => s.event);
   }
 
   async ackWebhook(node: NodeKey): Promise<void> {
     const key = String(node);
-    const batch = this.inflight.get(key);
-    if (!batch) return this.flushed();
     this.inflight.delete(key);
-    await this.deleteRows(batch);
+    await this.run(() =>
+      this.db.query(
+        `WITH d AS (DELETE FROM koi_queue_events WHERE kind = 'webhook' AND peer = $1 AND inflight AND claimed_by = $2 RETURNING id)
+         SELECT ${notifySql(CHANNELS.queues, '$2::text', "'webhook ' || $1")} FROM (SELECT 1 FROM d LIMIT 1) AS any_row`,
+        [key, this.db.owner],
+      ),
+    );
+  }
+
+  /** Webhook events this process took over from a dead or expired claim since it opened. */
+  get reclaimed(): number {
+    return this.reclaimedCount;
+  }
+
+  /** `follower` hears of webhook events another process queued (to wake this process's delivery). */
+  onRemoteQueued(follower: (node: string) => void): () => void {
+    this.queuedFollowers.add(follower);
+    return () => this.queuedFollowers.delete(follower);
+  }
+
+  /** Another process changed the queue `data` (`kind peer`): read it again. */
+  remoteChanged(data: string): void {
+    const space = data.indexOf(' ');
+    const kind = data.slice(0, space);
+    if (kind !== 'webhook' && kind !== 'poll') return;
+    const key = data.slice(space + 1);
+    const name = `${kind} ${key}`;
+    if (this.refreshing.has(name) || this.closed) return;
+    this.refreshing.add(name);
+    void this.serial
+      .run(async () => {
+        this.refreshing.delete(name);
+        const { rows } = await this.db.query<{ id: string; event: string }>(
+          'SELECT id, event FROM koi_queue_events WHERE kind = $1 AND peer = $2 AND NOT (inflight AND claimed_by = $3) ORDER BY id',
+          [kind, key, this.db.owner],
+        );
+        const queue = new Deque<Slot>();
+        for (const slot of this.parseRows(rows)) queue.push(slot);
+        if (queue.length > 0) this.queues[kind].set(key, queue);
+        else this.queues[kind].delete(key);
+      })
+      .then(
+        () => {
+          if (kind === 'webhook' && this.peekWebhookLength(key) > 0) for (const f of this.queuedFollowers) f(key);
+        },
+        (err: unknown) => this.logger.warn({ err: errorText(err), kind, node: key }, 'cannot read a queue another process changed'),
+      );
+  }
+
+  /** Reads every queue again (the LISTEN session was lost: changes may have been missed). */
+  async reload(): Promise<void> {
+    await this.serial.run(async () => {
+      const { rows } = await this.db.query<QueueRow & { claimed_by: string | null }>('SELECT id, kind, peer, event, inflight, claimed_by FROM koi_queue_events ORDER BY kind, peer, id');
+      this.queues.webhook.clear();
+      this.queues.poll.clear();
+      for (const row of rows) {
+        if (row.inflight && row.claimed_by === this.db.owner) continue;
+        const [slot] = this.parseRows([row]);
+        if (slot) this.queueOf(row.kind, row.peer).push(slot);
+      }
+    });
+    for (const key of this.webhookNodes()) for (const f of this.queuedFollowers) f(key);
   }
 
   async requeueWebhookFront(node: NodeKey, events: readonly Event[]): Promise<void> {
@@ -146,7 +260,9 @@ export class PgEventQueues implements EventQueueStore {
       queue.unshiftAll(batch);
       const dropped = this.enforceCap('webhook', key);
       await Promise.all([
-        this.run((ids) => this.db.query('UPDATE koi_queue_events SET inflight = false WHERE id = ANY($1::bigint[])', [ids(batch)])),
+        this.run((ids) =>
+          this.db.query('UPDATE koi_queue_events SET inflight = false, claimed_by = NULL, claimed_at = NULL WHERE id = ANY($1::bigint[]) AND claimed_by = $2', [ids(batch), this.db.owner]),
+        ),
         dropped.length > 0 ? this.deleteRows(dropped) : undefined,
       ]);
       return;
@@ -157,7 +273,7 @@ export class PgEventQueues implements EventQueueStore {
     const dropped = this.enforceCap('webhook', key);
     await this.run(async (ids) => {
       await this.db.transaction(async (client) => {
-        if (batch.length > 0) await client.query('DELETE FROM koi_queue_events WHERE id = ANY($1::bigint[])', [ids(batch)]);
+        if (batch.length > 0) await client.query('DELETE FROM koi_queue_events WHERE id = ANY($1::bigint[]) AND claimed_by = $2', [ids(batch), this.db.owner]);
         if (slots.length === 0) return;
         // Ids below every id of this queue put the events in front, in their order.
         const { rows } = await client.query<{ id: string }>(
@@ -233,7 +349,11 @@ export class PgEventQueues implements EventQueueStore {
     this.queueOf(kind, key).push(slot);
     const dropped = this.enforceCap(kind, key);
     return this.run(async (ids) => {
-      const { rows } = await this.db.query<{ id: string }>('INSERT INTO koi_queue_events (kind, peer, event) VALUES ($1, $2, $3) RETURNING id', [kind, key, JSON.stringify(event.toJSON())]);
+      const { rows } = await this.db.query<{ id: string }>(
+        `WITH ins AS (INSERT INTO koi_queue_events (kind, peer, event) VALUES ($1, $2, $3) RETURNING id)
+         SELECT id, ${notifySql(CHANNELS.queues, '$4::text', "$1 || ' ' || $2")} FROM ins`,
+        [kind, key, JSON.stringify(event.toJSON()), this.db.owner],
+      );
       slot.id = rows[0]!.id;
       const gone = ids(dropped.filter((s) => s !== slot));
       if (gone.length > 0) await this.db.query('DELETE FROM koi_queue_events WHERE id = ANY($1::bigint[])', [gone]);
@@ -262,18 +382,34 @@ export class PgEventQueues implements EventQueueStore {
     });
   }
 
+  /** Rows as slots; a row that cannot be read is logged and left out. */
+  private parseRows(rows: readonly { id: string; event: string }[]): Slot[] {
+    const out: Slot[] = [];
+    for (const row of rows) {
+      try {
+        out.push({ id: row.id, event: Event.fromJSON(JSON.parse(row.event)) });
+      } catch (err) {
+        this.logger.error({ id: row.id, err: errorText(err) }, 'stored queued event cannot be read; skipped');
+      }
+    }
+    return out;
+  }
+
+  /** Takes the rows `ids` out of the mirror of one queue. */
+  private forget(kind: Kind, key: string, ids: ReadonlySet<string>): void {
+    const queue = this.queues[kind].get(key);
+    if (!queue || ids.size === 0) return;
+    const kept = queue.toArray().filter((s) => s.id === undefined || !ids.has(s.id));
+    if (kept.length === queue.length) return;
+    queue.clear();
+    for (const slot of kept) queue.push(slot);
+    if (queue.length === 0) this.queues[kind].delete(key);
+  }
+
   private queueOf(kind: Kind, key: string): Deque<Slot> {
     let queue = this.queues[kind].get(key);
     if (!queue) this.queues[kind].set(key, (queue = new Deque<Slot>()));
     return queue;
-  }
-
-  private shift(kind: Kind, key: string, limit: number): Slot[] {
-    const queue = this.queues[kind].get(key);
-    if (!queue) return [];
-    const out = queue.shiftMany(limit > 0 ? limit : queue.length);
-    if (queue.length === 0) this.queues[kind].delete(key);
-    return out;
   }
 
   private enforceCap(kind: Kind, key: string): Slot[] {

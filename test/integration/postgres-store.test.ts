@@ -14,6 +14,7 @@ import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
 import { KoiNetNode, RID } from '../../src/rid/index.ts';
 import { NodeType } from '../../src/protocol/index.ts';
 import { NodeInterface } from '../../src/node.ts';
+import { NodeIdentity } from '../../src/identity/index.ts';
 import { startFullNode, type RunningFullNode } from '../../src/full-node.ts';
 import { SCHEMA_VERSION, openPostgresStore, type PostgresStore } from '../../src/postgres/index.ts';
 import { freshDatabase, sharedCluster } from '../helpers/postgres.ts';
@@ -156,20 +157,66 @@ describe('PostgreSQL store: the node on a real database', function () {
     expect(err).to.match(new RegExp(`has schema version 999, newer than this koi-net knows \\(${SCHEMA_VERSION}\\)`));
   });
 
-  it('a second process on the same database is refused while the first holds it (one process per database in phase 1)', async () => {
-    const url = await freshDatabase('koi_owner');
-    const first = await openPostgresStore(url);
+  it('two stores opened on one database at once are one node: one identity wins the race, and a write through one is listed by the other', async () => {
+    const url = await freshDatabase('koi_two');
+    const [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
     try {
-      let caught: unknown;
-      await openPostgresStore(url).catch((err: unknown) => (caught = err));
-      expect((caught as { code?: string }).code).to.equal('store_in_use');
-      expect(String(caught)).to.match(/is in use by another koi-net process/);
+      const profile = { node_type: NodeType.FULL, base_url: 'http://127.0.0.1:1/koi-net', provides: { event: [], state: [] } };
+      const [ia, ib] = await Promise.all([
+        NodeIdentity.load({ name: 'twin', profile, storage: a.identity }),
+        NodeIdentity.load({ name: 'twin', profile, storage: b.identity }),
+      ]);
+      expect(String(ia.rid)).to.equal(String(ib.rid));
+      const seen = new Promise<string>((resolve) => b.knowledge.onRemoteChange((c) => ('rid' in c ? resolve(c.rid) : undefined)));
+      const rid = RID.fromString('orn:test.thing:one');
+      await a.knowledge.write(Bundle.generate(rid, { n: 1 }));
+      expect(await seen).to.equal(String(rid));
+      expect(b.knowledge.exists(rid)).to.equal(true);
     } finally {
-      await first.close();
+      await a.close();
+      await b.close();
     }
-    // Released with the store: the next process takes it.
-    const next = await openPostgresStore(url);
-    await next.close();
+  });
+
+  it('a dropped LISTEN session reconnects and reloads: a write made meanwhile by another process reaches the index', async () => {
+    const url = await freshDatabase('koi_relisten');
+    const logger = collectingLogger();
+    const a = await openPostgresStore(url, { logger });
+    const b = await openPostgresStore(url);
+    try {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        // Only a's LISTEN session (its pool may hold none, or idle ones that are kept).
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", [a.db.applicationName]);
+      } finally {
+        await admin.end();
+      }
+      const rid = RID.fromString('orn:test.thing:missed');
+      await b.knowledge.write(Bundle.generate(rid, { n: 1 }));
+      await waitFor('the reload after the reconnect', () => (a.knowledge.exists(rid) ? true : undefined), { timeoutMs: 20_000 });
+      expect(logger.lines.some((l) => l.msg === 'PostgreSQL LISTEN session back; reloading shared state')).to.equal(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('--workers above 1 with the file store is refused with one clear line, and nothing starts', async () => {
+    const err = await runCliOnce(['start', '--name', 'files', '--port', '0', '--data-dir', join(dir, 'files'), '--workers', '2'], {}, 2);
+    expect(err).to.match(/workers.*need a PostgreSQL store/);
+  });
+
+  it('--workers 2 on an unreachable database: the supervisor says so in one line and exits 1, forking nothing', async () => {
+    const refusing = await holdRefusingPort();
+    try {
+      const err = await runCliOnce(['start', '--name', 'nodb2', '--port', '0', '--data-dir', join(dir, 'nodb2'), '--workers', '2', '--store', `postgres://koi@127.0.0.1:${refusing.port}/koi`], {}, 1);
+      const lines = err.trim().split('\n');
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/^koi-net: cannot reach the PostgreSQL store .*ECONNREFUSED/);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('signed mode keeps the key in the database, encrypted as the file backend writes it, and the same RID across restarts', async () => {
