@@ -31,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
 ];
 /** The composition at src/ root: may import anything, imported by no folder. */
-const ROOT = ['node.ts', 'full-node.ts', 'poller.ts', 'cli.ts', 'index.ts', 'client.ts'];
+const ROOT = ['node.ts', 'node-options.ts', 'full-node.ts', 'poller.ts', 'cli.ts', 'index.ts', 'client.ts'];
 
 const rank = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));
 
