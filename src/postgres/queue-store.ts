@@ -53,6 +53,8 @@ export interface PgEventQueuesOptions {
    * take the batch over (a delivery hung past every request timeout).
    */
   claimLeaseMs?: number;
+  /** While another process's claim blocks a peer, how often this one looks again (default 1,000 ms). */
+  claimRecheckMs?: number;
 }
 
 export class PgEventQueues implements EventQueueStore {
@@ -70,6 +72,8 @@ export class PgEventQueues implements EventQueueStore {
   private reclaimedCount = 0;
   private readonly refreshing = new Set<string>();
   private readonly queuedFollowers = new Set<(node: string) => void>();
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  private readonly claimRecheckMs: number;
 
   private constructor(
     private readonly db: PgDatabase,
@@ -78,6 +82,7 @@ export class PgEventQueues implements EventQueueStore {
     this.maxPerPeer = Math.max(1, options.maxPerPeer ?? DEFAULT_MAX_PER_PEER);
     this.logger = options.logger ?? silentLogger;
     this.claimLeaseMs = options.claimLeaseMs ?? 120_000;
+    this.claimRecheckMs = options.claimRecheckMs ?? 1_000;
   }
 
   /**
@@ -145,6 +150,7 @@ export class PgEventQueues implements EventQueueStore {
   async takeWebhook(node: NodeKey, limit = 0): Promise<Event[]> {
     const key = String(node);
     let batch: Slot[] = [];
+    let claimedElsewhere = false;
     await this.run(() =>
       this.db.transaction(async (client) => {
         await client.query("SELECT pg_advisory_xact_lock(hashtext('koi_webhook_peer'), hashtext($1))", [key]);
@@ -156,7 +162,10 @@ export class PgEventQueues implements EventQueueStore {
              AND claimed_at > now() - make_interval(secs => $3::double precision / 1000) AND ${ownerAlive('claimed_by')} LIMIT 1`,
           [key, this.db.owner, this.claimLeaseMs],
         );
-        if (busy.rows.length > 0) return;
+        if (busy.rows.length > 0) {
+          claimedElsewhere = true;
+          return;
+        }
         const { rows } = await client.query<{ id: string; event: string; was: boolean; by: string | null }>(
           `WITH head AS (
              SELECT id, inflight AS was, claimed_by AS by FROM koi_queue_events
@@ -180,7 +189,23 @@ export class PgEventQueues implements EventQueueStore {
     );
     this.forget('webhook', key, new Set(batch.map((s) => s.id!)));
     if (batch.length > 0) this.inflight.set(key, batch);
+    if (claimedElsewhere) this.recheckLater(key);
     return batch.map((s) => s.event);
+  }
+
+  /**
+   * Another process is delivering to this peer. Its acks wake this process (koi_queues), but a
+   * process that dies sends nothing: so while its claim blocks the peer, this process looks again
+   * every `claimRecheckMs`, and once the claim is dead it takes the batch over.
+   */
+  private recheckLater(key: string): void {
+    if (this.closed || this.rechecks.has(key)) return;
+    const timer = setTimeout(() => {
+      this.rechecks.delete(key);
+      if (!this.closed) for (const f of this.queuedFollowers) f(key);
+    }, this.claimRecheckMs);
+    timer.unref();
+    this.rechecks.set(key, timer);
   }
 
   async ackWebhook(node: NodeKey): Promise<void> {
@@ -332,6 +357,8 @@ export class PgEventQueues implements EventQueueStore {
   /** The database itself is closed by the PostgresStore that opened it. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.rechecks.values()) clearTimeout(timer);
+    this.rechecks.clear();
     await this.flushed();
   }
 
