@@ -19,7 +19,7 @@
  *   their mirror, and a webhook push wakes their delivery (onRemoteQueued), so an event queued by
  *   one process is delivered by whichever runs its delivery loop.
  */
-import { Event } from '../knowledge/index.ts';
+import { Event, eventWireText } from '../knowledge/index.ts';
 import { DEFAULT_MAX_PER_PEER, type EventQueueStore, type NodeKey, type QueueDepths } from '../queues/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { Deque } from '../util/deque.ts';
@@ -29,6 +29,14 @@ import { ownerAlive, type PgDatabase } from './database.ts';
 import { CHANNELS, notifySql } from './listener.ts';
 
 type Kind = 'webhook' | 'poll';
+
+interface PendingPush {
+  kind: Kind;
+  key: string;
+  slot: Slot;
+  /** Slots the cap dropped from the mirror for this push; their rows go once the insert ran. */
+  dropped: Slot[];
+}
 
 /** One queued event; `id` is its row's, known once the insert ran (always before any later statement). */
 interface Slot {
@@ -73,6 +81,9 @@ export class PgEventQueues implements EventQueueStore {
   private readonly refreshing = new Set<string>();
   private readonly queuedFollowers = new Set<(node: string) => void>();
   private readonly rechecks = new Map<string, NodeJS.Timeout>();
+  /** The pushes that will share the next INSERT, while no other change came after them. */
+  private openPushes: PendingPush[] | undefined;
+  private openPushesDone: Promise<void> | undefined;
   private readonly claimRecheckMs: number;
 
   private constructor(
@@ -370,21 +381,46 @@ export class PgEventQueues implements EventQueueStore {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /**
+   * Pushes made while no other change was asked for in between share one INSERT (a fan-out queues
+   * one event for every subscriber at once: one round trip, not one per peer); order is kept, since
+   * any other change closes the batch and runs after it.
+   */
   private push(kind: Kind, key: string, event: Event): Promise<void> {
     if (this.closed) return Promise.reject(new Error('event queues are closed'));
     const slot: Slot = { id: undefined, event };
     this.queueOf(kind, key).push(slot);
     const dropped = this.enforceCap(kind, key);
-    return this.run(async (ids) => {
-      const { rows } = await this.db.query<{ id: string }>(
-        `WITH ins AS (INSERT INTO koi_queue_events (kind, peer, event) VALUES ($1, $2, $3) RETURNING id)
-         SELECT id, ${notifySql(CHANNELS.queues, '$4::text', "$1 || ' ' || $2")} FROM ins`,
-        [kind, key, JSON.stringify(event.toJSON()), this.db.owner],
-      );
-      slot.id = rows[0]!.id;
-      const gone = ids(dropped.filter((s) => s !== slot));
-      if (gone.length > 0) await this.db.query('DELETE FROM koi_queue_events WHERE id = ANY($1::bigint[])', [gone]);
+    if (this.openPushes) {
+      this.openPushes.push({ kind, key, slot, dropped });
+      return this.openPushesDone!;
+    }
+    const batch: PendingPush[] = [{ kind, key, slot, dropped }];
+    this.openPushes = batch;
+    const done = this.serial.run(async () => {
+      if (this.openPushes === batch) this.openPushes = undefined;
+      try {
+        const { rows } = await this.db.query<{ id: string }>(
+          `WITH ins AS (
+             INSERT INTO koi_queue_events (kind, peer, event)
+             SELECT t.k, t.p, t.e FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(k, p, e, ord) ORDER BY t.ord
+             RETURNING id, kind, peer)
+           SELECT id, ${notifySql(CHANNELS.queues, '$4::text', "kind || ' ' || peer")} FROM ins`,
+          [batch.map((b) => b.kind), batch.map((b) => b.key), batch.map((b) => eventWireText(b.slot.event)), this.db.owner],
+        );
+        // Ids come from the sequence in row order: the smallest is the first push's.
+        const sorted = rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+        batch.forEach((b, i) => (b.slot.id = sorted[i]));
+        // What the cap dropped, also rows this very batch inserted for an earlier push.
+        const gone = batch.flatMap((b) => b.dropped.filter((d) => d !== b.slot)).flatMap((d) => (d.id === undefined ? [] : [d.id]));
+        if (gone.length > 0) await this.db.query('DELETE FROM koi_queue_events WHERE id = ANY($1::bigint[])', [gone]);
+      } catch (err) {
+        this.logger.error({ err: errorText(err), events: batch.length }, 'event queue change not stored');
+        throw err;
+      }
     });
+    this.openPushesDone = done;
+    return done;
   }
 
   private deleteRows(slots: readonly Slot[]): Promise<void> {
@@ -398,6 +434,8 @@ export class PgEventQueues implements EventQueueStore {
    * inserts ran before). A failure is logged and fails only its own caller.
    */
   private run(op: (ids: (slots: readonly Slot[]) => string[]) => Promise<unknown>): Promise<void> {
+    // Pushes after this change must not join a batch that runs before it.
+    this.openPushes = undefined;
     const ids = (slots: readonly Slot[]): string[] => slots.flatMap((s) => (s.id === undefined ? [] : [s.id]));
     return this.serial.run(async () => {
       try {

@@ -242,6 +242,23 @@ for (const backend of [fileBackend(), postgresBackend()]) {
       expect(rids(s.queues.peekWebhook(peer))).to.deep.equal(rids([3, 4, 5].map(eventOf)));
     });
 
+    it('queues: a burst of pushes to many peers at once (a fan-out) keeps each queue in order and capped, across a reopen', async () => {
+      await reopen({ maxPerPeer: 3 });
+      const peers = ['orn:koi-net.node:a+1', 'orn:koi-net.node:b+2', 'orn:koi-net.node:c+3'];
+      // Not awaited one by one: the pushes of one burst may share a write.
+      await Promise.all([1, 2, 3, 4, 5].flatMap((i) => peers.map((p) => (p.endsWith('3') ? s.queues.pushPoll(p, eventOf(i)) : s.queues.pushWebhook(p, eventOf(i))))));
+      const expected = rids([3, 4, 5].map(eventOf));
+      const check = (): void => {
+        expect(rids(s.queues.peekWebhook(peers[0]!))).to.deep.equal(expected);
+        expect(rids(s.queues.peekWebhook(peers[1]!))).to.deep.equal(expected);
+        expect(rids(s.queues.peekPoll(peers[2]!))).to.deep.equal(expected);
+      };
+      check();
+      await reopen({ maxPerPeer: 3 });
+      check();
+      expect(rids(await s.queues.drainPoll(peers[2]!))).to.deep.equal(expected);
+    });
+
     it('queues and inbox keep any valid JSON string, \\u0000 included', async () => {
       const odd = Event.fromBundle(Bundle.generate(thing(50), { text: 'nul \u0000 and emoji \u{1F600}' }), EventType.NEW);
       await s.queues.pushWebhook(peer, odd);
