@@ -218,8 +218,17 @@ async function pgRun(ctx: ScenarioContext, workers: number): Promise<Row[]> {
 
     // --- fetches at the ingested size
     const typed = JSON.stringify({ rid_types: [BENCH_RID_TYPE] });
-    const { rids } = await client.postJson<{ rids: string[] }>('/rids/fetch', { rid_types: [BENCH_RID_TYPE] });
-    if (rids.length < size) throw new Error(`fetch_rids returned ${rids.length} of ${size}`);
+    // Rows are committed; every process's index follows by NOTIFY (the 100 ms target): wait until
+    // several answers in a row through the port (round robin over the workers) list them all.
+    let rids: string[] = [];
+    let full = 0;
+    const seenBy = performance.now();
+    await waitUntil(async () => {
+      ({ rids } = await client.postJson<{ rids: string[] }>('/rids/fetch', { rid_types: [BENCH_RID_TYPE] }));
+      full = rids.length >= size ? full + 1 : 0;
+      return full >= 4;
+    }, 10_000, `fetch_rids to list all ${size} stored`, 5);
+    ctx.log(`  all ${size} listed through the port ${round(performance.now() - seenBy, 0)} ms after the last row was stored`);
     const rnd = seededRandom(1);
     const pick = (): string => JSON.stringify({ rids: Array.from({ length: 100 }, () => rids[rnd(rids.length)]!) });
     const check = await client.postJson<{ bundles: unknown[] }>('/bundles/fetch', JSON.parse(pick()));
