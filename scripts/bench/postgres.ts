@@ -100,7 +100,7 @@ async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: 
   }
 }
 
-/** Peak RSS of the node's processes (the primary and, with --workers, its children). */
+/** Peak RSS of the started process (with --workers: the supervisor, not its workers). */
 function peakRssMb(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   const m = procMemory(pid);
