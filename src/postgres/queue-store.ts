@@ -30,13 +30,8 @@ import { CHANNELS, notifySql } from './listener.ts';
 
 type Kind = 'webhook' | 'poll';
 
-interface PendingPush {
-  kind: Kind;
-  key: string;
-  slot: Slot;
-  /** Slots the cap dropped from the mirror for this push; their rows go once the insert ran. */
-  dropped: Slot[];
-}
+/** `dropped`: slots the cap dropped from the mirror for this push; their rows go after the insert. */
+interface PendingPush { kind: Kind; key: string; slot: Slot; dropped: Slot[] }
 
 /** One queued event; `id` is its row's, known once the insert ran (always before any later statement). */
 interface Slot {
@@ -204,11 +199,7 @@ export class PgEventQueues implements EventQueueStore {
     return batch.map((s) => s.event);
   }
 
-  /**
-   * Another process is delivering to this peer. Its acks wake this process (koi_queues), but a
-   * process that dies sends nothing: so while its claim blocks the peer, this process looks again
-   * every `claimRecheckMs`, and once the claim is dead it takes the batch over.
-   */
+  /** Another process delivers to this peer; if it dies it sends nothing, so look again later. */
   private recheckLater(key: string): void {
     if (this.closed || this.rechecks.has(key)) return;
     const timer = setTimeout(() => {
