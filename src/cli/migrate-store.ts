@@ -16,12 +16,11 @@
  * entries (a node that was killed) are refused too: start and stop the node once first, and it
  * processes them.
  */
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadConfig, renderConfig, type KoiNetConfig } from '../config/index.ts';
 import { Bundle, Event } from '../knowledge/index.ts';
-import { EventQueues } from '../queues/index.ts';
 import { Cache, cacheFileName } from '../cache/index.ts';
 import { Inbox } from '../inbox/index.ts';
 import { readNodeIdentity } from '../identity/index.ts';
@@ -30,7 +29,7 @@ import { KoiNetError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
 import { PgDatabase, SESSION_PREFIX, redactUrl, type Queryable } from '../postgres/database.ts';
-import { MigrationError } from './migrate.ts';
+import { MigrationError, exists, writeNewDataDir, writeQueuedEvents } from './migration-files.ts';
 import { withQueueCopy } from './status.ts';
 
 /** Everything that makes the node, as read from one backend and written to the other. */
@@ -63,15 +62,6 @@ export interface StoreMigrationReport {
 }
 
 const EDGE_TYPE = 'orn:koi-net.edge';
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // --- files --------------------------------------------------------------------------------------
 
@@ -162,10 +152,7 @@ function unprocessedInbox(count: number, startCommand: string): MigrationError {
 
 /** Writes a new data dir: in a temporary directory beside `target`, renamed into place at the end. */
 async function writeDataDir(target: string, node: NodeContents, config: KoiNetConfig): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.migrate-${process.pid}-${Date.now()}`);
-  try {
-    await mkdir(tmp);
+  await writeNewDataDir(target, async (tmp) => {
     await writeFile(join(tmp, 'koi-net.yaml'), renderConfig({ ...config, store: null, dataDir: target }, target));
     await writeFile(join(tmp, 'identity.json'), JSON.stringify({ rid: node.rid, profile: node.profile }, null, 2) + '\n');
     if (node.pem !== undefined) {
@@ -178,20 +165,8 @@ async function writeDataDir(target: string, node: NodeContents, config: KoiNetCo
       await cache.write(Bundle.fromJSON({ manifest: { rid: b.rid, timestamp: b.timestamp, sha256_hash: b.sha256Hash }, contents: JSON.parse(b.contentsJson) as unknown }));
     }
     await cache.close();
-    if (node.queued.length > 0) {
-      const queues = await EventQueues.open(join(tmp, 'event_queues.json'), { logger: silentLogger });
-      for (const q of node.queued) {
-        const event = Event.fromJSON(JSON.parse(q.event));
-        await (q.kind === 'webhook' ? queues.pushWebhook(q.peer, event) : queues.pushPoll(q.peer, event));
-      }
-      await queues.close();
-    }
-    if (await exists(target)) throw new MigrationError(`${target} appeared while migrating; nothing written there`);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+    await writeQueuedEvents(tmp, node.queued.map((q) => ({ kind: q.kind, node: q.peer, event: Event.fromJSON(JSON.parse(q.event)) })));
+  });
 }
 
 // --- PostgreSQL -----------------------------------------------------------------------------------

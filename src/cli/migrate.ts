@@ -6,27 +6,25 @@
  * handshake is made. The Python directory is only ever read. Everything is written into a temporary
  * directory beside the target and renamed into place at the end, so a refusal writes nothing.
  */
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { defaultConfig, renderConfig, validateConfig, type KoiNetConfig } from '../config/index.ts';
 import { Bundle, Event } from '../knowledge/index.ts';
-import { EventQueues } from '../queues/index.ts';
 import { NodeType, parseNodeProfile, type NodeProfile } from '../protocol/index.ts';
 import { KoiNetNode, RID } from '../rid/index.ts';
 import { NodeKeyPair } from '../secure/index.ts';
 import { cacheFileName } from '../cache/file-name.ts';
 import { errorText } from '../util/error-text.ts';
 import { MIGRATE_HELP } from './help.ts';
+import { MigrationError, exists, writeNewDataDir, writeQueuedEvents } from './migration-files.ts';
 
 /** Which Python release wrote the directory (decides the file layout and the wire format). */
 export type PythonNodeVersion = '1.0.0b6' | '1.0.x' | '2.x';
 
 /** Why a migration was refused; nothing was written. */
-export class MigrationError extends Error {
-  override name = 'MigrationError';
-}
+export { MigrationError };
 
 /** What was read from a Python node directory. */
 export interface PythonNode {
@@ -77,15 +75,6 @@ async function readText(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (err) {
     throw new MigrationError(`cannot read ${path}: ${errorText(err)}`);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -351,10 +340,7 @@ export async function migratePythonNode(options: MigrateOptions): Promise<Migrat
   const queued = await readQueues(node.queueFile);
   const config = configFor(node, target, cache);
 
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.migrate-${process.pid}-${Date.now()}`);
-  try {
-    await mkdir(tmp);
+  await writeNewDataDir(target, async (tmp) => {
     await writeFile(join(tmp, 'koi-net.yaml'), renderConfig(config, target));
     await writeFile(join(tmp, 'identity.json'), JSON.stringify({ rid: node.rid.toString(), profile: node.profile }, null, 2) + '\n');
     if (node.keyPair) {
@@ -366,17 +352,8 @@ export async function migratePythonNode(options: MigrateOptions): Promise<Migrat
     await mkdir(join(tmp, 'cache'));
     // Byte for byte: the manifests (and b6's pre-JCS hashes) stay exactly what peers hold.
     for (const c of cache) await writeFile(join(tmp, 'cache', c.name), c.text);
-    if (queued.length > 0) {
-      const queues = await EventQueues.open(join(tmp, 'event_queues.json'));
-      for (const q of queued) await (q.kind === 'webhook' ? queues.pushWebhook(q.node, q.event) : queues.pushPoll(q.node, q.event));
-      await queues.close();
-    }
-    if (await exists(target)) throw new MigrationError(`${target} appeared while migrating; nothing written there`);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+    await writeQueuedEvents(tmp, queued);
+  });
   return {
     version: node.version,
     rid: node.rid.toString(),
