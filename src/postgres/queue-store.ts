@@ -308,7 +308,7 @@ export class PgEventQueues implements EventQueueStore {
            INSERT INTO koi_queue_events (id, kind, peer, event)
            SELECT base.b - $3::int + e.ord, 'webhook', $1, e.event FROM base, unnest($2::text[]) WITH ORDINALITY AS e(event, ord)
            RETURNING id`,
-          [key, slots.map((s) => JSON.stringify(s.event.toJSON())), slots.length + 1],
+          [key, slots.map((s) => eventWireText(s.event)), slots.length + 1],
         );
         const sorted = rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
         slots.forEach((s, i) => (s.id = sorted[i]));
