@@ -1,7 +1,6 @@
 /** Shared helpers of the benchmark: statistics, child nodes, HTTP, cache files. */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,59 +190,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-// --- a light HTTP client --------------------------------------------------------------------------
+// --- HTTP ---------------------------------------------------------------------------------------
 
-/**
- * POSTs over keep-alive node:http sockets and times until the last response byte: the load
- * generator shares the machine with the node, so its own cost (fetch's stream machinery, parsing
- * a 4 MB answer) must stay out of the figure. Answers are parsed only when the caller asks.
- */
-export class HttpClient {
-  private readonly agent: Agent;
-  private readonly url: URL;
-
-  constructor(base: string, connections = 1) {
-    this.url = new URL(base.endsWith('/') ? base : `${base}/`);
-    this.agent = new Agent({ keepAlive: true, maxSockets: connections });
-  }
-
-  /** Body bytes of a 2xx answer; throws otherwise. */
-  post(path: string, body: string | Buffer): Promise<Buffer> {
-    const payload = typeof body === 'string' ? Buffer.from(body) : body;
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
-          method: 'POST',
-          path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
-          headers: { 'content-type': 'application/json', 'content-length': payload.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-            if ((res.statusCode ?? 0) >= 300) reject(new Error(`POST ${path} -> ${res.statusCode}: ${buf.toString('utf8', 0, 300)}`));
-            else resolve(buf);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
-
-  async postJson<T>(path: string, body: unknown): Promise<T> {
-    return JSON.parse((await this.post(path, JSON.stringify(body))).toString('utf8')) as T;
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
+export { HttpClient } from './http-client.ts';
 
 // --- the package's command ---------------------------------------------------------------------
 

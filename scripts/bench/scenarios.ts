@@ -12,6 +12,7 @@ import { NetworkGraph } from '../../src/graph/index.ts';
 import type { KnowledgeStore } from '../../src/cache/index.ts';
 import { snapshotPathFor } from '../../src/cache/cache.ts';
 import { postgres } from './postgres.ts';
+import { readFloor, transportFloor } from './floors.ts';
 import { REFERENCE, TARGET, atLeast, atMostMb, atMostMs } from './targets.ts';
 import {
   BENCH_RID_TYPE,
@@ -223,6 +224,7 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
       const bodies = Array.from({ length: 520 }, pick);
       let k = 0;
       const bundlesMs = await timeIt(20, 500, () => client.post('/bundles/fetch', bodies[k++]!));
+      const answerBytes = (await client.post('/bundles/fetch', bodies[0]!)).length;
       const peak = mb((await node.stats()).peakRss);
       const r = latencyStats(ridsMs);
       const m = latencyStats(manifestsMs);
@@ -258,6 +260,12 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
           ...atMostMs(b.medianMs, TARGET.fetchBundles100Ms, ref(REFERENCE.fetchBundles100Ms)),
         },
       );
+      if (size === sizes[0]) {
+        const t = await transportFloor(answerBytes, Buffer.byteLength(bodies[0]!));
+        rows.push({ scenario: 'state', case: `floor: round trip of a ready ${round(answerBytes / 1024, 0)} KB answer (the fetch_bundles size), bare node:http server`, latency: t });
+      }
+      const f = readFloor(join(stateDir(ctx, size), 'cache'));
+      rows.push({ scenario: 'state', case: `floor: 100 random cache files read (open + read + close), ${size} cached, no node`, latency: f });
     } finally {
       client.close();
       await node.stop();
@@ -412,10 +420,14 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     }
   }
   let polling = true;
-  const pollLoops = pollers.map(async (p) => {
+  // One lean client per poller (as each partial node has its own connection), so the load
+  // generator's CPU stays low: it shares the 2 cores with the coordinator.
+  const pollClients = pollers.map(() => new HttpClient(node.url));
+  const pollLoops = pollers.map(async (p, i) => {
+    const body = JSON.stringify({ rid: p.rid.toString() });
     while (polling) {
       try {
-        const { events } = await postJson<{ events: { rid: string }[] }>(node.url, '/events/poll', { rid: p.rid.toString() });
+        const { events } = JSON.parse((await pollClients[i]!.post('/events/poll', body)).toString('utf8')) as { events: { rid: string }[] };
         const now = performance.now();
         for (const e of events) if (e.rid.startsWith(BENCH_RID_TYPE)) p.received.set(e.rid, now);
         if (events.length > 0) continue;
@@ -426,12 +438,21 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     }
   });
   const receivers = [...subscribers.map((s) => s.received), ...pollers.map((p) => p.received)];
+  // CPU of both sides over the timed run: the coordinator (its process) and the load generator
+  // (this process: the 50 webhook receivers and 20 pollers), which share the machine's cores.
+  const cpu = { coordinatorMs: 0, generatorMs: 0 };
   const deliverAll = async (bundles: BundleJSON[], expectEach: number): Promise<number> => {
+    const nodeCpu0 = procCpuMs(node.child.pid ?? -1) ?? NaN;
+    const ownCpu0 = process.cpuUsage();
     const t0 = performance.now();
     await node.handle(bundles);
     ctx.log(`  coordinator handled ${bundles.length} events in ${round(performance.now() - t0, 0)} ms`);
     await waitFor(async () => receivers.every((r) => r.size >= expectEach), 600_000, 'fan-out delivery');
-    return performance.now() - t0;
+    const elapsed = performance.now() - t0;
+    const own = process.cpuUsage(ownCpu0);
+    cpu.coordinatorMs = (procCpuMs(node.child.pid ?? -1) ?? NaN) - nodeCpu0;
+    cpu.generatorMs = (own.user + own.system) / 1000;
+    return elapsed;
   };
   try {
     await deliverAll(Array.from({ length: warm }, (_, i) => benchBundle(i, 'fanwarm', 500).toJSON()), warm);
@@ -446,10 +467,17 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     const rate = round(total / (elapsed / 1000), 0);
     const webhookRequests = subscribers.reduce((a, s) => a + s.requests.count, 0);
     ctx.log(`  ${total} events to ${receivers.length} receivers in ${round(elapsed, 0)} ms (${webhookRequests} webhook requests in all)`);
+    const perEvent = (ms: number): number => round((ms * 1000) / total, 0);
+    ctx.log(
+      `  CPU: coordinator ${round(cpu.coordinatorMs, 0)} ms (${perEvent(cpu.coordinatorMs)} us per event), ` +
+        `load generator ${round(cpu.generatorMs, 0)} ms (${perEvent(cpu.generatorMs)} us per event), wall ${round(elapsed, 0)} ms`,
+    );
     return [
       {
         scenario: 'fanout',
-        case: `${total} events -> ${nWebhook} webhook + ${nPoll} poll subscribers (idle poll every ${pollEveryMs} ms)`,
+        case:
+          `${total} events -> ${nWebhook} webhook + ${nPoll} poll subscribers (idle poll every ${pollEveryMs} ms; ` +
+          `CPU per event: coordinator ${perEvent(cpu.coordinatorMs)} us, load generator ${perEvent(cpu.generatorMs)} us)`,
         latency: latencyStats(spreads),
         throughput: rate,
         throughputUnit: 'events/s',
@@ -460,6 +488,7 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
   } finally {
     polling = false;
     await Promise.all(pollLoops);
+    for (const c of pollClients) c.close();
     await node.stop();
     await Promise.all(subscribers.map((s) => new Promise<void>((r) => s.server.close(() => r()))));
   }

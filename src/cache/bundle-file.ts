@@ -53,6 +53,22 @@ export function checkedBundleText(text: string, key: string, indexed: Manifest |
 /** Reads served files go through one buffer: open + read + close, no stat and no allocation. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** The file's bytes, in a buffer of their own (kept by the served-bytes cache, so not a pool slice). */
+export function readSmallFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, 0);
+    if (n < READ_BUFFER.length) {
+      const bytes = Buffer.allocUnsafeSlow(n);
+      READ_BUFFER.copy(bytes, 0, 0, n);
+      return bytes;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(path);
+}
+
 export function readSmallTextFile(path: string): string {
   const fd = openSync(path, 'r');
   try {

@@ -11,7 +11,7 @@ import { Bundle, Manifest } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
 import { errorCode, errorText } from '../util/error-text.ts';
 import { stopAll } from '../util/lifecycle.ts';
-import { cachePath, checkedBundleText, parseBundleFile, readSmallTextFile } from './bundle-file.ts';
+import { cachePath, checkedBundleText, parseBundleFile, readSmallFile, readSmallTextFile } from './bundle-file.ts';
 import { cacheFileName } from './file-name.ts';
 import { KnowledgeIndex, ridKey, type IndexEntry } from './memory-index.ts';
 import { ServedTexts } from './served-texts.ts';
@@ -237,6 +237,21 @@ export class Cache implements KnowledgeStore {
    * never reaches a caller.
    */
   readBundleText(rid: RID | string): string | undefined {
+    const served = this.servedBundle(rid);
+    return typeof served === 'string' || served === undefined ? served : served.toString('utf8');
+  }
+
+  /**
+   * readBundleText as UTF-8 bytes: what the server sends, so an answer of many bundles is one
+   * copy of kept buffers rather than a string built and encoded again on every request.
+   */
+  readBundleBytes(rid: RID | string): Buffer | undefined {
+    const served = this.servedBundle(rid);
+    return typeof served === 'string' ? Buffer.from(served) : served;
+  }
+
+  /** The served form of readBundleText: a pending write's text, else the file's checked bytes (kept). */
+  private servedBundle(rid: RID | string): string | Buffer | undefined {
     const key = ridKey(rid);
     const entry = this.verifier.current(key);
     if (entry === undefined) return undefined;
@@ -245,17 +260,19 @@ export class Cache implements KnowledgeStore {
     if (pending !== undefined) return pending;
     const kept = this.servedTexts.get(entry);
     if (kept !== undefined) return kept;
-    const text = this.readEntryFile(key, entry);
-    if (text === undefined) return undefined;
-    let checked: string;
+    const bytes = this.readEntry(key, entry, readSmallFile);
+    if (bytes === undefined) return undefined;
+    const text = bytes.toString('utf8');
+    let served: Buffer;
     try {
-      checked = checkedBundleText(text, key, entry.manifest);
+      const checked = checkedBundleText(text, key, entry.manifest);
+      served = checked === text ? bytes : Buffer.from(checked);
     } catch (err) {
       this.invalidFile(key, entry, err);
       return undefined;
     }
-    this.servedTexts.keep(entry, checked);
-    return checked;
+    this.servedTexts.keep(entry, served);
+    return served;
   }
 
   readManifest(rid: RID | string): Manifest | undefined {
@@ -346,10 +363,14 @@ export class Cache implements KnowledgeStore {
 
   /** The file of `entry`; undefined (and the entry forgotten) when it vanished. */
   private readEntryFile(key: string, entry: IndexEntry): string | undefined {
+    return this.readEntry(key, entry, readSmallTextFile);
+  }
+
+  private readEntry<T>(key: string, entry: IndexEntry, readFile: (path: string) => T): T | undefined {
     try {
       // Synchronous: a ~1 KB read costs less than the thread-pool hops of the async one, and
       // fetch_bundles of 100 RIDs went from ~25 ms to a few.
-      return readSmallTextFile(this.pathOf(entry.fileName));
+      return readFile(this.pathOf(entry.fileName));
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') {
         throw new CacheError(`cannot read cache file ${entry.fileName}: ${errorText(err)}`, { cause: err });

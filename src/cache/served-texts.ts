@@ -1,17 +1,17 @@
 /**
- * Bundle texts readBundleText served, kept by the index entry they belong to, least recently
- * served first, up to a byte budget: served again without touching the disk until the entry is
- * replaced, deleted or pushed out.
+ * Bundle files readBundleText / readBundleBytes served (checked UTF-8 bytes), kept by the index
+ * entry they belong to, least recently served first, up to a byte budget: served again without
+ * touching the disk until the entry is replaced, deleted or pushed out.
  */
 import type { IndexEntry } from './memory-index.ts';
 
 export class ServedTexts {
-  private readonly texts = new Map<IndexEntry, string>();
+  private readonly texts = new Map<IndexEntry, Buffer>();
   private length = 0;
 
   constructor(private readonly budget: number) {}
 
-  get(entry: IndexEntry): string | undefined {
+  get(entry: IndexEntry): Buffer | undefined {
     const kept = this.texts.get(entry);
     if (kept === undefined) return undefined;
     this.texts.delete(entry);
@@ -19,7 +19,7 @@ export class ServedTexts {
     return kept;
   }
 
-  keep(entry: IndexEntry, text: string): void {
+  keep(entry: IndexEntry, text: Buffer): void {
     // One text may take at most an eighth of the budget, so a few large bundles cannot flush it.
     if (text.length > this.budget / 8) return;
     this.texts.set(entry, text);

@@ -52,6 +52,8 @@ export interface KnowledgeStore {
    * serializing it again when the bundle is only passed on.
    */
   readBundleText?(rid: RID | string): string | undefined;
+  /** readBundleText as UTF-8 bytes (what a server sends). */
+  readBundleBytes?(rid: RID | string): Buffer | undefined;
   /** Removes every bundle. */
   drop(): Promise<void>;
   /**

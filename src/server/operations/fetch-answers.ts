@@ -35,7 +35,7 @@ export type BundlesPayloadBody = BundlesPayload & { bundles: BundleJSON[] };
  * optional ones (the file cache has them) make the serialized answers cheaper.
  */
 export type ResponseCache = Pick<KnowledgeStore, 'listRids' | 'read' | 'readManifest'> &
-  Partial<Pick<KnowledgeStore, 'generation' | 'listManifests' | 'readBundleText' | 'readMany'>>;
+  Partial<Pick<KnowledgeStore, 'generation' | 'listManifests' | 'readBundleText' | 'readBundleBytes' | 'readMany'>>;
 
 export interface FetchBundlesAnswerOptions {
   /**
@@ -149,30 +149,43 @@ export class ResponseHandler {
 
   /**
    * fetchBundles as JSON text. The bundle files are passed on as they are on disk (read and
-   * checked by the cache, not rebuilt), so the cost is the reads and one parse per bundle. The
-   * list is written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
+   * checked by the cache, not rebuilt), and the answer is one copy of their bytes. The list is
+   * written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
    */
   async fetchBundlesJson(req: FetchBundles, options: FetchBundlesAnswerOptions = {}): Promise<Buffer> {
+    const readBytes = this.cache.readBundleBytes?.bind(this.cache);
     const readText = this.cache.readBundleText?.bind(this.cache);
-    const texts: string[] = [];
+    const found: Buffer[] = [];
     const notFound: string[] = [];
-    const read = readText === undefined ? await this.readRequested(req.rids) : undefined;
+    const read = readBytes === undefined && readText === undefined ? await this.readRequested(req.rids) : undefined;
     req.rids.forEach((requested, i) => {
-      let text: string | undefined;
+      let bytes: Buffer | undefined;
       if (read !== undefined) {
         const bundle = read[i];
-        text = bundle && JSON.stringify(bundle.toJSON());
+        bytes = bundle && Buffer.from(JSON.stringify(bundle.toJSON()));
       } else {
         const rid = toRid(requested);
-        if (rid !== undefined) text = readText!(rid);
+        if (rid !== undefined) {
+          if (readBytes !== undefined) bytes = readBytes(rid);
+          else {
+            const text = readText!(rid);
+            bytes = text === undefined ? undefined : Buffer.from(text);
+          }
+        }
       }
-      if (text !== undefined) texts.push(text);
+      if (bytes !== undefined) found.push(bytes);
       else notFound.push(String(requested));
     });
-    this.logger.debug({ count: texts.length, notFound: notFound.length }, 'answered fetch bundles');
-    const list = `[${texts.join(',')}]`;
-    const tail = `"not_found":${JSON.stringify(notFound)},"deferred":[]}`;
-    return Buffer.from(options.legacyManifestsField ? `{"bundles":${list},"manifests":${list},${tail}` : `{"bundles":${list},${tail}`);
+    this.logger.debug({ count: found.length, notFound: notFound.length }, 'answered fetch bundles');
+    const list: Buffer[] = [];
+    found.forEach((bytes, i) => {
+      if (i > 0) list.push(COMMA);
+      list.push(bytes);
+    });
+    const parts = [BUNDLES_OPEN, ...list];
+    if (options.legacyManifestsField) parts.push(MANIFESTS_OPEN, ...list);
+    parts.push(Buffer.from(`],"not_found":${JSON.stringify(notFound)},"deferred":[]}`));
+    return Buffer.concat(parts);
   }
 
   /**
@@ -212,6 +225,10 @@ export class ResponseHandler {
     return bytes;
   }
 }
+
+const COMMA = Buffer.from(',');
+const BUNDLES_OPEN = Buffer.from('{"bundles":[');
+const MANIFESTS_OPEN = Buffer.from('],"manifests":[');
 
 /** One key per list of types, repetitions aside. */
 function typeKey(types: readonly RIDType[]): string {
