@@ -218,6 +218,33 @@ describe('server/operations/fetch-answers: ResponseHandler on a real Cache', () 
       }
     });
 
+    it('readBundleBytes is readBundleText as UTF-8 (file, kept and pending), and the bytes answer is byte-identical to the text one', async () => {
+      await cache.sync();
+      const unicode = Bundle.generate('orn:test.b:\u00e9', { s: 'caf\u00e9 \u2603 \ud83d\ude00' });
+      await cache.write(unicode);
+      const pending = Bundle.generate('orn:test.b:pending', { n: 9 });
+      const writing = cache.write(pending);
+      for (const rid of [a1.rid, unicode.rid, pending.rid]) {
+        const bytes = cache.readBundleBytes(rid)!;
+        expect(bytes.equals(Buffer.from(cache.readBundleText(rid)!, 'utf8'))).to.equal(true);
+        // Served again from memory: the same bytes.
+        expect(cache.readBundleBytes(rid)!.equals(bytes)).to.equal(true);
+      }
+      expect(cache.readBundleBytes('orn:test.b:missing')).to.equal(undefined);
+      const rids = [String(a1.rid), String(unicode.rid), 'not a rid', String(pending.rid), String(a1.rid)];
+      const viaBytes = await handler.fetchBundlesJson({ rids }, { legacyManifestsField: true });
+      const textOnly = new ResponseHandler({
+        cache: { listRids: (t) => cache.listRids(t), read: (r) => cache.read(r), readManifest: (r) => cache.readManifest(r), readBundleText: (r) => cache.readBundleText(r) },
+      });
+      const viaText = await textOnly.fetchBundlesJson({ rids }, { legacyManifestsField: true });
+      expect(viaBytes.equals(viaText)).to.equal(true);
+      const res = parse(viaBytes) as { bundles: unknown[]; manifests: unknown[]; not_found: string[] };
+      expect(res.bundles).to.deep.equal([a1.toJSON(), unicode.toJSON(), pending.toJSON(), a1.toJSON()]);
+      expect(res.manifests).to.deep.equal(res.bundles);
+      expect(res.not_found).to.deep.equal(['not a rid']);
+      await writing;
+    });
+
     it('a file rewritten with another valid manifest of the same RID is served as read() serves it', async () => {
       await cache.sync();
       const other = Bundle.generate(a1.rid, { n: 7 }, new Date(Date.now() + 60_000));
