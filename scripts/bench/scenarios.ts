@@ -423,10 +423,12 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
   // One lean client per poller (as each partial node has its own connection), so the load
   // generator's CPU stays low: it shares the 2 cores with the coordinator.
   const pollClients = pollers.map(() => new HttpClient(node.url));
+  let pollRequests = 0;
   const pollLoops = pollers.map(async (p, i) => {
     const body = JSON.stringify({ rid: p.rid.toString() });
     while (polling) {
       try {
+        pollRequests++;
         const { events } = JSON.parse((await pollClients[i]!.post('/events/poll', body)).toString('utf8')) as { events: { rid: string }[] };
         const now = performance.now();
         for (const e of events) if (e.rid.startsWith(BENCH_RID_TYPE)) p.received.set(e.rid, now);
@@ -466,7 +468,7 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     const stats = await node.stats();
     const rate = round(total / (elapsed / 1000), 0);
     const webhookRequests = subscribers.reduce((a, s) => a + s.requests.count, 0);
-    ctx.log(`  ${total} events to ${receivers.length} receivers in ${round(elapsed, 0)} ms (${webhookRequests} webhook requests in all)`);
+    ctx.log(`  ${total} events to ${receivers.length} receivers in ${round(elapsed, 0)} ms (${webhookRequests} webhook requests, ${pollRequests} polls in all)`);
     const perEvent = (ms: number): number => round((ms * 1000) / total, 0);
     ctx.log(
       `  CPU: coordinator ${round(cpu.coordinatorMs, 0)} ms (${perEvent(cpu.coordinatorMs)} us per event), ` +
