@@ -64,7 +64,7 @@ export interface CacheOptions {
   deferVerificationAbove?: number;
   /**
    * About how many bytes of bundle text readBundleText keeps in memory, most recently served
-   * first (default 8 MB, ~7k bundles of 1 KB; 0 keeps none). A kept text was read and checked
+   * first (default 16 MB: every bundle of a 10k-bundle cache of ~1 KB bundles; 0 keeps none). A kept text was read and checked
    * against the index; it is served again without touching the disk until its entry is replaced,
    * deleted or pushed out.
    */
@@ -117,7 +117,7 @@ export class Cache implements KnowledgeStore {
   ) {
     this.directoryPrefix = directory.endsWith(sep) ? directory : directory + sep;
     const pathOf = (fileName: string): string => cachePath(this.directoryPrefix, fileName);
-    this.servedTexts = new ServedTexts(Math.max(0, options.servedTextBytes ?? 8 * 1024 * 1024));
+    this.servedTexts = new ServedTexts(Math.max(0, options.servedTextBytes ?? 16 * 1024 * 1024));
     this.index = new KnowledgeIndex({
       added: (entry) => this.verifier.track(entry),
       gone: (entry) => {
