@@ -63,10 +63,10 @@ export interface CacheOptions {
    */
   deferVerificationAbove?: number;
   /**
-   * About how many bytes of bundle text readBundleText keeps in memory, most recently served
-   * first (default 16 MB: every bundle of a 10k-bundle cache of ~1 KB bundles; 0 keeps none). A kept text was read and checked
-   * against the index; it is served again without touching the disk until its entry is replaced,
-   * deleted or pushed out.
+   * About how many bytes of bundle text readBundleText / readBundleBytes keep in memory, most
+   * recently served first (default 16 MB: every bundle of a 10k cache of ~1 KB bundles; 0 keeps
+   * none). A kept text was read and checked against the index; it is served again without
+   * touching the disk until its entry is replaced, deleted or pushed out.
    */
   servedTextBytes?: number;
   /**
