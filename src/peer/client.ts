@@ -4,6 +4,7 @@ import type { KoiNetNode } from '../rid/index.ts';
 import type { NodeKeyPair } from '../secure/index.ts';
 import { signedEnvelope } from './envelope.ts';
 import { errorMapping } from './error-mapping.ts';
+import { nodeHttpFetch } from './http-fetch.ts';
 import type { NodeProfileSource } from './types.ts';
 
 /** The five KOI-net endpoints a node calls on its peers. */
@@ -33,7 +34,7 @@ export interface PeerClientOptions {
  */
 export function createPeerClient(options: PeerClientOptions): PeerClient {
   const { baseUrl, timeoutMs, signed } = options;
-  const client = createClient<paths>({ baseUrl });
+  const client = createClient<paths>({ baseUrl, fetch: nodeHttpFetch });
   if (signed) client.use(signedEnvelope({ baseUrl, ...signed }));
   client.use(errorMapping({ baseUrl, timeoutMs, protocolErrors: signed !== undefined }));
   return client;
