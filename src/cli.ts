@@ -115,7 +115,7 @@ async function cmdStart(flags: Flags): Promise<number> {
   if (written) logger.info({ config: written }, 'wrote the effective config; `koi-net start --data-dir DIR` alone restarts this node');
   logger.info({ rid: String(node.identity.rid), nodeType: node.identity.profile.node_type, ...(url ? { url } : {}), dataDir: config.dataDir, ...(config.store ? { store: redactUrl(config.store) } : {}) }, 'node started');
   // A large cache's start-up garbage, collected once the node is up (see cli/heap.ts).
-  if (node.cache.size >= STARTUP_GC_MIN_BUNDLES) collectStartupGarbageSoon();
+  if (node.cache.size >= STARTUP_GC_MIN_BUNDLES) void Promise.resolve(node.cache.verified?.()).then(() => collectStartupGarbageSoon());
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

@@ -17,7 +17,7 @@ import { namedErrorText } from './util/error-text.ts';
 // The operation handlers live in server/operations/; kept importable from here.
 export { createNodeHandlers, type NodeHandlers, type NodeHandlersOptions } from './server/operations/index.ts';
 
-/** After start-up, when the contract validator is set up if no request needed it before. */
+/** After start-up (and the cache's background checks), when the contract validator is set up if no request needed it before. */
 const VALIDATOR_SETUP_DELAY_MS = 200;
 
 export interface StartFullNodeOptions {
@@ -87,16 +87,24 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   const url = server.url + (rootPath === '/' ? '' : rootPath.replace(/\/+$/, ''));
   logger.info({ url }, 'full node listening');
   // The contract validator (only for what the fast path does not answer: broadcasts, polls,
-  // refusals) is set up just after start, unless a request needed it first.
-  const prepareTimer = setTimeout(() => {
-    prepareKoiNetApp(app).catch((err: unknown) => logger.error({ err: namedErrorText(err) }, 'cannot set up the contract validator'));
-  }, VALIDATOR_SETUP_DELAY_MS);
-  prepareTimer.unref();
+  // refusals) is set up once start-up's background work is done (the cache's checks after a
+  // crash), unless a request needed it first: its ~300 ms of CPU would otherwise delay the
+  // answers of a node that just started.
+  let prepareTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  void Promise.resolve(node.cache.verified?.()).then(() => {
+    if (closed) return;
+    prepareTimer = setTimeout(() => {
+      prepareKoiNetApp(app).catch((err: unknown) => logger.error({ err: namedErrorText(err) }, 'cannot set up the contract validator'));
+    }, VALIDATOR_SETUP_DELAY_MS);
+    prepareTimer.unref();
+  });
   let closing: Promise<void> | undefined;
   return {
     url,
     port: server.port,
     close() {
+      closed = true;
       clearTimeout(prepareTimer);
       closing ??= (async () => {
         await server.close();
