@@ -232,6 +232,20 @@ async function renderHeyApi(doc: JsonObject): Promise<Map<string, string>> {
   }
 }
 
+/**
+ * The document as a module: src/protocol/spec.ts reads it at start-up instead of parsing the
+ * YAML (a YAML parse of the contract cost ~200 ms of every node start; JSON.parse of this string
+ * well under 1 ms), and the build compiles it into dist/ with the rest.
+ */
+function renderDocumentModule(doc: JsonObject): string {
+  return [
+    TS_HEADER,
+    '/** openapi/koi-net.openapi.yaml as compact JSON text (parse it with JSON.parse). */',
+    `export const OPENAPI_DOCUMENT_JSON: string = ${JSON.stringify(JSON.stringify(doc))};`,
+    '',
+  ].join('\n');
+}
+
 /** Every generated file, keyed by its path relative to the output directory (sorted). */
 export async function renderAll(specPath: string = SPEC_PATH): Promise<Map<string, string>> {
   const parsed: unknown = parseYaml(await readFile(specPath, 'utf8'));
@@ -241,6 +255,7 @@ export async function renderAll(specPath: string = SPEC_PATH): Promise<Map<strin
   files.set('openapi-typescript/koi-net.ts', await renderTypes(parsed));
   files.set('openapi.json', JSON.stringify({ 'x-generated': NOTICE, ...parsed }, null, 2) + '\n');
   files.set('stubs/operations.ts', renderOperationsStub(ops));
+  files.set('stubs/openapi-document.ts', renderDocumentModule(parsed));
   return files;
 }
 

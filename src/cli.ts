@@ -32,6 +32,7 @@ import { namedErrorText } from './util/error-text.ts';
 import { parseFlags, stringFlag, type Flags } from './cli/args.ts';
 import { failureText, isUsageError } from './cli/errors.ts';
 import { helpText } from './cli/help.ts';
+import { collectStartupGarbageSoon } from './cli/heap.ts';
 import { cmdInit } from './cli/init.ts';
 import { formatStatus, readNodeStatus, readStoreStatus } from './cli/status.ts';
 import { runExtraCommand } from './cli/commands.ts';
@@ -48,6 +49,9 @@ async function resolveConfig(flags: Flags): Promise<{ config: KoiNetConfig; foun
 }
 
 // --- start ---------------------------------------------------------------------------------------
+
+/** Below this many cached bundles, start-up makes too little garbage to be worth a collection. */
+const STARTUP_GC_MIN_BUNDLES = 10_000;
 
 async function cmdStart(flags: Flags): Promise<number> {
   const { config, found } = await resolveConfig(flags);
@@ -110,6 +114,8 @@ async function cmdStart(flags: Flags): Promise<number> {
   const written = found === undefined ? await writeEffectiveConfig(config, port) : undefined;
   if (written) logger.info({ config: written }, 'wrote the effective config; `koi-net start --data-dir DIR` alone restarts this node');
   logger.info({ rid: String(node.identity.rid), nodeType: node.identity.profile.node_type, ...(url ? { url } : {}), dataDir: config.dataDir, ...(config.store ? { store: redactUrl(config.store) } : {}) }, 'node started');
+  // A large cache's start-up garbage, collected once the node is up (see cli/heap.ts).
+  if (node.cache.size >= STARTUP_GC_MIN_BUNDLES) void Promise.resolve(node.cache.verified?.()).then(() => collectStartupGarbageSoon());
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

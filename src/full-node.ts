@@ -4,7 +4,7 @@
  * (broadcast -> handle as external + background flush, poll -> drain the caller's poll queue,
  * fetch -> the cache's answers).
  */
-import { createKoiNetApp, startServer, withFastPath, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import { createKoiNetApp, prepareKoiNetApp, startServer, withFastPath, type ServerLimits, type SignedServerOptions } from './server/app.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
@@ -12,9 +12,13 @@ import { withPages } from './server/pages/index.ts';
 import { createNodeHandlers } from './server/operations/index.ts';
 import type { NodeView } from './server/node-view.ts';
 import type { Logger } from './logger.ts';
+import { namedErrorText } from './util/error-text.ts';
 
 // The operation handlers live in server/operations/; kept importable from here.
 export { createNodeHandlers, type NodeHandlers, type NodeHandlersOptions } from './server/operations/index.ts';
+
+/** After start-up (and the cache's background checks), when the contract validator is set up if no request needed it before. */
+const VALIDATOR_SETUP_DELAY_MS = 200;
 
 export interface StartFullNodeOptions {
   host: string;
@@ -65,6 +69,8 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
     validateResponses: options.validateResponses,
     limits: options.limits,
     logger,
+    // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
+    deferValidatorSetup: true,
     // `both`: the signed options too, and each request is answered in the format it arrived in.
     ...(node.protocol === 'unsigned' ? {} : { signed: signedServerOptions(node, ready), bothFormats: node.protocol === 'both' }),
   });
@@ -80,11 +86,26 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   }
   const url = server.url + (rootPath === '/' ? '' : rootPath.replace(/\/+$/, ''));
   logger.info({ url }, 'full node listening');
+  // The contract validator (only for what the fast path does not answer: broadcasts, polls,
+  // refusals) is set up once start-up's background work is done (the cache's checks after a
+  // crash), unless a request needed it first: its ~300 ms of CPU would otherwise delay the
+  // answers of a node that just started.
+  let prepareTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  void Promise.resolve(node.cache.verified?.()).then(() => {
+    if (closed) return;
+    prepareTimer = setTimeout(() => {
+      prepareKoiNetApp(app).catch((err: unknown) => logger.error({ err: namedErrorText(err) }, 'cannot set up the contract validator'));
+    }, VALIDATOR_SETUP_DELAY_MS);
+    prepareTimer.unref();
+  });
   let closing: Promise<void> | undefined;
   return {
     url,
     port: server.port,
     close() {
+      closed = true;
+      clearTimeout(prepareTimer);
       closing ??= (async () => {
         await server.close();
         await idle();

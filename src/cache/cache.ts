@@ -13,7 +13,7 @@ import { errorCode, errorText } from '../util/error-text.ts';
 import { stopAll } from '../util/lifecycle.ts';
 import { cachePath, checkedBundleText, parseBundleFile, readSmallFile, readSmallTextFile } from './bundle-file.ts';
 import { cacheFileName } from './file-name.ts';
-import { KnowledgeIndex, ridKey, type IndexEntry } from './memory-index.ts';
+import { KnowledgeIndex, indexEntry, ridKey, type IndexEntry } from './memory-index.ts';
 import { ServedTexts } from './served-texts.ts';
 import { IndexSnapshot } from './snapshot.ts';
 import { scanDirectory } from './scan.ts';
@@ -199,7 +199,7 @@ export class Cache implements KnowledgeStore {
     // must not change what gets written. Compact: V8's fast path, several times cheaper than the
     // indented file layout, which the writer makes off this thread (fileText).
     const json = JSON.stringify(bundle.toJSON());
-    const entry: IndexEntry = { rid: bundle.rid, fileName, type: bundle.rid.type.toString(), manifest: bundle.manifest };
+    const entry = indexEntry(bundle.rid, fileName, bundle.manifest);
     const previous = this.index.get(key);
     this.verifier.unshadow(key);
     // A file indexed under a name that is not the canonical one (written by another

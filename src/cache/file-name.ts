@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RID } from '../rid/index.ts';
+import { parseRidUncached } from '../rid/rid.ts';
 
 /** Linux (ext4, xfs, btrfs, tmpfs) and macOS refuse longer path components. */
 export const MAX_FILE_NAME_BYTES = 255;
@@ -39,7 +40,8 @@ export function ridFromCacheFileName(fileName: string): RID | undefined {
   const ridString = Buffer.from(fileName.slice(0, -'.json'.length), 'base64url').toString('utf8');
   let rid: RID;
   try {
-    rid = RID.fromString(ridString);
+    // Uncached: after a crash, 100k distinct names go through here at once (see parseRidUncached).
+    rid = parseRidUncached(ridString);
   } catch {
     return undefined;
   }

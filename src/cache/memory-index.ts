@@ -6,16 +6,47 @@
  */
 import { RID, RIDType } from '../rid/index.ts';
 import type { Manifest } from '../knowledge/index.ts';
+import { cacheFileName } from './file-name.ts';
 
 export interface IndexEntry {
-  rid: RID;
-  fileName: string;
-  type: string;
+  readonly rid: RID;
+  readonly fileName: string;
+  readonly type: string;
   /**
    * undefined: unverified, indexed from its file name only; the file has not been read yet and
    * may not hold a valid bundle (of this RID). Set in place once it has been read.
    */
   manifest: Manifest | undefined;
+}
+
+/**
+ * The index's own entries: 100k of them are most of a large node's memory, so an entry holds no
+ * copy of what its RID already says (its type) and no file name while that is the canonical
+ * one, which is made on first use (a file read or delete) and then kept.
+ */
+class Entry implements IndexEntry {
+  #fileName: string | undefined;
+  constructor(
+    readonly rid: RID,
+    /** undefined: the canonical name of `rid` (cacheFileName). */
+    fileName: string | undefined,
+    public manifest: Manifest | undefined,
+  ) {
+    this.#fileName = fileName;
+  }
+
+  get fileName(): string {
+    return (this.#fileName ??= cacheFileName(this.rid));
+  }
+
+  get type(): string {
+    return this.rid.type.toString();
+  }
+}
+
+/** A new index entry; `fileName` undefined means the canonical name of `rid`. */
+export function indexEntry(rid: RID, fileName: string | undefined, manifest: Manifest | undefined): IndexEntry {
+  return new Entry(rid, fileName, manifest);
 }
 
 export interface IndexEvents {

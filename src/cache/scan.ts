@@ -10,7 +10,7 @@ import { CacheError } from '../errors.ts';
 import { errorCode, errorText } from '../util/error-text.ts';
 import { SCAN_SLICE, TEMP_FILE, asError, parseBundleFile } from './bundle-file.ts';
 import { cacheFileName, ridFromCacheFileName } from './file-name.ts';
-import type { IndexEntry, KnowledgeIndex } from './memory-index.ts';
+import { indexEntry, type IndexEntry, type KnowledgeIndex } from './memory-index.ts';
 import type { IndexSnapshot } from './snapshot.ts';
 import type { CacheLogger } from './store.ts';
 import type { Verifier } from './verifier.ts';
@@ -77,7 +77,7 @@ export async function scanDirectory(parts: ScanParts): Promise<void> {
   for (const name of names) {
     const rid = ridFromCacheFileName(name);
     if (rid === undefined) toRead.push(name);
-    else index.put({ rid, fileName: name, type: rid.type.toString(), manifest: undefined });
+    else index.put(indexEntry(rid, name, undefined));
   }
   indexLoaded(parts, await readEntries(parts, toRead));
 }
@@ -138,7 +138,7 @@ function loadEntry(logger: CacheLogger, fileName: string, text: string | Error):
   try {
     if (text instanceof Error) throw text;
     const { manifest } = parseBundleFile(text);
-    return { rid: manifest.rid, fileName, type: manifest.rid.type.toString(), manifest };
+    return indexEntry(manifest.rid, fileName, manifest);
   } catch (err) {
     logger.warn({ file: fileName, err: errorText(err) }, 'skipping a cache file that is not a valid bundle');
     return undefined;

@@ -6,35 +6,54 @@
  * no node had the cache open is not detected (same name, so the snapshot's manifest is served
  * until the next write of that RID).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RID } from '../rid/index.ts';
+import { parseRidUncached } from '../rid/rid.ts';
 import { Manifest, isJsonObject } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import { errorCode, errorText } from '../util/error-text.ts';
 import { TEMP_FILE } from './bundle-file.ts';
-import type { IndexEntry } from './memory-index.ts';
+import { cacheFileName } from './file-name.ts';
+import { indexEntry, type IndexEntry } from './memory-index.ts';
 import type { CacheLogger } from './store.ts';
 
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 
 /** Version 1 rows: [fileName, rid, timestamp, sha256_hash]. Still read, never written. */
 type SnapshotRowV1 = [string, string, string, string];
 
-/**
- * Version 2: one array per column instead of an array per entry (100k small arrays were most of
- * the parse's garbage), plus each timestamp in microseconds so open() does not parse 100k dates.
+/*
+ * Version 2 (still read, never written): one array per column (`files`, `rids`, `timestamps`,
+ * `hashes`, `micros`) and the bundle files the index did not use as `ignored`; the name sets
+ * are compared at open.
  */
-interface SnapshotV2 {
-  version: 2;
+
+/**
+ * Version 3: no file name per entry, since nearly every file has its RID's canonical name (the
+ * few that do not are listed in `renamedRows` / `renamedFiles`), and instead of the directory's
+ * names, their count and one SHA-256 over them (`listingDigest`): fs.readdir lists names sorted,
+ * so the same set always hashes alike. A third less to parse at start, and no set of 100k names
+ * to build and probe.
+ */
+interface SnapshotV3 {
+  version: 3;
   directory: string;
-  files: string[];
+  listingCount: number;
+  listingDigest: string;
   rids: string[];
   timestamps: string[];
   hashes: string[];
   micros: number[];
-  ignored: string[];
+  renamedRows: number[];
+  renamedFiles: string[];
+}
+
+/** The digest of a directory listing (bundle file names in readdir order) that version 3 compares. */
+export function listingDigest(names: readonly string[]): string {
+  return createHash('sha256').update(names.join('\n'), 'utf8').digest('hex');
 }
 
 interface SnapshotColumns {
@@ -122,7 +141,8 @@ export class IndexSnapshot {
   entries(json: unknown, names: readonly string[]): IndexEntry[] | undefined {
     try {
       if (!isJsonObject(json) || json['directory'] !== this.directory) return undefined;
-      const columns = json['version'] === SNAPSHOT_VERSION ? columnsV2(json) : json['version'] === 1 ? columnsV1(json) : undefined;
+      if (json['version'] === SNAPSHOT_VERSION) return entriesV3(json, names);
+      const columns = json['version'] === 2 ? columnsV2(json) : json['version'] === 1 ? columnsV1(json) : undefined;
       if (columns === undefined) return undefined;
       const { files, rids, timestamps, hashes, micros, ignored } = columns;
       if (files.length + ignored.length !== names.length) return undefined;
@@ -134,7 +154,7 @@ export class IndexSnapshot {
       for (let i = 0; i < files.length; i++) {
         const rid = RID.fromString(rids[i]!);
         const manifest = new Manifest({ rid, timestamp: timestamps[i]!, sha256Hash: hashes[i]!, ...(micros ? { timeMicros: micros[i]! } : {}) });
-        entries[i] = { rid, fileName: files[i]!, type: rid.type.toString(), manifest };
+        entries[i] = indexEntry(rid, files[i]!, manifest);
       }
       return entries;
     } catch (err) {
@@ -150,25 +170,37 @@ export class IndexSnapshot {
    */
   async save(entries: Iterable<IndexEntry>): Promise<void> {
     if (!this.enabled) return;
-    const snapshot: SnapshotV2 = { version: SNAPSHOT_VERSION, directory: this.directory, files: [], rids: [], timestamps: [], hashes: [], micros: [], ignored: [] };
-    const indexed = new Set<string>();
+    const snapshot: SnapshotV3 = {
+      version: SNAPSHOT_VERSION,
+      directory: this.directory,
+      listingCount: 0,
+      listingDigest: '',
+      rids: [],
+      timestamps: [],
+      hashes: [],
+      micros: [],
+      renamedRows: [],
+      renamedFiles: [],
+    };
     for (const e of entries) {
       if (e.manifest === undefined) continue;
-      snapshot.files.push(e.fileName);
-      snapshot.rids.push(e.rid.toString());
+      const row = snapshot.rids.push(e.rid.toString()) - 1;
       snapshot.timestamps.push(e.manifest.timestamp);
       snapshot.hashes.push(e.manifest.sha256Hash);
       snapshot.micros.push(e.manifest.timeMicros);
-      indexed.add(e.fileName);
+      if (e.fileName !== cacheFileName(e.rid)) {
+        snapshot.renamedRows.push(row);
+        snapshot.renamedFiles.push(e.fileName);
+      }
     }
     this.saving = true;
     this.invalidatedWhileSaving = false;
     try {
-      // Bundle files the index does not use (invalid, or the losing copy of a duplicated RID) are
-      // listed too, so that next time the name sets match and the scan would skip them anyway.
-      snapshot.ignored = readdirSync(this.directory, { withFileTypes: true })
-        .filter((d) => d.isFile() && d.name.endsWith('.json') && !TEMP_FILE.test(d.name) && !indexed.has(d.name))
-        .map((d) => d.name);
+      // Every bundle file, also those the index does not use (invalid, or the losing copy of a
+      // duplicated RID): next time the listings match, and the scan would skip them anyway.
+      const names = bundleFileNames(readdirSync(this.directory, { withFileTypes: true }));
+      snapshot.listingCount = names.length;
+      snapshot.listingDigest = listingDigest(names);
       await atomicWrite(this.path, JSON.stringify(snapshot));
       this.live = true;
     } catch (err) {
@@ -192,6 +224,39 @@ export class IndexSnapshot {
       // The next start ignores them; they are not in the cache directory.
     }
   }
+}
+
+/** The names open() compares: regular `*.json` files that are not temp files, in listing order. */
+export function bundleFileNames(dirents: readonly { name: string; isFile(): boolean }[]): string[] {
+  const names: string[] = [];
+  for (const d of dirents) if (d.isFile() && d.name.endsWith('.json') && !TEMP_FILE.test(d.name)) names.push(d.name);
+  return names;
+}
+
+/**
+ * The entries of a version 3 snapshot, or undefined when the directory's listing is not the one
+ * it was saved beside or any column is malformed. The RIDs are parsed (their types' rules apply,
+ * so a damaged snapshot cannot put an invalid RID in the index), without the parse cache, which
+ * 100k distinct strings would only churn.
+ */
+function entriesV3(json: Record<string, unknown>, names: readonly string[]): IndexEntry[] | undefined {
+  const { listingCount, rids, timestamps, hashes, micros, renamedRows, renamedFiles } = json;
+  if (listingCount !== names.length || json['listingDigest'] !== listingDigest(names)) return undefined;
+  if (!isStringArray(rids)) return undefined;
+  const n = rids.length;
+  if (!isStringArray(timestamps, n) || !isStringArray(hashes, n) || !isStringArray(renamedFiles)) return undefined;
+  if (!Array.isArray(micros) || micros.length !== n || !micros.every((x) => Number.isSafeInteger(x))) return undefined;
+  if (!Array.isArray(renamedRows) || renamedRows.length !== renamedFiles.length) return undefined;
+  if (!renamedRows.every((r) => Number.isSafeInteger(r) && (r as number) >= 0 && (r as number) < n)) return undefined;
+  const renamed = new Map<number, string>();
+  renamedRows.forEach((row, i) => renamed.set(row as number, renamedFiles[i]!));
+  const entries: IndexEntry[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const rid = parseRidUncached(rids[i]!);
+    const manifest = new Manifest({ rid, timestamp: timestamps[i]!, sha256Hash: hashes[i]!, timeMicros: micros[i] as number });
+    entries[i] = indexEntry(rid, renamed.get(i), manifest);
+  }
+  return entries;
 }
 
 function isStringArray(v: unknown, length?: number): v is string[] {

@@ -22,6 +22,11 @@ export interface KnowledgeStore {
    * for each file and relies on sync() for durability.
    */
   readonly writesVisibleAtOnce?: boolean;
+  /**
+   * Resolves once the checks open() left running in the background are done (the file cache's
+   * verification after a start without a snapshot); absent when a store leaves none.
+   */
+  verified?(): Promise<void>;
   /** Stores (replaces) the bundle of `bundle.rid`; resolves once it is persisted. */
   write(bundle: Bundle): Promise<Bundle>;
   /** The cached bundle, or undefined when there is none (or it can no longer be read). */

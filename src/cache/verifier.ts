@@ -12,7 +12,7 @@ import { errorText } from '../util/error-text.ts';
 import type { Startable } from '../util/lifecycle.ts';
 import { SCAN_SLICE, asError, parseBundleFile } from './bundle-file.ts';
 import { cacheFileName } from './file-name.ts';
-import type { IndexEntry, KnowledgeIndex } from './memory-index.ts';
+import { indexEntry, type IndexEntry, type KnowledgeIndex } from './memory-index.ts';
 import type { CacheLogger } from './store.ts';
 import type { VerifyResult } from './thread.ts';
 import { ThreadHost } from './worker-host.ts';
@@ -186,7 +186,7 @@ export class Verifier implements Startable {
     const other = result.rid.toString();
     const existing = this.index.get(other);
     if (existing === undefined) {
-      this.index.put({ rid: result.rid, fileName: entry.fileName, type: result.rid.type.toString(), manifest: result });
+      this.index.put(indexEntry(result.rid, entry.fileName, result));
     } else {
       this.logger.warn({ rid: other, files: [existing.fileName, entry.fileName], using: existing.fileName }, 'two cache files hold the same RID');
     }

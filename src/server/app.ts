@@ -42,6 +42,12 @@ export interface KoiNetAppOptions {
    * of answering 404, so the app can be mounted in front of other routes.
    */
   passThroughUnknown?: boolean;
+  /**
+   * Leave setting up the contract validator (express-openapi-validator, ~300 ms of CPU) to the
+   * first request that needs it or to `prepareKoiNetApp(app)`, instead of starting at once:
+   * valid fetches on the fast path never need it, so a starting node answers them sooner.
+   */
+  deferValidatorSetup?: boolean;
   /** Speak the signed protocol (koi-net 1.1+) instead of the unsigned 1.0.x bodies. */
   signed?: SignedServerOptions;
   /**
@@ -126,6 +132,8 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
 
   // 3. Contract validation (skipped for a body the fast check accepted).
   const validate = contractValidation(validateResponses);
+  preparers.set(app, validate.prepare);
+  if (options.deferValidatorSetup !== true) void prepareKoiNetApp(app);
 
   // 3b. Poll answers are capped by rewriting the request's `limit`: the handler and the queue then
   //     leave the rest queued for the next poll, exactly as if the caller had asked for fewer.
@@ -209,6 +217,21 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   // Not while answers are validated (that hooks res.json inside the validator's middlewares).
   if (codec.fastPath && !validateResponses) installFastPath(app, { handlers, rootPath, limit, limits, logger });
   return app;
+}
+
+const preparers = new WeakMap<Express, () => Promise<void>>();
+
+/**
+ * Sets up what `createKoiNetApp` deferred (`deferValidatorSetup`); resolves once the contract
+ * validator is ready. A failure is the first affected request's 500 as well, so here it is only
+ * logged by the caller.
+ */
+export function prepareKoiNetApp(app: Express): Promise<void> {
+  const prepare = preparers.get(app);
+  if (prepare === undefined) return Promise.resolve();
+  const done = prepare();
+  done.catch(() => undefined);
+  return done;
 }
 
 export interface StartServerOptions {

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import * as OpenApiValidator from 'express-openapi-validator';
+import type * as OpenApiValidatorModule from 'express-openapi-validator';
 import { KoiNetError, StoreUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { loadOpenapiDocument, openapiDocument } from '../protocol/spec.ts';
@@ -22,42 +22,78 @@ import {
 } from './errors.ts';
 import type { KoiLocals } from './routing.ts';
 
+type OpenApiValidator = typeof OpenApiValidatorModule;
+
+/** The loaded module; its error classes are what toProblem trusts (none can occur before it loads). */
+let loadedValidator: OpenApiValidator | undefined;
+let loadingValidator: Promise<OpenApiValidator> | undefined;
+
+function loadValidatorModule(): Promise<OpenApiValidator> {
+  loadingValidator ??= import('express-openapi-validator').then((m) => {
+    // CommonJS under ESM: the namespace's default is the module object.
+    const mod = ((m as unknown as { default?: OpenApiValidator }).default ?? m) as OpenApiValidator;
+    loadedValidator = mod;
+    return mod;
+  });
+  return loadingValidator;
+}
+
+/** The contract check stage; `prepare()` sets the validator up ahead of the first request needing it. */
+export interface ContractValidation extends RequestHandler {
+  prepare(): Promise<void>;
+}
+
 /**
  * The validator's middlewares as one stage. A body the fast check accepted (koiAccepted) is valid
- * under the contract: the validator would pass it as is, so it is skipped.
+ * under the contract: the validator would pass it as is, so it is skipped. The validator is
+ * loaded and set up on the first request that needs it, or on `prepare()`: loading and compiling
+ * it was ~300 ms of CPU in every start, before any fast-path fetch could be answered.
  */
-export function contractValidation(validateResponses: boolean): RequestHandler {
-  // The validator rewrites the document it gets: give it a copy.
-  const apiSpec = loadOpenapiDocument();
-  apiSpec['servers'] = [{ url: '/' }];
-  const validatorMiddlewares = OpenApiValidator.middleware({
-    apiSpec: apiSpec as unknown as Parameters<typeof OpenApiValidator.middleware>[0]['apiSpec'],
-    validateRequests: { allErrors: true, coerceTypes: false, removeAdditional: false },
-    validateResponses: validateResponses ? { coerceTypes: false, removeAdditional: false, allErrors: true } : false,
-    validateSecurity: false,
-    ignoreUndocumented: false,
-    useRequestUrl: true,
-    formats: {
-      rid: { type: 'string', validate: parses((s) => RID.fromString(s)) },
-      'rid-type': { type: 'string', validate: parses((s) => RIDType.fromString(s)) },
-    },
-  }) as unknown as RequestHandler[];
+export function contractValidation(validateResponses: boolean): ContractValidation {
+  let middlewares: Promise<RequestHandler[]> | undefined;
+  const setUp = (): Promise<RequestHandler[]> =>
+    (middlewares ??= loadValidatorModule().then((OpenApiValidator) => {
+      // The validator rewrites the document it gets: give it a copy.
+      const apiSpec = loadOpenapiDocument();
+      apiSpec['servers'] = [{ url: '/' }];
+      return OpenApiValidator.middleware({
+        apiSpec: apiSpec as unknown as Parameters<OpenApiValidator['middleware']>[0]['apiSpec'],
+        validateRequests: { allErrors: true, coerceTypes: false, removeAdditional: false },
+        validateResponses: validateResponses ? { coerceTypes: false, removeAdditional: false, allErrors: true } : false,
+        validateSecurity: false,
+        // Our own document, the same at every start: checking it against the OpenAPI meta-schema
+        // cost ~150 ms of each start-up. test/unit/protocol/spec.test.ts runs that check instead.
+        validateApiSpec: false,
+        ignoreUndocumented: false,
+        useRequestUrl: true,
+        formats: {
+          rid: { type: 'string', validate: parses((s) => RID.fromString(s)) },
+          'rid-type': { type: 'string', validate: parses((s) => RIDType.fromString(s)) },
+        },
+      }) as unknown as RequestHandler[];
+    }));
 
-  return (req, res, next) => {
+  const stage: RequestHandler = (req, res, next) => {
     if ((res.locals as KoiLocals).koiAccepted) return next();
-    let i = 0;
-    const step = (err?: unknown): void => {
-      if (err !== undefined && err !== null) return next(err);
-      const mw = validatorMiddlewares[i++];
-      if (mw === undefined) return next();
-      try {
-        void mw(req, res, step);
-      } catch (thrown) {
-        next(thrown);
-      }
-    };
-    step();
+    setUp().then(
+      (validatorMiddlewares) => {
+        let i = 0;
+        const step = (err?: unknown): void => {
+          if (err !== undefined && err !== null) return next(err);
+          const mw = validatorMiddlewares[i++];
+          if (mw === undefined) return next();
+          try {
+            void mw(req, res, step);
+          } catch (thrown) {
+            next(thrown);
+          }
+        };
+        step();
+      },
+      (err: unknown) => next(err),
+    );
   };
+  return Object.assign(stage, { prepare: () => setUp().then(() => undefined) });
 }
 
 function parses(parse: (s: string) => unknown): (s: string) => boolean {
@@ -93,14 +129,13 @@ const explainRidFailure: FormatExplainer = (kind, name, input) => {
   return undefined;
 };
 
-const VALIDATOR_ERRORS = OpenApiValidator.error;
-
 /**
  * Only the validator's own error classes are trusted for their status; a handler throwing some
  * other error that happens to carry `status` is still a 500.
  */
 function isValidatorHttpError(err: unknown): err is { status: number; errors?: ValidatorErrorItem[]; message: string } {
-  return Object.values(VALIDATOR_ERRORS).some((cls) => err instanceof cls);
+  if (loadedValidator === undefined) return false;
+  return Object.values(loadedValidator.error).some((cls) => err instanceof cls);
 }
 
 export function toProblem(err: unknown, body: unknown, logger: Logger, req: Pick<IncomingMessage, 'method' | 'url'> & { originalUrl?: string }): HttpProblem {

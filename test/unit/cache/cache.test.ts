@@ -414,7 +414,7 @@ describe('cache/Cache', () => {
     expect(reopened.listRids().map(String).sort()).to.deep.equal([EDGE, NODE].sort());
   });
 
-  it('the snapshot is columnar with each timestamp in microseconds; a version 1 snapshot is still trusted, a broken one never', async () => {
+  it('the snapshot is columnar with each timestamp in microseconds; version 1 and 2 snapshots are still trusted, a broken one never', async () => {
     const at = new Date('2024-05-06T07:08:09.123Z');
     const node = Bundle.generate(NODE, { v: 1 }, at);
     const cache = await Cache.open(dir, { logger });
@@ -422,34 +422,67 @@ describe('cache/Cache', () => {
     await cache.write(Bundle.generate(EDGE, { v: 1 }));
     await cache.close();
     const snap = snapshotPathFor(dir);
-    const v2 = JSON.parse(await readFile(snap, 'utf8')) as Record<string, unknown[]> & { version: number };
-    expect(v2.version).to.equal(2);
-    expect(v2.micros).to.have.length(2);
-    expect(v2.micros![v2.rids!.indexOf(NODE)]).to.equal(node.manifest.timeMicros);
+    const v3 = JSON.parse(await readFile(snap, 'utf8')) as Record<string, unknown[]> & { version: number; directory: string; listingCount: number; listingDigest: string };
+    expect(v3.version).to.equal(3);
+    expect(v3.micros).to.have.length(2);
+    expect(v3.micros![v3.rids!.indexOf(NODE)]).to.equal(node.manifest.timeMicros);
+    // Both files have their canonical names: none is listed by name.
+    expect(v3).to.include({ listingCount: 2 });
+    expect(v3.renamedRows).to.deep.equal([]);
+    expect(v3).to.not.have.property('files');
     const fromSnapshot = await Cache.open(dir, { logger });
     expect(fromSnapshot.readManifest(NODE)?.timeMicros).to.equal(at.getTime() * 1000);
     expect(fromSnapshot.readManifest(NODE)?.timestamp).to.equal(node.manifest.timestamp);
 
-    // Written by the previous release: rows of [file, rid, timestamp, hash]. Proof it is trusted:
-    // a file rewritten while closed is not seen (see the test above).
-    const v1 = {
-      version: 1,
-      directory: v2['directory'],
-      entries: v2.files!.map((f, i) => [f, v2.rids![i], v2.timestamps![i], v2.hashes![i]]),
-      ignored: [],
-    };
-    await writeFile(snap, JSON.stringify(v1), 'utf8');
+    // Written by earlier releases. Proof each is trusted: a file rewritten while closed is not
+    // seen (see the test above).
     await writeFile(join(dir, cacheFileName(NODE)), JSON.stringify(Bundle.generate(NODE, { v: 9 })), 'utf8');
-    const fromV1 = await Cache.open(dir, { logger });
-    expect(fromV1.readManifest(NODE)?.sha256Hash).to.equal(node.manifest.sha256Hash);
-    expect(fromV1.readManifest(NODE)?.timeMicros).to.equal(node.manifest.timeMicros);
-
-    // A column of the wrong length or type: not trusted, so the scan reads the rewritten file.
-    for (const broken of [{ ...v2, micros: [1] }, { ...v2, micros: v2.micros!.map(String) }, { ...v2, hashes: [1, 2] }]) {
-      await writeFile(snap, JSON.stringify(broken), 'utf8');
-      const scanned = await Cache.open(dir, { logger });
-      expect((await scanned.read(NODE))?.contents).to.deep.equal({ v: 9 });
+    const files = v3.rids!.map((r) => cacheFileName(r as string));
+    const v2 = { version: 2, directory: v3.directory, files, rids: v3.rids, timestamps: v3.timestamps, hashes: v3.hashes, micros: v3.micros, ignored: [] };
+    const v1 = { version: 1, directory: v3.directory, entries: files.map((f, i) => [f, v3.rids![i], v3.timestamps![i], v3.hashes![i]]), ignored: [] };
+    for (const old of [v2, v1]) {
+      await writeFile(snap, JSON.stringify(old), 'utf8');
+      const fromOld = await Cache.open(dir, { logger });
+      expect(fromOld.readManifest(NODE)?.sha256Hash, `version ${old.version}`).to.equal(node.manifest.sha256Hash);
+      expect(fromOld.readManifest(NODE)?.timeMicros, `version ${old.version}`).to.equal(node.manifest.timeMicros);
     }
+
+    // A column of the wrong length or type, another listing, a bad RID, a row out of range, not
+    // JSON at all: not trusted, so the scan reads the rewritten file.
+    const broken: unknown[] = [
+      { ...v3, micros: [1] },
+      { ...v3, micros: v3.micros!.map(String) },
+      { ...v3, hashes: [1, 2] },
+      { ...v3, listingDigest: '0'.repeat(64) },
+      { ...v3, listingCount: 3 },
+      { ...v3, rids: v3.rids!.map(() => 'not a rid') },
+      { ...v3, renamedRows: [2], renamedFiles: ['x.json'] },
+      { ...v3, renamedRows: [0], renamedFiles: [] },
+      { ...v2, micros: [1] },
+    ];
+    for (const b of broken) {
+      await writeFile(snap, JSON.stringify(b), 'utf8');
+      const scanned = await Cache.open(dir, { logger });
+      expect((await scanned.read(NODE))?.contents, JSON.stringify(b).slice(0, 120)).to.deep.equal({ v: 9 });
+    }
+    await writeFile(snap, JSON.stringify(v3).slice(0, 100), 'utf8');
+    expect((await (await Cache.open(dir, { logger })).read(NODE))?.contents).to.deep.equal({ v: 9 });
+  });
+
+  it('a file under a name that is not its RID\'s canonical one keeps that name through a snapshot', async () => {
+    const bundle = Bundle.generate(NODE, { v: 1 });
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'other-name.json'), JSON.stringify(bundle.toJSON()), 'utf8');
+    const cache = await Cache.open(dir, { logger });
+    await cache.close();
+    const v3 = JSON.parse(await readFile(snapshotPathFor(dir), 'utf8')) as { renamedRows: number[]; renamedFiles: string[] };
+    expect(v3.renamedFiles).to.deep.equal(['other-name.json']);
+    const reopened = await Cache.open(dir, { logger });
+    expect((await reopened.read(NODE))?.contents).to.deep.equal({ v: 1 });
+    // Deleting it removes that file, which only a kept name can find.
+    await reopened.delete(NODE);
+    await reopened.sync();
+    expect(await readdir(dir)).to.deep.equal([]);
   });
 
   it('a failed background write rejects sync(), keeps the index, and lands on a retry (threadpool and worker writers)', async () => {

@@ -52,7 +52,7 @@ describe('cache parts', () => {
 
     // Undisturbed, the same save leaves a snapshot the next mutation removes again.
     await snapshot.save([entry]);
-    expect(JSON.parse(readFileSync(snapshot.path, 'utf8'))).to.include({ version: 2, directory: dir });
+    expect(JSON.parse(readFileSync(snapshot.path, 'utf8'))).to.include({ version: 3, directory: dir });
     snapshot.invalidateIfLive();
     expect(existsSync(snapshot.path)).to.equal(false);
     expect((await readdir(root)).filter((n) => n.includes('.tmp-'))).to.deep.equal([]);

@@ -54,3 +54,25 @@ describe('protocol/spec', () => {
     expect(openapiDocument.openapi).to.equal('3.1.0');
   });
 });
+
+describe('protocol/spec: the document the node runs on', () => {
+  it('equals openapi/koi-net.openapi.yaml (read from its generated JSON copy, not parsed at start)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const yaml: unknown = parse(readFileSync(new URL('../../../openapi/koi-net.openapi.yaml', import.meta.url), 'utf8'));
+    expect(loadOpenapiDocument()).to.deep.equal(yaml);
+  });
+
+  it('is valid under the OpenAPI meta-schema (the server skips this check at start: validateApiSpec false)', async () => {
+    // The check express-openapi-validator would run at every start, run here once instead.
+    const { OpenAPISchemaValidator } = (await import('express-openapi-validator/dist/framework/openapi.schema.validator.js')) as unknown as {
+      OpenAPISchemaValidator: new (o: { version: string; validateApiSpec: boolean }) => { validate(doc: unknown): { errors: unknown[] } };
+    };
+    const validator = new OpenAPISchemaValidator({ version: openapiDocument.openapi, validateApiSpec: true });
+    expect(validator.validate(loadOpenapiDocument()).errors).to.deep.equal([]);
+    // And it does refuse a broken document, so the empty list above means something.
+    const broken = loadOpenapiDocument() as unknown as Record<string, unknown>;
+    broken['paths'] = { '/rids/fetch': { post: { responses: 'none' } } };
+    expect(validator.validate(broken).errors).to.not.deep.equal([]);
+  });
+});

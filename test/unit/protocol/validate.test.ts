@@ -347,3 +347,15 @@ describe('protocol/validate', () => {
     });
   });
 });
+
+describe('protocol/validate: the contract schemas themselves', () => {
+  it('are valid JSON Schema 2020-12 (the validator skips this check at start: validateSchema false)', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const meta = new Ajv2020({ strict: false });
+    for (const name of SCHEMA_NAMES) {
+      expect(meta.validateSchema(CONTRACT_SCHEMAS[name] as object), `${name}: ${JSON.stringify(meta.errors)}`).to.equal(true);
+    }
+    // And the check does refuse a broken schema, so the passes above mean something.
+    expect(meta.validateSchema({ type: 'strnig', minLength: -1 })).to.equal(false);
+  });
+});

@@ -472,3 +472,28 @@ describe('server/app: errors that only look like HTTP errors', () => {
     }
   });
 });
+
+describe('server/app: the contract validator set up later (deferValidatorSetup)', () => {
+  it('a deferred app answers its first slow-path requests as an eager one does, and prepareKoiNetApp resolves', async () => {
+    const { prepareKoiNetApp } = await import('../../../src/server/app.ts');
+    const eager = await startTestServer();
+    const deferred = await startTestServer({ deferValidatorSetup: true });
+    try {
+      // Not on the fast path: an invalid body and a broadcast, each the first request of its app.
+      const bad = JSON.stringify({ rids: ['not a rid'] });
+      const event = JSON.stringify({ events: [{ rid: 'orn:slack.channel:T1/C1', event_type: 'NEW', manifest: MANIFEST, contents: { a: 1 } }] });
+      for (const [path, body] of [['/bundles/fetch', bad], ['/events/broadcast', event], ['/rids/fetch', '{"rid_types": 5}']] as const) {
+        const a = await send(`${eager.url}/koi-net${path}`, { body });
+        const b = await send(`${deferred.url}/koi-net${path}`, { body });
+        expect(b.status, path).to.equal(a.status);
+        expect(b.json, path).to.deep.equal(a.json);
+      }
+      expect(deferred.node.received).to.have.length(1);
+      await prepareKoiNetApp(deferred.app);
+      await prepareKoiNetApp(express());
+    } finally {
+      await eager.close();
+      await deferred.close();
+    }
+  });
+});
