@@ -5,13 +5,13 @@
  * item, in order; jobs run one after the other, in the order sent.
  */
 import { parentPort } from 'node:worker_threads';
-import { applyFileOp, syncCalls, type FileOp } from './file-writer.ts';
+import { applyFileOp, fileOpsOf, syncCalls, type FileBatch } from './file-writer.ts';
 import { parseBundleJson } from './bundle-json.ts';
 import { readFileSync } from 'node:fs';
 import { errorText } from '../util/error-text.ts';
 
 export type ThreadJob =
-  | { kind: 'write'; id: number; directory: string; ops: FileOp[] }
+  | { kind: 'write'; id: number; directory: string; batch: FileBatch }
   | { kind: 'verify'; id: number; paths: string[] };
 
 /** Per written op: null, or the error message. */
@@ -38,7 +38,11 @@ async function run(job: ThreadJob): Promise<ThreadAnswer> {
     return { id: job.id, results };
   }
   const results: WriteResult[] = [];
-  for (const op of job.ops) {
+  for (const op of fileOpsOf(job.batch)) {
+    if (op instanceof Error) {
+      results.push(errorText(op));
+      continue;
+    }
     try {
       await applyFileOp(syncCalls, job.directory, op);
       results.push(null);
