@@ -7,7 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import { applyFileOp, fileOpsOf, syncCalls, type FileBatch } from './file-writer.ts';
 import { parseBundleJson } from './bundle-json.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { errorText } from '../util/error-text.ts';
 
 export type ThreadJob =
@@ -24,6 +25,25 @@ export interface ThreadAnswer {
   results: unknown[];
 }
 
+/**
+ * The writer's files follow behind (the index answers meanwhile, the inbox log holds what is not
+ * yet a file), so on a busy machine the thread that takes requests and processes events should
+ * get the CPU first: the writer thread runs at nice 10 (Linux, where a thread id is a valid target
+ * of setpriority). When the main thread is idle the writer still gets all the CPU it needs.
+ */
+const WRITER_NICE = 10;
+let writerNiced = false;
+
+function lowerWriterPriority(): void {
+  writerNiced = true;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, WRITER_NICE);
+  } catch {
+    // Not Linux, or not allowed: the writer keeps the process's priority.
+  }
+}
+
 async function run(job: ThreadJob): Promise<ThreadAnswer> {
   if (job.kind === 'verify') {
     // Read + JSON.parse are most of the cost of checking a file; Manifest.fromJSON stays on the
@@ -37,6 +57,7 @@ async function run(job: ThreadJob): Promise<ThreadAnswer> {
     });
     return { id: job.id, results };
   }
+  if (!writerNiced) lowerWriterPriority();
   const results: WriteResult[] = [];
   for (const op of fileOpsOf(job.batch)) {
     if (op instanceof Error) {
