@@ -131,6 +131,18 @@ export class ProcessorInterface implements KnowledgeProcessor {
   }
 
   /**
+   * Queues an event as `handle({ event, source })` does, without a promise per event (the
+   * inbox queues every event of a batch this way, then waits on `afterHandled`). Processing starts
+   * as with handle(); failures are logged and counted by the worker, as for every kobj.
+   */
+  queueEvent(event: Event, source: KnowledgeSource): void {
+    const item: QueueItem = { kobj: KnowledgeObject.fromEvent(event, undefined, source), sourceNode: undefined };
+    this.queue.push(item);
+    if (debugEnabled(this.logger)) this.logger.debug(kobjFields(item.kobj, undefined), 'queued knowledge object');
+    if (this.autoProcess) void this.queue.drain();
+  }
+
+  /**
    * Calls `reached` once every kobj queued before this call has gone through the pipeline (the
    * queue is FIFO), even under a load that never lets the queue empty. The inbox acknowledges its
    * batches with it; no knowledge object goes through the handlers for that.
