@@ -43,12 +43,13 @@ const mainCpuMs = (pid: number): number => statMs(`/proc/${pid}/task/${pid}/stat
 const node = ChildNode.spawn({ name: 'ingest-probe', dataDir: dir, port: 0, providesEvent: [], providesState: [BENCH_RID_TYPE] });
 await node.ready;
 try {
-  const connections = client === 'raw' ? await Promise.all(Array.from({ length: clients }, () => RawHttpConnection.open(node.url))) : [];
   /** The batches' bodies, serialized before the clock starts (raw) or as each is sent (fetch). */
   const bodiesOf = (all: EventJSON[]): Buffer[] =>
     client === 'raw' ? Array.from({ length: Math.ceil(all.length / batchSize) }, (_, b) => Buffer.from(JSON.stringify({ events: all.slice(b * batchSize, (b + 1) * batchSize) }))) : [];
   const send = async (all: EventJSON[], rate = 0, bodies = bodiesOf(all)): Promise<void> => {
     let next = 0;
+    // Opened per run: the node closes connections left idle past its keep-alive timeout.
+    const connections = client === 'raw' ? await Promise.all(Array.from({ length: clients }, () => RawHttpConnection.open(node.url))) : [];
     const start = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
@@ -67,6 +68,7 @@ try {
         }
       }),
     );
+    for (const c of connections) c.close();
   };
   await send(events('warm', 2000));
   for (;;) {
@@ -106,7 +108,6 @@ try {
       JSON.stringify({ round: r, events: total, postsMs: round(postsMs, 0), visibleMs: round(visibleAt, 0), diskMs: round(diskMs, 0), ackRate: rate(postsMs), visibleRate: rate(visibleAt), diskRate: rate(diskMs), childCpuUsPerEvent: round((cpu * 1000) / total, 1), mainThreadCpuUsPerEvent: round((mainCpu * 1000) / total, 1), generatorCpuUsPerEvent: round(generatorUs / total, 1), peakRssMb: round((await node.stats()).peakRss / 2 ** 20, 1) }),
     );
   }
-  for (const c of connections) c.close();
 } finally {
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
