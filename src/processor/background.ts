@@ -22,7 +22,7 @@ export class BackgroundWork {
   private readonly writes = new Set<number>();
   private writeCount = 0;
   /** settled() callers waiting for every write numbered up to `upTo` to end. */
-  private writeWaiters: { upTo: number; resolve: () => void }[] = [];
+  private writeWaiters: { upTo: number; resolve: () => void; promise: Promise<void> }[] = [];
   /** writeBacklog() callers, released once the backlog is below the bound. */
   private backlogWaiters: (() => void)[] = [];
 
@@ -43,7 +43,13 @@ export class BackgroundWork {
   private writesSettled(): Promise<void> | undefined {
     if (this.writes.size === 0) return undefined;
     const upTo = this.writeCount;
-    return new Promise((resolve) => this.writeWaiters.push({ upTo, resolve }));
+    // A drain asks each time the queue runs dry: with no write started since, the same wait serves.
+    const last = this.writeWaiters[this.writeWaiters.length - 1];
+    if (last !== undefined && last.upTo === upTo) return last.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.writeWaiters.push({ upTo, resolve, promise });
+    return promise;
   }
 
   /** A fan-out's queue pushes; they resolve once the queue file holds them. */
@@ -121,11 +127,9 @@ export class BackgroundWork {
       oldest = first;
       break;
     }
-    const still: { upTo: number; resolve: () => void }[] = [];
-    for (const w of this.writeWaiters) {
-      if (w.upTo < oldest) w.resolve();
-      else still.push(w);
-    }
-    this.writeWaiters = still;
+    // Waiters are in ascending `upTo` order (pushed as writes are numbered): release from the front.
+    let released = 0;
+    while (released < this.writeWaiters.length && this.writeWaiters[released]!.upTo < oldest) this.writeWaiters[released++]!.resolve();
+    if (released > 0) this.writeWaiters = this.writeWaiters.slice(released);
   }
 }
