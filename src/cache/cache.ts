@@ -11,7 +11,7 @@ import { Bundle, Manifest } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
 import { errorCode, errorText } from '../util/error-text.ts';
 import { stopAll } from '../util/lifecycle.ts';
-import { cachePath, checkedBundleText, parseBundleFile, readSmallFile, readSmallTextFile } from './bundle-file.ts';
+import { cachePath, checkedBundleText, compactBundleJson, parseBundleFile, readSmallFile, readSmallTextFile } from './bundle-file.ts';
 import { cacheFileName } from './file-name.ts';
 import { KnowledgeIndex, indexEntry, ridKey, type IndexEntry } from './memory-index.ts';
 import { ServedTexts } from './served-texts.ts';
@@ -75,6 +75,8 @@ export interface CacheOptions {
    */
   verifier?: 'worker' | 'main';
 }
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 const consoleLogger: CacheLogger = {
   warn: (obj, msg) => console.warn(`[koi-net cache] ${msg ?? 'warning'}`, obj),
@@ -198,15 +200,15 @@ export class Cache implements KnowledgeStore {
     // Serialized now, as the synchronous cache did: a handler mutating the contents afterwards
     // must not change what gets written. Compact: V8's fast path, several times cheaper than the
     // indented file layout, which the writer makes off this thread (fileText).
-    const json = JSON.stringify(bundle.toJSON());
+    const json = compactBundleJson(bundle);
     const entry = indexEntry(bundle.rid, fileName, bundle.manifest);
     const previous = this.index.get(key);
     this.verifier.unshadow(key);
     // A file indexed under a name that is not the canonical one (written by another
     // implementation or an older normalization) would otherwise shadow-survive a delete.
-    const unlinkNames = previous !== undefined && previous.fileName !== fileName ? [previous.fileName] : [];
+    const unlinkNames = previous !== undefined && previous.fileName !== fileName ? [previous.fileName] : NO_NAMES;
     this.index.put(entry);
-    return this.writeBehind.write(entry, json, previous, unlinkNames).then(() => bundle);
+    return this.writeBehind.write(key, entry, json, previous, unlinkNames, bundle);
   }
 
   async read(rid: RID | string): Promise<Bundle | undefined> {

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { RID } from '../rid/index.ts';
 import { parseRidUncached } from '../rid/rid.ts';
 
-/** Linux (ext4, xfs, btrfs, tmpfs) and macOS refuse longer path components. */
-export const MAX_FILE_NAME_BYTES = 255;
+import { MAX_FILE_NAME_BYTES } from './file-writer.ts';
+
+export { MAX_FILE_NAME_BYTES };
 
 /** Prefix of hashed names; `~` is outside the base64url alphabet so they never collide. */
 export const HASHED_NAME_PREFIX = '~';

@@ -10,6 +10,9 @@ import { promisify } from 'node:util';
 import { fileText } from './bundle-json.ts';
 import { errorCode } from '../util/error-text.ts';
 
+/** Linux (ext4, xfs, btrfs, tmpfs) and macOS refuse longer path components. */
+export const MAX_FILE_NAME_BYTES = 255;
+
 /** One file operation: write the bundle `json` to `temp` and rename it to `path`; then unlink. */
 export interface FileOp {
   temp?: string;
@@ -46,6 +49,68 @@ export const threadPoolCalls: FileCalls = {
   unlink: unlinkCb,
   mkdir: (path) => mkdirCb(path, { recursive: true }),
 };
+
+/**
+ * A batch of file operations as the cache thread gets it: a few flat arrays instead of one
+ * object per file, and the texts as one string, so the main thread's message (a structured
+ * clone) costs about one copy of the texts. The thread makes the paths (fileOpsOf).
+ */
+export interface FileBatch {
+  /** The cache directory with one trailing separator. */
+  directoryPrefix: string;
+  /** Per op: the file to write, or null for an op that only unlinks. */
+  names: (string | null)[];
+  /** Per op: length (UTF-16 units) of its compact JSON in `texts`; 0 when it writes nothing. */
+  lengths: number[];
+  /** The ops' compact JSON texts, one after the other. */
+  texts: string;
+  /** Per op: names to unlink after the write; absent when no op of the batch unlinks anything. */
+  unlinks?: string[][];
+  /** Temp files are `<name>.tmp-<pid>-<tempBase + i>`, i the op's index: unique per batch. */
+  pid: number;
+  tempBase: number;
+}
+
+/** The path of a file of the cache directory; the names never hold a separator (defence in depth). */
+export function cacheFilePath(directoryPrefix: string, fileName: string): string {
+  if (fileName.includes('/') || fileName.includes('\\') || fileName === '.' || fileName === '..') {
+    throw new Error(`refusing cache file name outside the cache directory: ${fileName}`);
+  }
+  return directoryPrefix + fileName;
+}
+
+/** The temp file of a write of `fileName`: within the file-name limit, matched by TEMP_FILE. */
+export function tempFileName(fileName: string, pid: number, counter: number): string {
+  const suffix = `.tmp-${pid}-${counter}`;
+  return fileName.slice(0, MAX_FILE_NAME_BYTES - suffix.length) + suffix;
+}
+
+/** The FileOp of each op of `batch` (a name refused by cacheFilePath throws for that op alone). */
+export function fileOpsOf(batch: FileBatch): (FileOp | Error)[] {
+  const out: (FileOp | Error)[] = [];
+  let at = 0;
+  for (let i = 0; i < batch.names.length; i++) {
+    const name = batch.names[i];
+    const length = batch.lengths[i]!;
+    const json = length > 0 ? batch.texts.slice(at, at + length) : undefined;
+    at += length;
+    try {
+      const unlink = (batch.unlinks?.[i] ?? []).map((n) => cacheFilePath(batch.directoryPrefix, n));
+      if (name === null || name === undefined) out.push({ unlink });
+      else {
+        out.push({
+          temp: cacheFilePath(batch.directoryPrefix, tempFileName(name, batch.pid, batch.tempBase + i)),
+          path: cacheFilePath(batch.directoryPrefix, name),
+          ...(json !== undefined ? { json } : {}),
+          unlink,
+        });
+      }
+    } catch (err) {
+      out.push(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  return out;
+}
 
 /** Runs `op` in `directory`; throws the first failure (the temp file removed). */
 export async function applyFileOp(fs: FileCalls, directory: string, op: FileOp): Promise<void> {

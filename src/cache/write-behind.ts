@@ -6,11 +6,11 @@
  * resolves when it is on disk (or superseded by a later one of the same RID that is); sync() waits
  * for everything so far. A failed file operation is retried with backoff (see finish()).
  */
+import { sep } from 'node:path';
 import { CacheError } from '../errors.ts';
 import { errorText } from '../util/error-text.ts';
 import type { Startable } from '../util/lifecycle.ts';
-import { MAX_FILE_NAME_BYTES } from './file-name.ts';
-import { applyFileOp, threadPoolCalls, type FileOp } from './file-writer.ts';
+import { applyFileOp, tempFileName, threadPoolCalls, type FileBatch, type FileOp } from './file-writer.ts';
 import type { IndexEntry, KnowledgeIndex } from './memory-index.ts';
 import type { CacheLogger, StoreHealth } from './store.ts';
 import { ThreadHost } from './worker-host.ts';
@@ -33,6 +33,8 @@ export type PendingOp = (
     }
   | { kind: 'delete'; seq: number; key: string; unlink: string[]; diskEntry: IndexEntry | undefined }
 ) & {
+  /** The promises of this op and of the ops coalesced into it (none for a retry). */
+  settlers: Settlers[];
   /** A retry of a failed op: not started before this time (epoch ms). */
   notBefore?: number;
   /** The op is a retry (nobody awaits it; sync() reports its failure through `failed`). */
@@ -49,11 +51,15 @@ export interface WriteBehindOptions {
 }
 
 interface Settlers {
-  resolve: () => void;
+  resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+  /** What the promise resolves with (cache.write's bundle). */
+  value: unknown;
 }
 
-interface SyncWaiter extends Settlers {
+interface SyncWaiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
   /** Every op with seq <= upTo must be settled. */
   upTo: number;
 }
@@ -63,6 +69,7 @@ const BATCH_SIZE = 256;
 const BATCHES_IN_FLIGHT = 2;
 
 let tempCounter = 0;
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 function mergeNames(a: readonly string[], b: readonly string[]): string[] {
   return b.length === 0 ? [...a] : [...new Set([...a, ...b])];
@@ -79,8 +86,6 @@ export class WriteBehind implements Startable {
   private readonly inflight = new Map<string, PendingOp>();
   /** Seqs of ops not yet settled; a Set iterates in insertion (= seq) order, so the first is the oldest. */
   private readonly outstanding = new Set<number>();
-  /** Promise settlers of each op, including the ops coalesced into it. */
-  private readonly settlers = new Map<number, Settlers[]>();
   private syncWaiters: SyncWaiter[] = [];
   /** RIDs whose last persisted attempt failed, with the seq of that attempt and the failures in a row. */
   private readonly failed = new Map<string, { seq: number; error: CacheError; attempts: number }>();
@@ -98,6 +103,8 @@ export class WriteBehind implements Startable {
   private paused = 0;
   private writer: 'worker' | 'threadpool';
   private readonly thread: ThreadHost<PendingOp[]>;
+  /** `directory` with one trailing separator. */
+  private readonly directoryPrefix: string;
 
   constructor(
     private readonly directory: string,
@@ -106,6 +113,7 @@ export class WriteBehind implements Startable {
     private readonly logger: CacheLogger,
     private readonly options: WriteBehindOptions,
   ) {
+    this.directoryPrefix = directory.endsWith(sep) ? directory : directory + sep;
     this.writer = options.writer;
     this.thread = new ThreadHost<PendingOp[]>('writer', {
       answered: (ops, results) => {
@@ -193,32 +201,44 @@ export class WriteBehind implements Startable {
     return new Promise((res, rej) => this.syncWaiters.push({ upTo, resolve: res, reject: rej }));
   }
 
-  /** Queues the file of `entry` (the bundle as compact `json`); `unlink`: stale names of the RID. */
-  write(entry: IndexEntry, json: string, indexBefore: IndexEntry | undefined, unlink: readonly string[]): Promise<void> {
-    const key = entry.rid.toString();
-    return this.enqueue(key, indexBefore, (seq, diskEntry, carried) => ({ kind: 'write', seq, key, entry, json, unlink: mergeNames(carried, unlink), diskEntry }));
+  /**
+   * Queues the file of `entry` (the bundle as compact `json`); `unlink`: stale names of the RID.
+   * The promise resolves with `value` once the file is on disk.
+   */
+  write<T>(key: string, entry: IndexEntry, json: string, indexBefore: IndexEntry | undefined, unlink: readonly string[], value: T): Promise<T> {
+    return this.enqueue(key, indexBefore, value, (seq, diskEntry, carried, settlers) => ({
+      kind: 'write',
+      seq,
+      key,
+      entry,
+      json,
+      unlink: carried.length === 0 && unlink.length === 0 ? (NO_NAMES as string[]) : mergeNames(carried, unlink),
+      diskEntry,
+      settlers,
+    }));
   }
 
   /** Queues the removal of the file of `entry`. */
   delete(key: string, entry: IndexEntry): Promise<void> {
-    return this.enqueue(key, entry, (seq, diskEntry, carried) => ({ kind: 'delete', seq, key, unlink: mergeNames(carried, [entry.fileName]), diskEntry }));
+    return this.enqueue(key, entry, undefined, (seq, diskEntry, carried, settlers) => ({ kind: 'delete', seq, key, unlink: mergeNames(carried, [entry.fileName]), diskEntry, settlers }));
   }
 
   /**
    * Queues the mutation of `key`, coalescing it with a queued (not yet started) one: the disk
    * state before that one stays the revert point, and its file-name cleanups are carried over.
    */
-  private enqueue(
+  private enqueue<T>(
     key: string,
     /** The index entry before this mutation: with nothing pending for the RID, the disk state. */
     indexBefore: IndexEntry | undefined,
-    make: (seq: number, diskEntry: IndexEntry | undefined, carried: readonly string[]) => PendingOp,
-  ): Promise<void> {
+    value: T,
+    make: (seq: number, diskEntry: IndexEntry | undefined, carried: readonly string[], settlers: Settlers[]) => PendingOp,
+  ): Promise<T> {
     const seq = ++this.opSeq;
-    const waiting = this.queued.get(key);
-    const running = this.inflight.get(key);
+    const waiting = this.queued.size > 0 ? this.queued.get(key) : undefined;
+    const running = this.inflight.size > 0 ? this.inflight.get(key) : undefined;
     let diskEntry: IndexEntry | undefined;
-    let carried: readonly string[] = [];
+    let carried: readonly string[] = NO_NAMES;
     let settlers: Settlers[] = [];
     if (waiting !== undefined) {
       // A queued retry is superseded: the new op carries its file-name cleanups and is awaited.
@@ -226,22 +246,20 @@ export class WriteBehind implements Startable {
       diskEntry = waiting.diskEntry;
       carried = waiting.unlink;
       this.outstanding.delete(waiting.seq);
-      settlers = this.settlers.get(waiting.seq) ?? [];
-      this.settlers.delete(waiting.seq);
+      settlers = waiting.settlers;
     } else if (running !== undefined) {
       // What the disk holds once the running op is done (the revert point if ours fails).
       diskEntry = running.kind === 'write' ? running.entry : undefined;
     } else {
       diskEntry = indexBefore;
     }
-    const op = make(seq, diskEntry, carried);
+    const op = make(seq, diskEntry, carried, settlers);
     // A write whose name equals one to unlink must not delete its own file after the rename.
-    if (op.kind === 'write') op.unlink = op.unlink.filter((n) => n !== op.entry.fileName);
-    this.queued.delete(key);
+    if (op.kind === 'write' && op.unlink.length > 0) op.unlink = op.unlink.filter((n) => n !== op.entry.fileName);
+    if (waiting !== undefined) this.queued.delete(key);
     this.queued.set(key, op);
     this.outstanding.add(seq);
-    const done = new Promise<void>((res, rej) => settlers.push({ resolve: res, reject: rej }));
-    this.settlers.set(seq, settlers);
+    const done = new Promise<T>((res, rej) => settlers.push({ resolve: res as (v: unknown) => void, reject: rej, value }));
     this.schedulePump();
     return done;
   }
@@ -261,33 +279,58 @@ export class WriteBehind implements Startable {
     const threaded = this.writer === 'worker';
     while (this.queued.size > 0 && (threaded ? this.thread.pending < BATCHES_IN_FLIGHT : this.writing < this.options.writeConcurrency)) {
       const ops: PendingOp[] = [];
-      const fileOps: FileOp[] = [];
       const room = threaded ? BATCH_SIZE : this.options.writeConcurrency - this.writing;
       for (const [key, op] of this.queued) {
         if (ops.length >= room) break;
         if (this.inflight.has(key) || !due(op, now)) continue;
-        let fileOp: FileOp;
+        this.queued.delete(key);
         try {
-          fileOp = this.fileOp(op);
+          this.checkNames(op);
         } catch (err) {
-          this.queued.delete(key);
+          // A refused file name: nothing to retry (finish puts the index back).
           this.finish(op, err instanceof CacheError ? err : new CacheError(errorText(err)));
           continue;
         }
-        this.queued.delete(key);
         this.inflight.set(key, op);
         ops.push(op);
-        fileOps.push(fileOp);
       }
       if (ops.length === 0) return;
-      if (threaded) this.thread.send(ops, (id) => ({ kind: 'write', id, directory: this.directory, ops: fileOps }));
-      else ops.forEach((op, i) => this.runOnThreadPool(op, fileOps[i]!));
+      if (threaded) {
+        const batch = this.fileBatch(ops);
+        this.thread.send(ops, (id) => ({ kind: 'write', id, directory: this.directory, batch }));
+      } else for (const op of ops) this.runOnThreadPool(op);
     }
   }
 
-  private runOnThreadPool(op: PendingOp, fileOp: FileOp): void {
+  /** The thread's message for `ops`: flat arrays, the texts as one string (see FileBatch). */
+  private fileBatch(ops: readonly PendingOp[]): FileBatch {
+    const names: (string | null)[] = [];
+    const lengths: number[] = [];
+    let texts = '';
+    let unlinks: string[][] | undefined;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op.kind === 'write') {
+        names.push(op.entry.fileName);
+        lengths.push(op.json.length);
+        texts += op.json;
+      } else {
+        names.push(null);
+        lengths.push(0);
+      }
+      if (op.unlink.length > 0) {
+        unlinks ??= ops.map(() => NO_NAMES as string[]);
+        unlinks[i] = op.unlink;
+      }
+    }
+    const tempBase = tempCounter + 1;
+    tempCounter += ops.length;
+    return { directoryPrefix: this.directoryPrefix, names, lengths, texts, ...(unlinks ? { unlinks } : {}), pid: process.pid, tempBase };
+  }
+
+  private runOnThreadPool(op: PendingOp): void {
     this.writing++;
-    applyFileOp(threadPoolCalls, this.directory, fileOp).then(
+    applyFileOp(threadPoolCalls, this.directory, this.fileOp(op)).then(
       () => this.threadPoolDone(op, undefined),
       (err: unknown) => this.threadPoolDone(op, new CacheError(`cannot write cache file for ${op.key}: ${errorText(err)}`, { cause: err })),
     );
@@ -300,13 +343,18 @@ export class WriteBehind implements Startable {
     this.pump();
   }
 
+  /** Throws (CacheError) when a name of `op` would leave the cache directory. */
+  private checkNames(op: PendingOp): void {
+    if (op.kind === 'write') this.pathOf(op.entry.fileName);
+    for (const name of op.unlink) this.pathOf(name);
+  }
+
   private fileOp(op: PendingOp): FileOp {
     const unlinkPaths = op.unlink.map((n) => this.pathOf(n));
     if (op.kind === 'delete') return { unlink: unlinkPaths };
     const fileName = op.entry.fileName;
-    const suffix = `.tmp-${process.pid}-${++tempCounter}`;
     return {
-      temp: this.pathOf(fileName.slice(0, MAX_FILE_NAME_BYTES - suffix.length) + suffix),
+      temp: this.pathOf(tempFileName(fileName, process.pid, ++tempCounter)),
       path: this.pathOf(fileName),
       json: op.json,
       unlink: unlinkPaths,
@@ -345,7 +393,7 @@ export class WriteBehind implements Startable {
         if (next.kind === 'write') next.unlink = next.unlink.filter((n) => n !== next.entry.fileName);
       } else if (retryable) {
         const delay = Math.min(this.options.retryInitialDelayMs * 2 ** (attempts - 1), this.options.retryMaxDelayMs);
-        const retry: PendingOp = { ...op, seq: ++this.opSeq, retry: true, notBefore: Date.now() + delay };
+        const retry: PendingOp = { ...op, seq: ++this.opSeq, retry: true, notBefore: Date.now() + delay, settlers: [] };
         this.queued.set(op.key, retry);
         this.retrying.add(op.key);
         this.scheduleRetry(retry.notBefore!);
@@ -382,10 +430,8 @@ export class WriteBehind implements Startable {
 
   private settle(op: PendingOp, err: CacheError | undefined): void {
     this.outstanding.delete(op.seq);
-    const settlers = this.settlers.get(op.seq) ?? [];
-    this.settlers.delete(op.seq);
-    for (const s of settlers) {
-      if (err === undefined) s.resolve();
+    for (const s of op.settlers) {
+      if (err === undefined) s.resolve(s.value);
       else s.reject(err);
     }
     if (this.syncWaiters.length === 0) return;

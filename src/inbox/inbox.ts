@@ -108,6 +108,8 @@ export class Inbox implements Startable, InboxLog {
    * two lose events whose cache files were not yet written (seen as lost events in the SIGKILL test).
    */
   private readonly uncheckpointed = new Map<number, Buffer[]>();
+  /** Bytes of the lines in `uncheckpointed`: what a compaction would have to keep. */
+  private uncheckpointedBytes = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointScheduled = false;
   private closed = false;
@@ -128,7 +130,7 @@ export class Inbox implements Startable, InboxLog {
     this.processed = init.checkpoint;
     this.checkpointed = init.checkpoint;
     this.recovered = init.recovered;
-    for (const [seq, line] of init.lines) this.uncheckpointed.set(seq, line);
+    for (const [seq, line] of init.lines) this.keepLine(seq, line);
     this.counts.skippedLines = init.skipped;
   }
 
@@ -203,11 +205,11 @@ export class Inbox implements Startable, InboxLog {
       rawBody !== undefined && isOneLineJsonObject(rawBody)
         ? [Buffer.from(`{"seq":${seq},"body":`, 'latin1'), rawBody, LINE_END]
         : [Buffer.from(`${JSON.stringify({ seq, events })}\n`, 'utf8')];
-    this.uncheckpointed.set(seq, line);
+    this.keepLine(seq, line);
     this.counts.appends++;
     const done = this.log.append(line).catch((err: unknown) => {
       // The caller answers an error, so the sender retries: nothing unacknowledged is kept.
-      this.uncheckpointed.delete(seq);
+      this.dropLine(seq);
       this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot append to the inbox log');
       throw err;
     });
@@ -288,12 +290,27 @@ export class Inbox implements Startable, InboxLog {
       for (const key of this.uncheckpointed.keys()) {
         // Map keeps insertion (= seq) order, so the first key above the checkpoint ends the sweep.
         if (key > target) break;
-        this.uncheckpointed.delete(key);
+        this.dropLine(key);
       }
       this.counts.checkpoints++;
     });
     // Compact only behind a checkpoint on disk: the rewritten log drops entries <= checkpoint.
-    if (this.log.size > this.compactBytes) await this.compact();
+    // And only when at least half the file would go: while the files of a long burst follow
+    // behind, the checkpoint passes a little at a time, and compacting at each step rewrote (and
+    // copied in memory) megabytes of kept lines over and over.
+    if (this.log.size > this.compactBytes && this.uncheckpointedBytes * 2 <= this.log.size) await this.compact();
+  }
+
+  private keepLine(seq: number, line: Buffer[]): void {
+    this.uncheckpointed.set(seq, line);
+    for (const piece of line) this.uncheckpointedBytes += piece.length;
+  }
+
+  private dropLine(seq: number): void {
+    const line = this.uncheckpointed.get(seq);
+    if (line === undefined) return;
+    this.uncheckpointed.delete(seq);
+    for (const piece of line) this.uncheckpointedBytes -= piece.length;
   }
 
   /** Rewrites the log with only the entries after the checkpoint (skipped while appends wait). */

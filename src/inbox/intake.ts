@@ -5,7 +5,6 @@ import type { KnowledgeStore } from '../cache/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { InboxLog } from './inbox.ts';
 import { Yielder } from '../util/slices.ts';
-import { errorText } from '../util/error-text.ts';
 
 /** The processor's components; the cache must also answer manifests from memory. */
 export type IntakeComponents = ProcessorComponents & { readonly cache: Pick<KnowledgeStore, 'readManifest'> };
@@ -166,9 +165,7 @@ export class InboxIntake {
   private async enqueueBatch(seq: number, events: readonly Event[]): Promise<void> {
     const yielder = new Yielder();
     for (const event of events) {
-      this.processor.handle({ event, source: KnowledgeSource.EXTERNAL }).catch((err: unknown) => {
-        this.logger.warn({ rid: String(event.rid), err: errorText(err) }, 'dropped a broadcast event');
-      });
+      this.processor.queueEvent(event, KnowledgeSource.EXTERNAL);
       const pause = yielder.maybeYield();
       if (pause) await pause;
     }

@@ -14,8 +14,17 @@ export class BackgroundWork {
   private lastWebhookFlush: unknown;
   /** Queue pushes whose file write has not ended yet. */
   private readonly pushes = new Set<Promise<void>>();
-  /** Write-behind cache mutations not yet on disk (see persist). */
-  private readonly writes = new Set<Promise<void>>();
+  /**
+   * Write-behind cache mutations not yet on disk (see persist), by number in start order: a Set
+   * iterates in insertion order, so its first is the oldest. Numbers, not promises: tracking each
+   * write's promise cost two more promises per cached event.
+   */
+  private readonly writes = new Set<number>();
+  private writeCount = 0;
+  /** settled() callers waiting for every write numbered up to `upTo` to end. */
+  private writeWaiters: { upTo: number; resolve: () => void; promise: Promise<void> }[] = [];
+  /** writeBacklog() callers, released once the backlog is below the bound. */
+  private backlogWaiters: (() => void)[] = [];
 
   constructor(
     private readonly logger: Logger,
@@ -28,7 +37,19 @@ export class BackgroundWork {
 
   /** Resolves once everything started so far has ended (none of it rejects: failures are logged). */
   settled(): Promise<unknown> {
-    return Promise.all([...this.webhookFlushes, ...this.pushes, ...this.writes]);
+    return Promise.all([...this.webhookFlushes, ...this.pushes, this.writesSettled()]);
+  }
+
+  private writesSettled(): Promise<void> | undefined {
+    if (this.writes.size === 0) return undefined;
+    const upTo = this.writeCount;
+    // A drain asks each time the queue runs dry: with no write started since, the same wait serves.
+    const last = this.writeWaiters[this.writeWaiters.length - 1];
+    if (last !== undefined && last.upTo === upTo) return last.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.writeWaiters.push({ upTo, resolve, promise });
+    return promise;
   }
 
   /** A fan-out's queue pushes; they resolve once the queue file holds them. */
@@ -72,18 +93,43 @@ export class BackgroundWork {
    * after this kobj went on (fan-out included); it is logged, and the store puts its index back.
    */
   persist(mutation: MaybePromise<unknown>, kobj: KnowledgeObject, sourceNode: string | undefined): void {
-    const tracked: Promise<void> = Promise.resolve(mutation).then(
-      () => undefined,
+    const n = ++this.writeCount;
+    this.writes.add(n);
+    Promise.resolve(mutation).then(
+      () => this.writeEnded(n),
       (err: unknown) => {
         this.logger.error({ ...kobjFields(kobj, sourceNode), err: String(err) }, 'cache write failed after the knowledge object was processed');
+        this.writeEnded(n);
       },
     );
-    this.writes.add(tracked);
-    void tracked.then(() => this.writes.delete(tracked));
   }
 
-  /** Backpressure: the worker (and so every queue behind it) waits while the disk is far behind. */
-  async waitForWriteBacklog(): Promise<void> {
-    while (this.writes.size >= this.maxPendingWrites) await Promise.race(this.writes);
+  /**
+   * Backpressure: while the disk is far behind (`maxPendingWrites` writes out), a promise that
+   * resolves once it is less so; undefined otherwise, so the common case costs no await. The
+   * worker (and so every queue behind it) waits on it.
+   */
+  writeBacklog(): Promise<void> | undefined {
+    if (this.writes.size < this.maxPendingWrites) return undefined;
+    return new Promise((resolve) => this.backlogWaiters.push(resolve));
+  }
+
+  private writeEnded(n: number): void {
+    this.writes.delete(n);
+    if (this.backlogWaiters.length > 0 && this.writes.size < this.maxPendingWrites) {
+      const waiters = this.backlogWaiters;
+      this.backlogWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (this.writeWaiters.length === 0) return;
+    let oldest = Infinity;
+    for (const first of this.writes) {
+      oldest = first;
+      break;
+    }
+    // Waiters are in ascending `upTo` order (pushed as writes are numbered): release from the front.
+    let released = 0;
+    while (released < this.writeWaiters.length && this.writeWaiters[released]!.upTo < oldest) this.writeWaiters[released++]!.resolve();
+    if (released > 0) this.writeWaiters = this.writeWaiters.slice(released);
   }
 }

@@ -32,10 +32,14 @@ export interface ProcessorOptions {
   autoProcess?: boolean;
   /**
    * Most cache writes a write-behind store may hold unwritten before the worker waits for the disk
-   * (default 4096). Bounds the memory of a backlog when events arrive faster than files are made.
+   * (default 16,384, ~25 MB of pending 1 KB bundles). Bounds the memory of a backlog when events
+   * arrive faster than files are made; large enough that a burst of 20,000 events is visible at
+   * the processor's pace while the files follow at the disk's (4,096 held such a burst to it).
    */
   maxPendingWrites?: number;
 }
+
+export const DEFAULT_MAX_PENDING_WRITES = 16_384;
 
 export interface ProcessorCounters {
   /** Went through every step. */
@@ -77,7 +81,7 @@ export class ProcessorInterface implements KnowledgeProcessor {
     this.logger = options.logger ?? silentLogger;
     this.autoProcess = options.autoProcess ?? true;
     this.registry = new HandlerRegistry(this.logger);
-    this.background = new BackgroundWork(this.logger, Math.max(1, options.maxPendingWrites ?? 4096));
+    this.background = new BackgroundWork(this.logger, Math.max(1, options.maxPendingWrites ?? DEFAULT_MAX_PENDING_WRITES));
     this.queue = new KobjQueue({ run: (item) => this.run(item), background: this.background, logger: this.logger });
     this.steps = new Pipeline(components, this.registry, this.background, this.logger);
     for (const handler of options.defaultHandlers ?? []) this.addHandler(handler);
@@ -124,6 +128,18 @@ export class ProcessorInterface implements KnowledgeProcessor {
     } else if (this.autoProcess) {
       void this.queue.drain();
     }
+  }
+
+  /**
+   * Queues an event as `handle({ event, source })` does, without a promise per event (the
+   * inbox queues every event of a batch this way, then waits on `afterHandled`). Processing starts
+   * as with handle(); failures are logged and counted by the worker, as for every kobj.
+   */
+  queueEvent(event: Event, source: KnowledgeSource): void {
+    const item: QueueItem = { kobj: KnowledgeObject.fromEvent(event, undefined, source), sourceNode: undefined };
+    this.queue.push(item);
+    if (debugEnabled(this.logger)) this.logger.debug(kobjFields(item.kobj, undefined), 'queued knowledge object');
+    if (this.autoProcess) void this.queue.drain();
   }
 
   /**

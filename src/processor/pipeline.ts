@@ -51,11 +51,13 @@ export class Pipeline {
     const { cache, graph, network } = this.components;
     const chains = this.registry;
     let kobj = item.kobj;
-    // No closures here: under tsx each one created per kobj also cost a keepNames call.
-    let next: KnowledgeObject | StopChain;
+    // No closures here: under tsx each one created per kobj also cost a keepNames call. A chain
+    // whose handlers all answered at once gives its result at once: no await, no microtask.
+    let next: KnowledgeObject | StopChain | Promise<KnowledgeObject | StopChain>;
 
     // 1. RID chain; FORGET takes the last known state from the cache and skips to step 4.
-    next = await chains.call(HandlerType.RID, kobj, ctx);
+    next = chains.call(HandlerType.RID, kobj, ctx);
+    if (next instanceof Promise) next = await next;
     if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.RID);
     kobj = next;
 
@@ -73,7 +75,8 @@ export class Pipeline {
         if (!manifest || manifest.rid.toString() !== kobj.rid.toString()) return this.stopped(kobj, item, 'no_manifest');
         kobj.manifest = manifest;
       }
-      next = await chains.call(HandlerType.Manifest, kobj, ctx);
+      next = chains.call(HandlerType.Manifest, kobj, ctx);
+      if (next instanceof Promise) next = await next;
       if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Manifest);
       kobj = next;
 
@@ -90,7 +93,8 @@ export class Pipeline {
         kobj.manifest = bundle.manifest;
         kobj.contents = bundle.contents;
       }
-      next = await chains.call(HandlerType.Bundle, kobj, ctx);
+      next = chains.call(HandlerType.Bundle, kobj, ctx);
+      if (next instanceof Promise) next = await next;
       if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Bundle);
       kobj = next;
     }
@@ -107,14 +111,14 @@ export class Pipeline {
       const written = cache.write(bundle);
       if (cache.writesVisibleAtOnce === true) {
         this.background.persist(written, kobj, item.sourceNode);
-        await this.background.waitForWriteBacklog();
+        for (let wait = this.background.writeBacklog(); wait !== undefined; wait = this.background.writeBacklog()) await wait;
       } else await written;
       if (isGraphType) await graph.applyWrite(bundle);
     } else if (normalized === EventType.FORGET) {
       const deleted = cache.delete(kobj.rid);
       if (cache.writesVisibleAtOnce === true) {
         this.background.persist(deleted, kobj, item.sourceNode);
-        await this.background.waitForWriteBacklog();
+        for (let wait = this.background.writeBacklog(); wait !== undefined; wait = this.background.writeBacklog()) await wait;
       } else await deleted;
       if (isGraphType) await graph.applyDelete(kobj.rid);
     } else {
@@ -122,7 +126,8 @@ export class Pipeline {
     }
 
     // 5. Network chain picks the targets; the node the knowledge came from never gets it back.
-    next = await chains.call(HandlerType.Network, kobj, ctx);
+    next = chains.call(HandlerType.Network, kobj, ctx);
+    if (next instanceof Promise) next = await next;
     if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Network);
     kobj = next;
     if (item.sourceNode !== undefined && kobj.networkTargets.delete(item.sourceNode)) {
@@ -135,7 +140,8 @@ export class Pipeline {
     }
 
     // 6. Final chain.
-    next = await chains.call(HandlerType.Final, kobj, ctx);
+    next = chains.call(HandlerType.Final, kobj, ctx);
+    if (next instanceof Promise) next = await next;
     if (next === STOP_CHAIN) return this.stopped(kobj, item, HandlerType.Final);
     kobj = next;
     return { status: 'completed', kobj };

@@ -67,40 +67,79 @@ export class HandlerRegistry {
 
   /**
    * Runs the handlers of one type whose filters admit the kobj, in order: each may keep the kobj,
-   * replace it or end the pipeline (STOP_CHAIN). A throw comes out as a HandlerFailure.
+   * replace it or end the pipeline (STOP_CHAIN). A throw comes out as a HandlerFailure. The result
+   * comes at once while every handler answers synchronously (the library's own do), and as a
+   * promise from the first handler that returns one.
    */
-  async call(handlerType: HandlerType, kobj: KnowledgeObject, ctx: HandlerContext): Promise<KnowledgeObject | StopChain> {
+  call(handlerType: HandlerType, kobj: KnowledgeObject, ctx: HandlerContext): KnowledgeObject | StopChain | Promise<KnowledgeObject | StopChain> {
     // The list is replaced on registration: a handler registering another does not change this chain.
     const entries = this.chains.get(handlerType);
     if (entries === undefined) return kobj;
-    for (const { handler, ridTypes, eventTypes } of entries) {
+    return this.runFrom(entries, 0, handlerType, kobj, ctx);
+  }
+
+  /** The chain `entries` from handler `from` on (see call). */
+  private runFrom(
+    entries: readonly ChainEntry[],
+    from: number,
+    handlerType: HandlerType,
+    kobj: KnowledgeObject,
+    ctx: HandlerContext,
+  ): KnowledgeObject | StopChain | Promise<KnowledgeObject | StopChain> {
+    for (let i = from; i < entries.length; i++) {
+      const { handler, ridTypes, eventTypes } = entries[i]!;
       // handlerMatches, with the filters as sets (empty filters admit everything).
       if (ridTypes !== undefined && !ridTypes.has(kobj.rid.type.toString())) continue;
       if (eventTypes !== undefined && (kobj.eventType === undefined || !eventTypes.has(kobj.eventType))) continue;
       let result: unknown;
       try {
         result = handler.fn(ctx, kobj);
-        // Most handlers answer synchronously; awaiting only promises spares a tick per handler.
-        if (isPromiseLike(result)) result = await result;
       } catch (err) {
         throw new HandlerFailure(handlerName(handler), handlerType, err);
       }
-      if (result === STOP_CHAIN) {
-        if (debugEnabled(this.logger)) this.logger.debug({ ...kobjFields(kobj, ctx.sourceNode), handler: handlerName(handler) }, `${handlerType} chain stopped`);
-        return STOP_CHAIN;
-      }
-      if (result === undefined) continue;
-      if (result instanceof KnowledgeObject) {
-        kobj = result;
-        continue;
-      }
-      throw new HandlerFailure(
-        handlerName(handler),
-        handlerType,
-        new TypeError('a handler must return nothing, a KnowledgeObject or STOP_CHAIN'),
-      );
+      if (isPromiseLike(result)) return this.callRest(entries, i, handlerType, kobj, ctx, result);
+      const next = this.outcome(handler, handlerType, kobj, ctx, result);
+      if (next === STOP_CHAIN) return STOP_CHAIN;
+      kobj = next;
     }
     return kobj;
+  }
+
+  /** The chain from handler `i` on, once handler `i` returned a promise. */
+  private async callRest(
+    entries: readonly ChainEntry[],
+    i: number,
+    handlerType: HandlerType,
+    kobj: KnowledgeObject,
+    ctx: HandlerContext,
+    pending: PromiseLike<unknown>,
+  ): Promise<KnowledgeObject | StopChain> {
+    const { handler } = entries[i]!;
+    let result: unknown;
+    try {
+      result = await pending;
+    } catch (err) {
+      throw new HandlerFailure(handlerName(handler), handlerType, err);
+    }
+    const next = this.outcome(handler, handlerType, kobj, ctx, result);
+    if (next === STOP_CHAIN) return STOP_CHAIN;
+    // The rest of the chain, which may answer at once again.
+    return this.runFrom(entries, i + 1, handlerType, next, ctx);
+  }
+
+  /** What a handler's (settled) result means for the chain; throws for a result of the wrong kind. */
+  private outcome(handler: KnowledgeHandler, handlerType: HandlerType, kobj: KnowledgeObject, ctx: HandlerContext, result: unknown): KnowledgeObject | StopChain {
+    if (result === STOP_CHAIN) {
+      if (debugEnabled(this.logger)) this.logger.debug({ ...kobjFields(kobj, ctx.sourceNode), handler: handlerName(handler) }, `${handlerType} chain stopped`);
+      return STOP_CHAIN;
+    }
+    if (result === undefined) return kobj;
+    if (result instanceof KnowledgeObject) return result;
+    throw new HandlerFailure(
+      handlerName(handler),
+      handlerType,
+      new TypeError('a handler must return nothing, a KnowledgeObject or STOP_CHAIN'),
+    );
   }
 }
 

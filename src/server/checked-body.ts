@@ -1,3 +1,5 @@
+import type { Event } from '../knowledge/index.ts';
+
 /**
  * Request bodies that passed the app's contract check, so a handler can skip checking them again.
  * A handler called any other way (directly, or behind another server) gets a body that is not
@@ -21,4 +23,19 @@ export function isContractChecked(body: unknown): boolean {
 export function rawBodyOf(body: unknown): Buffer | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   return checked.get(body) ?? undefined;
+}
+
+/**
+ * The events the exact check of a broadcast (fast-accept.ts) built while checking `body`: the
+ * broadcast handler takes them instead of reading each event again.
+ */
+const acceptedEvents = new WeakMap<object, readonly Event[]>();
+
+export function keepAcceptedEvents(body: object, events: readonly Event[]): void {
+  acceptedEvents.set(body, events);
+}
+
+/** The events built from a broadcast body by the server's exact check, if it built them. */
+export function acceptedEventsOf(body: unknown): readonly Event[] | undefined {
+  return body !== null && typeof body === 'object' ? acceptedEvents.get(body) : undefined;
 }

@@ -9,7 +9,7 @@ import { KoiNetError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { Yielder } from '../../util/slices.ts';
 import { namedErrorText } from '../../util/error-text.ts';
-import { isContractChecked, rawBodyOf } from '../checked-body.ts';
+import { acceptedEventsOf, isContractChecked, rawBodyOf } from '../checked-body.ts';
 import { HttpProblem, badInputDetail, isBadInputError, type ValidationDetailItem } from '../errors.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { NodeView } from '../node-view.ts';
@@ -54,7 +54,8 @@ export function broadcastOperation(node: Pick<NodeView, 'inbox' | 'processor' | 
       await ready;
       const wires = (body as { events: unknown[] }).events;
       logger.debug({ count: wires.length }, 'events broadcast to this node');
-      const read = await readEvents(wires, isContractChecked(body), logger);
+      // Built by the server's exact check when it accepted the body, else read here.
+      const read = (acceptedEventsOf(body) as Event[] | undefined) ?? (await readEvents(wires, isContractChecked(body), logger));
       // A bridge takes from plain bodies only what unsigned peers may say (secure/unsigned-trust.ts).
       const taken = node.protocol === 'both' && !context.sourceNode ? trustedUnsigned(read, wires, node.identity.rid, logger) : { events: read, wires };
       const events = taken.events;

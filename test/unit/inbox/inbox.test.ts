@@ -147,20 +147,36 @@ describe('inbox/Inbox: append-only log with checkpoint', () => {
     // A long checkpoint delay: only flushCheckpoint() writes one, so the interleaving is exact.
     const inbox = await Inbox.open(path, { compactBytes: 2_000, checkpointDelayMs: 60_000, beforeCheckpoint: () => gate });
     const big = 'x'.repeat(200);
-    for (let i = 1; i <= 20; i++) await inbox.append([{ n: i, big }]).done;
-    inbox.markProcessed(10);
-    const first = inbox.flushCheckpoint(); // target 10, waiting for the cache
+    for (let i = 1; i <= 30; i++) await inbox.append([{ n: i, big }]).done;
+    inbox.markProcessed(20);
+    const first = inbox.flushCheckpoint(); // target 20, waiting for the cache
     // Processed meanwhile, but their cache files are not known to be on disk yet.
-    inbox.markProcessed(18);
+    inbox.markProcessed(28);
     release();
-    await first; // checkpoint 10 written, then the log (over 2,000 bytes) compacted
-    expect(inbox.stats().checkpointSeq).to.equal(10);
+    await first; // checkpoint 20 written, then the log (over 2,000 bytes, two thirds passed) compacted
+    expect(inbox.stats().checkpointSeq).to.equal(20);
     expect(inbox.stats().compactions).to.equal(1);
-    // SIGKILL here: reopen without close. 11..18 must come back, or they are lost.
+    // SIGKILL here: reopen without close. 21..28 must come back, or they are lost.
     const again = await Inbox.open(path);
-    expect(seqsOf(again)).to.deep.equal([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(seqsOf(again)).to.deep.equal([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
     await again.close();
     await inbox.close();
+  });
+
+  it('does not compact while more than half of the log is still past the checkpoint (a long burst whose files follow behind)', async () => {
+    const inbox = await Inbox.open(path, { compactBytes: 2_000, checkpointDelayMs: 60_000 });
+    const big = 'x'.repeat(200);
+    for (let i = 1; i <= 30; i++) await inbox.append([{ n: i, big }]).done;
+    inbox.markProcessed(10);
+    await inbox.flushCheckpoint();
+    // 20 of 30 lines would be kept: rewriting them now would copy most of the file for little.
+    expect(inbox.stats().checkpointSeq).to.equal(10);
+    expect(inbox.stats().compactions).to.equal(0);
+    inbox.markProcessed(25);
+    await inbox.flushCheckpoint();
+    expect(inbox.stats().compactions).to.equal(1);
+    await inbox.close();
+    expect(seqsOf(await Inbox.open(path))).to.deep.equal([26, 27, 28, 29, 30]);
   });
 
   it('an unreadable checkpoint replays the whole log rather than losing anything', async () => {
