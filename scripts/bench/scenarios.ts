@@ -218,17 +218,25 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
       const { rids } = await client.postJson<{ rids: string[] }>('/rids/fetch', {});
       if (rids.length < size) throw new Error(`fetch_rids returned ${rids.length} of ${size}`);
       const { manifests } = await client.postJson<{ manifests: unknown[] }>('/manifests/fetch', { rid_types: [BENCH_RID_TYPE] });
-      if (manifests.length !== size) throw new Error(`fetch_manifests returned ${manifests.length} of ${size}`);
+      // At least: the startup scenario adds a few events to the 100k cache it shares (--keep-data, --data).
+      if (manifests.length < size) throw new Error(`fetch_manifests returned ${manifests.length} of ${size}`);
       const rnd = seededRandom(1);
       const pick = (): string => JSON.stringify({ rids: Array.from({ length: 100 }, () => `${BENCH_RID_TYPE}:state-${rnd(size)}`) });
       const { bundles: fetched } = await client.postJson<{ bundles: unknown[] }>('/bundles/fetch', JSON.parse(pick()));
       if (fetched.length !== 100) throw new Error(`fetch_bundles returned ${fetched.length} of 100`);
 
-      const ridsMs = await timeIt(5, big ? 30 : 200, () => client.post('/rids/fetch', all));
-      const manifestsMs = await timeIt(3, big ? 15 : 100, () => client.post('/manifests/fetch', typed));
+      // Steady state: the node's deferred start-up work (the contract validator is set up ~200 ms
+      // after the cache's checks) stays out of the timed runs, and each path is warmed up first
+      // (with 50 warm-up requests instead of 1,000, fetch_rids at 2k read ~0.5 ms instead of ~0.3:
+      // the JIT of node and client was still settling).
+      await sleep(1_000);
+      const ridsMs = await timeIt(big ? 5 : 1_000, big ? 30 : 2_000, () => client.post('/rids/fetch', all));
+      const manifestsMs = await timeIt(big ? 3 : 50, big ? 15 : 200, () => client.post('/manifests/fetch', typed));
+      // 520 bodies of 100 random RIDs each, in turn; the warm-up also lets the served-bytes cache
+      // fill as it does on a node that keeps serving.
       const bodies = Array.from({ length: 520 }, pick);
       let k = 0;
-      const bundlesMs = await timeIt(20, 500, () => client.post('/bundles/fetch', bodies[k++]!));
+      const bundlesMs = await timeIt(200, 1_000, () => client.post('/bundles/fetch', bodies[k++ % bodies.length]!));
       const answerBytes = (await client.post('/bundles/fetch', bodies[0]!)).length;
       const peak = mb((await node.stats()).peakRss);
       const r = latencyStats(ridsMs);

@@ -69,4 +69,7 @@ process.on('message', (raw: unknown) => {
   });
 });
 
+// Ready once settled: a cache opened without a snapshot checks its files in the background
+// (seconds at 100k), which must not run under the timed requests of the steady-state scenarios.
+await node.cache.verified?.();
 send({ id: 0, op: 'ready', url: server.url, rid: node.identity.rid.toString() });
