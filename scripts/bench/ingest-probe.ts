@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Event, EventType, type EventJSON } from '../../src/knowledge/index.ts';
 import { BENCH_RID_TYPE, ChildNode, benchBundle, postJson, round, sleep } from './lib.ts';
-import { RawHttpConnection } from './ingest-client.ts';
+import { HttpClient } from './http-client.ts';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '40000' }, rounds: { type: 'string', default: '1' }, rate: { type: 'string', default: '0' }, client: { type: 'string', default: 'raw' } },
@@ -48,11 +48,11 @@ try {
     client === 'raw' ? Array.from({ length: Math.ceil(all.length / batchSize) }, (_, b) => Buffer.from(JSON.stringify({ events: all.slice(b * batchSize, (b + 1) * batchSize) }))) : [];
   const send = async (all: EventJSON[], rate = 0, bodies = bodiesOf(all)): Promise<void> => {
     let next = 0;
-    // Opened per run: the node closes connections left idle past its keep-alive timeout.
-    const connections = client === 'raw' ? await Promise.all(Array.from({ length: clients }, () => RawHttpConnection.open(node.url))) : [];
+    // One per run: the node closes connections left idle past its keep-alive timeout.
+    const raw = client === 'raw' ? new HttpClient(node.url, clients) : undefined;
     const start = performance.now();
     await Promise.all(
-      Array.from({ length: clients }, async (_, c) => {
+      Array.from({ length: clients }, async () => {
         for (;;) {
           const i = next;
           next += batchSize;
@@ -61,14 +61,12 @@ try {
             const due = start + (i / rate) * 1000 - performance.now();
             if (due > 0) await sleep(due);
           }
-          if (client === 'raw') {
-            const body = bodies[i / batchSize]!;
-            await connections[c]!.post(connections[c]!.head('/events/broadcast', body.length), body);
-          } else await postJson(node.url, '/events/broadcast', { events: all.slice(i, i + batchSize) });
+          if (raw !== undefined) await raw.post('/events/broadcast', bodies[i / batchSize]!);
+          else await postJson(node.url, '/events/broadcast', { events: all.slice(i, i + batchSize) });
         }
       }),
     );
-    for (const c of connections) c.close();
+    raw?.close();
   };
   await send(events('warm', 2000));
   for (;;) {
