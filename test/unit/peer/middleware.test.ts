@@ -103,7 +103,9 @@ describe('peer/middleware: error mapping and signed envelopes through one client
     const b = keyB.nodeRid('b');
     const c = keyC.nodeRid('c');
     const thing = RID.fromString('orn:test.thing:one');
-    const thingBundle = Bundle.generate(thing, { value: 1.5, name: 'one' });
+    // A fixed time with a fraction: signed payloads write a whole second without one (as koi-net
+    // 2.x does), which Manifest.toJSON below would not match (a generated time hits that 1 in 1,000).
+    const thingBundle = Bundle.generate(thing, { value: 1.5, name: 'one' }, new Date('2026-01-02T03:04:05.678Z'));
     const profiles = new Map<string, NodeProfile>();
     const graph: NodeProfileSource = { getNodeProfile: (rid) => profiles.get(rid.toString()) };
     const handler = (timeoutMs = 2_000): RequestHandler =>
