@@ -8,48 +8,17 @@
  * It behaves as fetch does where the client depends on it: a transport failure rejects with
  * `TypeError('fetch failed', { cause })` and an abort with the signal's reason (a TimeoutError for
  * AbortSignal.timeout), also while the body is still arriving, so the error mapping reads the
- * same errors either way. The whole answer is read before the Response is handed on (the client
- * reads every answer in full anyway). Redirects are not followed: a KOI-net peer answers its
- * endpoints itself, and a 3xx reaches the caller as a RemoteHTTPError naming the status.
+ * same errors either way. The whole answer is read before it is handed on, as the AnswerResponse
+ * the middleware read: status and text only, since no header of an answer is read anywhere.
+ * Redirects are not followed: a KOI-net peer answers its endpoints itself, and a 3xx reaches
+ * the caller as a RemoteHTTPError naming the status.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { AnswerResponse } from './answer-response.ts';
 
 const httpAgent = new HttpAgent({ keepAlive: true });
 const httpsAgent = new HttpsAgent({ keepAlive: true });
-
-/** A fully read answer: text() and json() from memory, no body stream. */
-class ReadResponse extends Response {
-  readonly #bytes: Buffer;
-
-  constructor(status: number, headers: Headers, bytes: Buffer) {
-    super(null, { status, headers });
-    this.#bytes = bytes;
-  }
-
-  override text(): Promise<string> {
-    return Promise.resolve(this.#bytes.toString('utf8'));
-  }
-
-  override async json(): Promise<unknown> {
-    return JSON.parse(this.#bytes.toString('utf8')) as unknown;
-  }
-
-  override arrayBuffer(): Promise<ArrayBuffer> {
-    const { buffer, byteOffset, byteLength } = this.#bytes;
-    return Promise.resolve(buffer.slice(byteOffset, byteOffset + byteLength) as ArrayBuffer);
-  }
-}
-
-function responseHeaders(res: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
-  return headers;
-}
 
 /** openapi-fetch's `fetch` option: one request, answered once its body is read in full. */
 export async function nodeHttpFetch(request: Request): Promise<Response> {
@@ -88,7 +57,8 @@ export async function nodeHttpFetch(request: Request): Promise<Response> {
           return;
         }
         settled = true;
-        resolve(new ReadResponse(status, responseHeaders(res), chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+        resolve(AnswerResponse.ofText(status, () => Promise.resolve(text)));
       });
     };
     const req = https ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);
