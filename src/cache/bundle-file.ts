@@ -69,31 +69,29 @@ export function checkedBundleText(text: string, key: string, indexed: Manifest |
 /** Reads served files go through one buffer: open + read + close, no stat and no allocation. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-/** The file's bytes, in a buffer of their own (kept by the served-bytes cache, so not a pool slice). */
-export function readSmallFile(path: string): Buffer {
+/** The file read into READ_BUFFER: its length, or undefined when it may not fit (then read it whole). */
+function readIntoBuffer(path: string): number | undefined {
   const fd = openSync(path, 'r');
   try {
     const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, 0);
-    if (n < READ_BUFFER.length) {
-      const bytes = Buffer.allocUnsafeSlow(n);
-      READ_BUFFER.copy(bytes, 0, 0, n);
-      return bytes;
-    }
+    return n < READ_BUFFER.length ? n : undefined;
   } finally {
     closeSync(fd);
   }
-  return readFileSync(path);
+}
+
+/** The file's bytes, in a buffer of their own (kept by the served-bytes cache, so not a pool slice). */
+export function readSmallFile(path: string): Buffer {
+  const n = readIntoBuffer(path);
+  if (n === undefined) return readFileSync(path);
+  const bytes = Buffer.allocUnsafeSlow(n);
+  READ_BUFFER.copy(bytes, 0, 0, n);
+  return bytes;
 }
 
 export function readSmallTextFile(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, 0);
-    if (n < READ_BUFFER.length) return READ_BUFFER.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
-  return readFileSync(path, 'utf8');
+  const n = readIntoBuffer(path);
+  return n === undefined ? readFileSync(path, 'utf8') : READ_BUFFER.toString('utf8', 0, n);
 }
 
 export function asError(err: unknown): Error {

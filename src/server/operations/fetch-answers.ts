@@ -153,11 +153,12 @@ export class ResponseHandler {
    * written once, under `bundles`, unless `legacyManifestsField` asks for b6's copy.
    */
   async fetchBundlesJson(req: FetchBundles, options: FetchBundlesAnswerOptions = {}): Promise<Buffer> {
-    const readBytes = this.cache.readBundleBytes?.bind(this.cache);
-    const readText = this.cache.readBundleText?.bind(this.cache);
-    const found: Buffer[] = [];
+    const readBytes = this.bundleBytesReader();
+    const read = readBytes === undefined ? await this.readRequested(req.rids) : undefined;
+    /** The found bundles' bytes with the commas between them: the list, without its brackets. */
+    const list: Buffer[] = [];
+    let found = 0;
     const notFound: string[] = [];
-    const read = readBytes === undefined && readText === undefined ? await this.readRequested(req.rids) : undefined;
     req.rids.forEach((requested, i) => {
       let bytes: Buffer | undefined;
       if (read !== undefined) {
@@ -165,27 +166,31 @@ export class ResponseHandler {
         bytes = bundle && Buffer.from(JSON.stringify(bundle.toJSON()));
       } else {
         const rid = toRid(requested);
-        if (rid !== undefined) {
-          if (readBytes !== undefined) bytes = readBytes(rid);
-          else {
-            const text = readText!(rid);
-            bytes = text === undefined ? undefined : Buffer.from(text);
-          }
-        }
+        bytes = rid === undefined ? undefined : readBytes!(rid);
       }
-      if (bytes !== undefined) found.push(bytes);
-      else notFound.push(String(requested));
-    });
-    this.logger.debug({ count: found.length, notFound: notFound.length }, 'answered fetch bundles');
-    const list: Buffer[] = [];
-    found.forEach((bytes, i) => {
-      if (i > 0) list.push(COMMA);
+      if (bytes === undefined) {
+        notFound.push(String(requested));
+        return;
+      }
+      if (found++ > 0) list.push(COMMA);
       list.push(bytes);
     });
+    this.logger.debug({ count: found, notFound: notFound.length }, 'answered fetch bundles');
     const parts = [BUNDLES_OPEN, ...list];
     if (options.legacyManifestsField) parts.push(MANIFESTS_OPEN, ...list);
     parts.push(Buffer.from(`],"not_found":${JSON.stringify(notFound)},"deferred":[]}`));
     return Buffer.concat(parts);
+  }
+
+  /** The cache's bundle bytes (readBundleBytes, else readBundleText encoded); undefined when it has neither. */
+  private bundleBytesReader(): ((rid: RID) => Buffer | undefined) | undefined {
+    const { cache } = this;
+    if (cache.readBundleBytes !== undefined) return (rid) => cache.readBundleBytes!(rid);
+    if (cache.readBundleText === undefined) return undefined;
+    return (rid) => {
+      const text = cache.readBundleText!(rid);
+      return text === undefined ? undefined : Buffer.from(text);
+    };
   }
 
   /**
