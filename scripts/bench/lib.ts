@@ -2,6 +2,7 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bundle, type BundleJSON } from '../../src/knowledge/index.ts';
@@ -259,6 +260,34 @@ export function procCpuMs(pid: number): number | undefined {
 }
 
 /**
+ * The `url` of the first "node started" line `koi-net start` logs (JSON lines) on `stdout`; never
+ * resolves when there is none (the caller watches the process's exit).
+ */
+export function startedUrl(stdout: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    stdout.setEncoding('utf8');
+    stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.includes('node started')) continue;
+        try {
+          const rec = JSON.parse(line) as { msg?: string; url?: string };
+          if (rec.msg === 'node started' && rec.url) resolve(rec.url);
+        } catch {
+          // Not a JSON log line.
+        }
+      }
+      // Keep only an unfinished line; the rest is the node's ordinary logging.
+      if (buffered.length > 1 << 20) buffered = '';
+    });
+  });
+}
+
+/**
  * `node bin/koi-net.js start ...` exactly as a user runs the installed command (plain node over
  * dist/, no tsx, no npx), with `--port 0`: the URL is read back from its "node started" line.
  */
@@ -271,25 +300,7 @@ export class BinNode {
   private constructor(readonly child: ChildProcess) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     this.started = new Promise((resolve, reject) => {
-      let buffered = '';
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          if (!line.includes('node started')) continue;
-          try {
-            const url = (JSON.parse(line) as { url?: string }).url;
-            if (url) resolve(url);
-          } catch {
-            // Not a JSON log line.
-          }
-        }
-        // Keep only an unfinished line; the rest is the node's ordinary logging.
-        if (buffered.length > 1 << 20) buffered = '';
-      });
+      void startedUrl(child.stdout!).then(resolve);
       void this.exited.then((code) => reject(new Error(`koi-net start exited with ${code} before it started`)));
     });
     this.started.catch(() => undefined);

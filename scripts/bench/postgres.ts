@@ -18,7 +18,7 @@ import { Bundle, Event, EventType, type EventJSON } from '../../src/knowledge/in
 import { KoiNetEdge, KoiNetNode, RID } from '../../src/rid/index.ts';
 import { EdgeStatus, EdgeType, NodeType, type EdgeProfile, type NodeProfile } from '../../src/protocol/index.ts';
 import { destroySharedCluster, freshDatabase } from '../../test/helpers/postgres.ts';
-import { BENCH_RID_TYPE, HttpClient, PACKAGE_ROOT, benchBundle, benchContents, freePort, latencyStats, procMemory, round, seededRandom, sleep, timeIt, writeBundleFiles } from './lib.ts';
+import { BENCH_RID_TYPE, HttpClient, PACKAGE_ROOT, benchBundle, benchContents, freePort, latencyStats, procMemory, round, seededRandom, sleep, startedUrl, timeIt, writeBundleFiles } from './lib.ts';
 import { startSubscriber, type Row, type ScenarioContext } from './scenarios.ts';
 
 /** Fan-out events have their own type, so the ingest's events reach no subscriber. */
@@ -39,7 +39,6 @@ function startPgNode(ctx: ScenarioContext, args: string[], workers: number): Pro
   const all = [...args, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const proc = spawn(process.execPath, [...ctx.nodeFlags, ...CLI, 'start', ...all], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  let out = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const stop = async (): Promise<void> => {
@@ -54,23 +53,9 @@ function startPgNode(ctx: ScenarioContext, args: string[], workers: number): Pro
       void stop();
       reject(new Error(`koi-net start did not report "node started" in 60 s: ${err}`));
     }, 60_000);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      let nl: number;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl);
-        out = out.slice(nl + 1);
-        if (!line.includes('node started')) continue;
-        try {
-          const rec = JSON.parse(line) as { msg?: string; url?: string };
-          if (rec.msg === 'node started' && rec.url) {
-            clearTimeout(timer);
-            resolve({ proc, url: rec.url, stderr: () => err, stop });
-          }
-        } catch {
-          // not a JSON log line
-        }
-      }
+    void startedUrl(proc.stdout!).then((url) => {
+      clearTimeout(timer);
+      resolve({ proc, url, stderr: () => err, stop });
     });
     void exited.then((code) => {
       clearTimeout(timer);

@@ -209,7 +209,8 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
   const sizes = ctx.quick ? [200, 1_000] : [1_000, 2_000, 10_000, 100_000];
   const rows: Row[] = [];
   for (const size of sizes) {
-    const node = await spawnNode(ctx, `state-${size}`, stateDir(ctx, size));
+    const dir = stateDir(ctx, size);
+    const node = await spawnNode(ctx, `state-${size}`, dir);
     const client = new HttpClient(node.url);
     try {
       const big = size >= 100_000;
@@ -277,7 +278,7 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
         const t = await transportFloor(answerBytes, Buffer.byteLength(bodies[0]!));
         rows.push({ scenario: 'state', case: `floor: round trip of a ready ${round(answerBytes / 1024, 0)} KB answer (the fetch_bundles size), bare node:http server`, latency: t });
       }
-      const f = readFloor(join(stateDir(ctx, size), 'cache'));
+      const f = readFloor(join(dir, 'cache'));
       rows.push({ scenario: 'state', case: `floor: 100 random cache files read (open + read + close), ${size} cached, no node`, latency: f });
     } finally {
       client.close();
