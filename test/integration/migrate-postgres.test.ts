@@ -7,8 +7,7 @@
  * to a new data dir, started again: the same node. Every refusal writes nothing.
  */
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,6 +17,7 @@ import { Cache } from '../../src/cache/index.ts';
 import { EventQueues } from '../../src/queues/index.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
 import { startCli, started, stopCli, type CliChild } from '../reliability/cli-child.ts';
+import { treeHash } from '../helpers/tree-hash.ts';
 import { runCliOnce } from '../helpers/cli-node.ts';
 import { openShellSession } from '../../src/cli/shell.ts';
 
@@ -38,22 +38,6 @@ type Status = {
   cache: { total: number };
   store?: string;
 };
-
-/** Contents and mode of every file under `dir` (what "unchanged" means for a source). */
-async function treeHash(dir: string): Promise<string> {
-  const h = createHash('sha256');
-  const walk = async (d: string, rel: string): Promise<void> => {
-    for (const name of (await readdir(d)).sort()) {
-      const p = join(d, name);
-      const s = await stat(p);
-      h.update(`${rel}/${name}:${s.mode}:${s.isDirectory() ? '' : s.mtimeMs}\n`);
-      if (s.isDirectory()) await walk(p, `${rel}/${name}`);
-      else h.update(await readFile(p));
-    }
-  };
-  await walk(dir, '');
-  return h.digest('hex');
-}
 
 async function count(url: string, table: string): Promise<number | 'no table'> {
   const client = new pg.Client({ connectionString: url });
@@ -142,12 +126,12 @@ describe('koi-net migrate between files and PostgreSQL', function () {
       }
       expect(original.size).to.equal(1 + things.length + extra.length);
       const edgeRids = extra.filter((b) => b.rid instanceof KoiNetEdge).map((b) => String(b.rid));
-      const before = await treeHash(source);
+      const before = await treeHash(source, { directoryMtimes: false });
 
       // Onto PostgreSQL.
       const out = JSON.parse(await runCliOnce(['migrate', '--from', source, '--store', url, '--data-dir', configDir, '--json'])) as Record<string, unknown>;
       expect(out).to.include({ msg: 'node migrated', rid, protocol, bundles: original.size, edges: 2, queued_events: 6 });
-      expect(await treeHash(source), 'the source data dir is unchanged').to.equal(before);
+      expect(await treeHash(source, { directoryMtimes: false }), 'the source data dir is unchanged').to.equal(before);
       expect(await readdir(configDir)).to.deep.equal(['koi-net.yaml']);
 
       const status = JSON.parse(await runCliOnce(['status', '--data-dir', configDir, '--json'])) as Status;
@@ -231,9 +215,9 @@ describe('koi-net migrate between files and PostgreSQL', function () {
     await refused(['--from', source, '--store', url, '--data-dir', empty], /already exists/);
     expect(await count(url, 'koi_identity')).to.equal('no table');
 
-    const before = await treeHash(source);
+    const before = await treeHash(source, { directoryMtimes: false });
     await runCliOnce(['migrate', '--from', source, '--store', url]);
-    expect(await treeHash(source)).to.equal(before);
+    expect(await treeHash(source, { directoryMtimes: false })).to.equal(before);
     const bundles = await count(url, 'koi_bundles');
     // A store that holds a node.
     await refused(['--from', source, '--store', url], /already holds the node/);

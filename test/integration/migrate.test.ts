@@ -7,8 +7,7 @@
  * (wrong password, foreign directory, existing target) write nothing.
  */
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,26 +16,11 @@ import { fetchGraph, openShellSession } from '../../src/cli/shell.ts';
 import { Bundle } from '../../src/knowledge/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { started, stopCli, type CliChild } from '../reliability/cli-child.ts';
+import { treeHash } from '../helpers/tree-hash.ts';
 import { runCliOnce, startNode } from '../helpers/cli-node.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/python-nodes/', import.meta.url));
 const PASSWORD = 'koi-interop-test';
-
-/** sha256 over every path, mode and content under dir (sorted). */
-async function treeHash(dir: string): Promise<string> {
-  const h = createHash('sha256');
-  const walk = async (d: string, rel: string): Promise<void> => {
-    for (const name of (await readdir(d)).sort()) {
-      const p = join(d, name);
-      const s = await stat(p);
-      h.update(`${rel}/${name}:${s.mode}:${s.mtimeMs}\n`);
-      if (s.isDirectory()) await walk(p, `${rel}/${name}`);
-      else h.update(await readFile(p));
-    }
-  };
-  await walk(dir, '');
-  return h.digest('hex');
-}
 
 async function cacheBundles(dir: string): Promise<Map<string, Bundle>> {
   const out = new Map<string, Bundle>();
