@@ -4,12 +4,13 @@ import type { KnowledgeStore } from '../cache/index.ts';
 import { NodeType } from '../protocol/index.ts';
 import type { BundlesPayload, FetchBundles, FetchManifests, FetchRids, ManifestsPayload, NodeProfile, RidsPayload } from '../protocol/index.ts';
 import { KoiNetError } from '../errors.ts';
-import { silentLogger, type Logger } from '../logger.ts';
+import { debugEnabled, silentLogger, type Logger } from '../logger.ts';
 import type { NetworkGraph } from '../graph/index.ts';
 import type { EventQueueStore } from '../queues/index.ts';
 import { RequestHandler } from '../peer/index.ts';
 import { WebhookDelivery } from '../delivery/webhook-delivery.ts';
 import { chooseQueue, pollTargets, toNodeRid, withheldFrom, type QueueKind } from '../delivery/targets.ts';
+import { RouteCache } from '../delivery/routes.ts';
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
 import type { PeerDeliveryStats } from '../delivery/peer-stats.ts';
 import type { Startable } from '../util/lifecycle.ts';
@@ -84,6 +85,8 @@ export class NetworkInterface implements Startable {
   private readonly logger: Logger;
   /** Webhook delivery: the per-peer loops, their backoff and the retry sweep. */
   readonly delivery: WebhookDelivery;
+  /** The target rule's answers per peer, kept until the graph changes (fan-outs ask it per event and peer). */
+  private readonly routes: RouteCache;
 
   constructor(options: NetworkInterfaceOptions) {
     this.cache = options.cache;
@@ -104,6 +107,7 @@ export class NetworkInterface implements Startable {
       ...(options.retryTickMs !== undefined ? { sweepMs: options.retryTickMs } : {}),
       logger: this.logger,
     });
+    this.routes = new RouteCache(options.graph, options.identity.rid);
   }
 
   /** Starts the retry sweep (when retryTickMs > 0); delivery loops run on demand without it. */
@@ -140,6 +144,55 @@ export class NetworkInterface implements Startable {
     this.logger.debug({ node: String(target), rid: String(event.rid), eventType: event.eventType, queue: kind }, 'queued event');
     if (flush && kind === 'webhook') await this.flushWebhookQueue(target);
     return kind;
+  }
+
+  /**
+   * A fan-out: `event` queued for each of `nodes` as pushEventTo would (same target rule, same
+   * withholding, same warnings), with every queue changed before this returns (so per-peer order
+   * is call order) and one promise for the one queue-file write that holds them all. A node that
+   * cannot be served is reported to `failed` and costs the others nothing. A subclass that
+   * overrides pushEventTo keeps getting one call per node.
+   */
+  pushEventToMany(event: Event, nodes: Iterable<string>, failed: (node: string, err: unknown) => void): Promise<void> {
+    const pushMany = this.queues.pushMany;
+    if (this.pushEventTo !== NetworkInterface.prototype.pushEventTo || pushMany === undefined) {
+      const each = [...nodes].map((node) =>
+        Promise.resolve()
+          .then(() => this.pushEventTo(event, node))
+          .then(undefined, (err: unknown) => failed(node, err)),
+      );
+      return Promise.all(each).then(() => undefined);
+    }
+    // Queue keys are the normalized RID strings, as pushWebhook/pushPoll make them.
+    const webhook: string[] = [];
+    const poll: string[] = [];
+    for (const node of nodes) {
+      let target: KoiNetNode;
+      let kind: QueueKind | undefined;
+      try {
+        ({ node: target, kind } = this.routes.route(node));
+      } catch (err) {
+        failed(node, err);
+        continue;
+      }
+      const withheld = withheldFrom(this.graph, target, event);
+      if (withheld !== undefined) {
+        this.logger.debug({ node: String(target), rid: String(event.rid), reason: withheld }, 'event withheld from a signed peer');
+        continue;
+      }
+      if (kind === undefined) {
+        this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
+        continue;
+      }
+      (kind === 'webhook' ? webhook : poll).push(target.toString());
+    }
+    if (webhook.length === 0 && poll.length === 0) return Promise.resolve();
+    if (debugEnabled(this.logger)) {
+      this.logger.debug({ rid: String(event.rid), eventType: event.eventType, webhook, poll }, 'queued event');
+    }
+    return pushMany.call(this.queues, event, webhook, poll).then(undefined, (err: unknown) => {
+      for (const node of [...webhook, ...poll]) failed(node, err);
+    });
   }
 
   /** Drains `node`'s poll queue (oldest first); limit 0 = everything. */

@@ -14,10 +14,11 @@ import type { BundlesResult, EventsResult, ManifestsResult, RidsResult } from '.
  */
 export async function readAnswer(url: string, response: Response): Promise<unknown> {
   const parsed = response instanceof AnswerResponse ? response.parsed : undefined;
-  return parsed ? parsed.value : readJson(url, await response.text());
+  return parsed ? parsed.value : readJsonAnswer(url, await response.text());
 }
 
-function readJson(url: string, text: string): unknown {
+/** A 2xx answer's text as JSON (empty: null); RemoteResponseInvalidError when it is not JSON. */
+export function readJsonAnswer(url: string, text: string): unknown {
   if (text.trim() === '') return null;
   try {
     return JSON.parse(text) as unknown;

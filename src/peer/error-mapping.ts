@@ -35,21 +35,28 @@ export function errorMapping(options: ErrorMappingOptions): Middleware {
       const url = endpointUrl(baseUrl, schemaPath);
       const read = (): Promise<string> =>
         response.text().catch((err: unknown) => {
-          throw new RemoteConnectionError(url, describeFetchFailure(err, timeoutMs), { cause: err });
+          throw connectionFailure(url, err, timeoutMs);
         });
-      if (!response.ok) {
-        const text = await read();
-        const kind = protocolErrors && response.status === 400 ? errorResponseKind(text) : undefined;
-        if (kind !== undefined) throw new RemoteProtocolError(url, kind);
-        throw new RemoteHTTPError(url, response.status, parseOrText(text));
-      }
+      if (!response.ok) throw refusal(url, response.status, await read(), protocolErrors);
       // The body is read later, by whoever reads it first, but always through the mapping above.
       return AnswerResponse.ofText(response.status, read);
     },
     onError({ error, schemaPath }) {
-      return new RemoteConnectionError(endpointUrl(baseUrl, schemaPath), describeFetchFailure(error, timeoutMs), { cause: error });
+      return connectionFailure(endpointUrl(baseUrl, schemaPath), error, timeoutMs);
     },
   };
+}
+
+/** A transport failure or timeout of a call to `url` (retryable). */
+export function connectionFailure(url: string, err: unknown, timeoutMs: number): RemoteConnectionError {
+  return new RemoteConnectionError(url, describeFetchFailure(err, timeoutMs), { cause: err });
+}
+
+/** A non-2xx answer: RemoteHTTPError, or RemoteProtocolError for a signed peer's 400 error_response. */
+export function refusal(url: string, status: number, text: string, protocolErrors: boolean): RemoteHTTPError {
+  const kind = protocolErrors && status === 400 ? errorResponseKind(text) : undefined;
+  if (kind !== undefined) return new RemoteProtocolError(url, kind);
+  return new RemoteHTTPError(url, status, parseOrText(text));
 }
 
 /** The `error` of a `{"type":"error_response",...}` body; undefined for any other 400. */

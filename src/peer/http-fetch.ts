@@ -28,19 +28,39 @@ export async function nodeHttpFetch(request: Request): Promise<Response> {
   request.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  if (body !== undefined) headers['content-length'] = String(body.length);
-  const signal = request.signal;
-  const https = url.protocol === 'https:';
-  if (!https && url.protocol !== 'http:') throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${url.protocol}`) });
+  const { status, text } = await nodeHttpRequest(url, request.method, headers, body, request.signal);
+  return AnswerResponse.ofText(status, () => Promise.resolve(text));
+}
 
-  return new Promise<Response>((resolve, reject) => {
+/**
+ * A POST of a JSON body already encoded, past openapi-fetch and the Request it builds (which
+ * copies a body twice more): the webhook batches, hundreds of kB each. The same headers go out as
+ * through nodeHttpFetch (content-type application/json, content-length) and failures are the same
+ * fetch-like errors, for the caller's error mapping.
+ */
+export function postJsonBytes(url: string, body: Buffer, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  return nodeHttpRequest(new URL(url), 'POST', { 'content-type': 'application/json' }, body, signal);
+}
+
+function nodeHttpRequest(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  signal: AbortSignal,
+): Promise<{ status: number; text: string }> {
+  if (body !== undefined) headers['content-length'] = String(body.length);
+  const https = url.protocol === 'https:';
+  if (!https && url.protocol !== 'http:') return Promise.reject(new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${url.protocol}`) }));
+
+  return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (cause: unknown): void => {
       if (settled) return;
       settled = true;
       reject(signal.aborted ? (signal.reason as unknown) : new TypeError('fetch failed', { cause }));
     };
-    const options = { method: request.method, headers, signal, agent: https ? httpsAgent : httpAgent };
+    const options = { method, headers, signal, agent: https ? httpsAgent : httpAgent };
     const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -57,8 +77,7 @@ export async function nodeHttpFetch(request: Request): Promise<Response> {
           return;
         }
         settled = true;
-        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
-        resolve(AnswerResponse.ofText(status, () => Promise.resolve(text)));
+        resolve({ status, text: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8') });
       });
     };
     const req = https ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);

@@ -3,9 +3,11 @@ import { KoiNetNode, RID } from '../rid/index.ts';
 import { Event, eventsPayloadText } from '../knowledge/index.ts';
 import { UnreachableNodeError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { bundlesAnswer, eventsAnswer, manifestsAnswer, readAnswer, ridsAnswer } from './answers.ts';
+import { bundlesAnswer, eventsAnswer, manifestsAnswer, readAnswer, readJsonAnswer, ridsAnswer } from './answers.ts';
 import { createPeerClient, type PeerBody, type PeerClient, type PeerPath } from './client.ts';
-import { endpointUrl } from './error-mapping.ts';
+import { connectionFailure, endpointUrl, refusal } from './error-mapping.ts';
+import { postJsonBytes } from './http-fetch.ts';
+import { eventsPayloadBytes } from '../queues/index.ts';
 import type {
   BroadcastEventsRequest,
   BundlesResult,
@@ -87,6 +89,12 @@ export class RequestHandler {
     // Events a node sends are Event objects, whose wire text is made once for every subscriber
     // (eventWireText); the typed body is only built for wire objects handed in by a caller.
     const allEvents = req.events.every((e) => e instanceof Event);
+    if (allEvents && !(await this.signsTo(target))) {
+      // A plain body of Events: its bytes are the events' encoded once (eventWireBytes) and copied
+      // into one buffer, posted as it is (a webhook batch is hundreds of kB).
+      await this.postPlainEvents(target, req.events as Event[]);
+      return;
+    }
     const text = allEvents ? eventsPayloadText(req.events as Event[]) : undefined;
     const body: PeerBody<'/events/broadcast'> = allEvents ? { events: [] } : { events: req.events.map((e) => (e instanceof Event ? e.toJSON() : e)) };
     const serialize = text === undefined ? {} : { bodySerializer: () => text };
@@ -94,6 +102,25 @@ export class RequestHandler {
     // 2xx is success whatever the body says (be liberal in what you accept).
     const { url } = await this.send(target, '/events/broadcast', (c, init) => c.POST('/events/broadcast', { ...init, body, ...serialize }));
     this.logger.debug({ url, count: req.events.length }, 'broadcast events');
+  }
+
+  /**
+   * An unsigned broadcast without the typed client: the same request (headers, bytes) and the
+   * same errors as through it (the error mapping's functions; a 2xx body must still be JSON).
+   */
+  private async postPlainEvents(target: RequestTarget, events: readonly Event[]): Promise<void> {
+    const url = endpointUrl(await this.resolveBaseUrl(target), '/events/broadcast');
+    const body = eventsPayloadBytes(events);
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let answer: { status: number; text: string };
+    try {
+      answer = await postJsonBytes(url, body, signal);
+    } catch (err) {
+      throw connectionFailure(url, err, this.timeoutMs);
+    }
+    if (answer.status < 200 || answer.status > 299) throw refusal(url, answer.status, answer.text, false);
+    readJsonAnswer(url, answer.text);
+    this.logger.debug({ url, count: events.length }, 'broadcast events');
   }
 
   async pollEvents(target: RequestTarget, req: PollEventsRequest): Promise<EventsResult> {

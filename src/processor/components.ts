@@ -58,6 +58,12 @@ export interface ProcessorGraph {
 /** Outgoing side of the network: event delivery and remote fetches for external knowledge. */
 export interface ProcessorNetwork {
   pushEventTo(event: Event, node: RID | string, flush?: boolean): MaybePromise<unknown>;
+  /**
+   * Optional: a fan-out of `event` to every node of `nodes` at once (each queue changed before it
+   * returns, one promise for all), each node that cannot be served reported to `failed`. Without
+   * it the pipeline calls pushEventTo per node.
+   */
+  pushEventToMany?(event: Event, nodes: Iterable<string>, failed: (node: string, err: unknown) => void): MaybePromise<unknown>;
   flushAllWebhookQueues(): MaybePromise<unknown>;
   /** Undefined/null when no state provider has it; must not throw for `not_found`. */
   fetchRemoteManifest(rid: RID): MaybePromise<Manifest | null | undefined>;

@@ -171,17 +171,30 @@ export class Pipeline {
   /**
    * All targets at once: each push resolves when a queue-file write that includes it ends, and
    * concurrent pushes share one write, where pushing in turn cost one write per target. Each push
-   * changes its queue synchronously, so per-peer order is still kobj order.
+   * changes its queue synchronously, so per-peer order is still kobj order. A network with
+   * pushEventToMany (NetworkInterface) takes the whole fan-out in one call and one promise.
    */
   private queueToTargets(kobj: KnowledgeObject, sourceNode: string | undefined): Promise<void> {
     const event = kobj.normalizedEvent;
+    const network = this.components.network;
+    // One unreachable or unknown target must not cost the others their event.
+    const failed = (target: string, err: unknown): void => {
+      this.logger.warn({ ...kobjFields(kobj, sourceNode), target, err: String(err) }, 'could not queue event for target');
+    };
+    if (network.pushEventToMany !== undefined) {
+      try {
+        return Promise.resolve(network.pushEventToMany(event, kobj.networkTargets, failed)).then(() => undefined);
+      } catch (err) {
+        for (const target of kobj.networkTargets) failed(target, err);
+        return Promise.resolve();
+      }
+    }
     return Promise.all(
       [...kobj.networkTargets].map(async (target) => {
         try {
-          await this.components.network.pushEventTo(event, target);
+          await network.pushEventTo(event, target);
         } catch (err) {
-          // One unreachable or unknown target must not cost the others their event.
-          this.logger.warn({ ...kobjFields(kobj, sourceNode), target, err: String(err) }, 'could not queue event for target');
+          failed(target, err);
         }
       }),
     ).then(() => undefined);

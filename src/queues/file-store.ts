@@ -4,7 +4,7 @@ import type { Event } from '../knowledge/index.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { errorText } from '../util/error-text.ts';
 import type { Startable } from '../util/lifecycle.ts';
-import { RecordLog, removeFile } from '../storage/index.ts';
+import { JournalFiles } from './journal-files.ts';
 import { recoverQueueFiles } from './recover.ts';
 import {
   clearInflightRecord,
@@ -94,9 +94,7 @@ export class EventQueues implements EventQueueStore, Startable {
   /** Definitions (no effect on state, so they may precede the records of their batch). */
   private defs: string[] = [];
   private ops: (string | PushGroup)[] = [];
-  /** Journal bytes per generation not yet folded into a snapshot. */
-  private readonly journalBytes = new Map<number, number>();
-  private readonly journals = new Map<number, RecordLog>();
+  private readonly journals: JournalFiles;
   private retryCompactionAt = 0;
   /** An append failed: the journal may end in garbage, so the next write is a full snapshot. */
   private broken = false;
@@ -124,6 +122,7 @@ export class EventQueues implements EventQueueStore, Startable {
     this.idleCompactMs = options.idleCompactMs ?? DEFAULT_IDLE_COMPACT_MS;
     this.logger = options.logger ?? silentLogger;
     this.state = new QueueState(maxPerPeer, this.logger);
+    this.journals = new JournalFiles(filePath);
   }
 
   static async open(filePath: string, options: EventQueuesOptions = {}): Promise<EventQueues> {
@@ -157,6 +156,34 @@ export class EventQueues implements EventQueueStore, Startable {
 
   pushPoll(node: NodeKey, event: Event): Promise<void> {
     return this.push('poll', String(node), event);
+  }
+
+  /**
+   * One event to many queues: memory changes now, one journal record (the one a run of single
+   * pushes of this event would share) and one promise, where a push per queue cost a promise and a
+   * key conversion each (a coordinator's fan-out is an event times every subscriber).
+   */
+  pushMany(event: Event, webhook: readonly NodeKey[], poll: readonly NodeKey[]): Promise<void> {
+    if (webhook.length === 0 && poll.length === 0) return this.flushed();
+    const entry = this.state.intern(event);
+    this.defineEntry(entry);
+    const last = this.ops[this.ops.length - 1];
+    // As in push(): only the very last record may absorb these pushes.
+    let group: PushGroup;
+    if (typeof last === 'object' && last.id === entry.id) group = last;
+    else this.ops.push((group = { id: entry.id, w: [], q: [] }));
+    const cap = this.state.maxPerPeer;
+    for (const node of webhook) {
+      const key = typeof node === 'string' ? node : node.toString();
+      this.state.pushBack('webhook', key, entry, cap, true);
+      group.w.push(this.peerNumber(key));
+    }
+    for (const node of poll) {
+      const key = typeof node === 'string' ? node : node.toString();
+      this.state.pushBack('poll', key, entry, cap, true);
+      group.q.push(this.peerNumber(key));
+    }
+    return this.schedule();
   }
 
   /**
@@ -259,7 +286,7 @@ export class EventQueues implements EventQueueStore, Startable {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     await this.persist();
-    for (const log of this.journals.values()) await log.close();
+    await this.journals.close();
   }
 
   // --- journal records -------------------------------------------------------------------------
@@ -333,16 +360,6 @@ export class EventQueues implements EventQueueStore, Startable {
     this.ops = [];
   }
 
-  private journalPath(gen: number): string {
-    return `${this.filePath}.journal-${gen}`;
-  }
-
-  private unfoldedJournalBytes(): number {
-    let total = 0;
-    for (const n of this.journalBytes.values()) total += n;
-    return total;
-  }
-
   // --- writing ---------------------------------------------------------------------------------
 
   private schedule(): Promise<void> {
@@ -376,7 +393,7 @@ export class EventQueues implements EventQueueStore, Startable {
     this.defs = [];
     this.ops = [];
     const inline = this.forceCompact || this.broken;
-    const unfolded = this.unfoldedJournalBytes() + text.length;
+    const unfolded = this.journals.unfoldedBytes() + text.length;
     const background =
       !inline &&
       this.compacting === null &&
@@ -395,7 +412,7 @@ export class EventQueues implements EventQueueStore, Startable {
 
     const capture = this.state.capture();
     const oldGen = this.gen;
-    const newGen = Math.max(oldGen, ...this.journalBytes.keys()) + 1;
+    const newGen = this.journals.highestGen(oldGen) + 1;
     this.startGeneration(newGen);
     this.forceCompact = false;
     this.wantBackgroundCompact = false;
@@ -413,7 +430,7 @@ export class EventQueues implements EventQueueStore, Startable {
       }
       this.broken = false;
       this.retryCompactionAt = 0;
-      await this.dropJournalsBefore(newGen);
+      await this.journals.dropBefore(newGen);
       return;
     }
 
@@ -422,13 +439,13 @@ export class EventQueues implements EventQueueStore, Startable {
     const started = writeQueueSnapshot(this.filePath, capture, newGen).then(
       async () => {
         this.retryCompactionAt = 0;
-        await this.dropJournalsBefore(newGen);
+        await this.journals.dropBefore(newGen);
         // Changes appended while the snapshot was written still deserve a current file once quiet.
-        if (this.unfoldedJournalBytes() > 0) this.armIdleTimer();
+        if (this.journals.unfoldedBytes() > 0) this.armIdleTimer();
       },
       (err: unknown) => {
         // Both journals stay and are replayed in order; try again after another threshold's worth.
-        this.retryCompactionAt = this.unfoldedJournalBytes() + this.compactBytes;
+        this.retryCompactionAt = this.journals.unfoldedBytes() + this.compactBytes;
         this.logger.error({ filePath: this.filePath, err: errorText(err) }, 'cannot write the event queue snapshot; keeping the journal');
       },
     );
@@ -439,16 +456,13 @@ export class EventQueues implements EventQueueStore, Startable {
 
   private async append(gen: number, text: string): Promise<void> {
     this.writes += 1;
-    let log = this.journals.get(gen);
-    if (!log) this.journals.set(gen, (log = RecordLog.lazy(this.journalPath(gen), { keepOpen: false })));
     try {
-      await log.append(text);
+      await this.journals.append(gen, text);
     } catch (err) {
       this.broken = true;
-      this.logger.error({ filePath: this.journalPath(gen), err: errorText(err) }, 'cannot append to the event queue journal');
+      this.logger.error({ filePath: this.journals.path(gen), err: errorText(err) }, 'cannot append to the event queue journal');
       throw err;
     }
-    this.journalBytes.set(gen, (this.journalBytes.get(gen) ?? 0) + Buffer.byteLength(text));
   }
 
   private armIdleTimer(): void {
@@ -459,7 +473,7 @@ export class EventQueues implements EventQueueStore, Startable {
     }
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      const unfolded = this.unfoldedJournalBytes();
+      const unfolded = this.journals.unfoldedBytes();
       if (this.closed || unfolded === 0 || this.compacting) return;
       // A snapshot of a deep queue costs its whole size: only worth it once the journal is a good part of that.
       if (this.state.stateBytes > IDLE_COMPACT_CHEAP_BYTES && unfolded * 4 < this.state.stateBytes) return;
@@ -469,22 +483,11 @@ export class EventQueues implements EventQueueStore, Startable {
     this.idleTimer.unref();
   }
 
-  private async dropJournalsBefore(gen: number): Promise<void> {
-    for (const g of new Set([...this.journalBytes.keys(), ...this.journals.keys()])) {
-      if (g >= gen) continue;
-      this.journalBytes.delete(g);
-      const log = this.journals.get(g);
-      this.journals.delete(g);
-      await log?.close();
-      await removeFile(this.journalPath(g));
-    }
-  }
-
   // --- loading ---------------------------------------------------------------------------------
 
   private async load(): Promise<void> {
     const found = await recoverQueueFiles(this.filePath, this.state, this.logger);
-    for (const [g, bytes] of found.journalBytes) this.journalBytes.set(g, bytes);
+    this.journals.setFound(found.journalBytes);
     this.gen = found.gen;
     let dirty = found.dirty;
     if (this.state.restoreInflight()) dirty = true;

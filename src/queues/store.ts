@@ -38,6 +38,12 @@ export const DEFAULT_IDLE_COMPACT_MS = 500;
 export interface EventQueueStore {
   pushWebhook(node: NodeKey, event: Event): Promise<void>;
   pushPoll(node: NodeKey, event: Event): Promise<void>;
+  /**
+   * A fan-out: `event` pushed to the webhook queues of `webhook` and the poll queues of `poll`, the
+   * same as one push per queue made in that order, with one promise for all of them. Optional: a
+   * store without it gets one push call per queue.
+   */
+  pushMany?(event: Event, webhook: readonly NodeKey[], poll: readonly NodeKey[]): Promise<void>;
   /** Removes and returns up to `limit` oldest poll events of `node` (0 = all). */
   drainPoll(node: NodeKey, limit?: number): Promise<Event[]>;
   /** Takes up to `limit` oldest webhook events of `node` (0 = all) into flight. */

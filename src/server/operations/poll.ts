@@ -4,7 +4,7 @@ import { isKeyBoundNodeRid } from '../../secure/unsigned-trust.ts';
 import type { NodeView } from '../node-view.ts';
 import type { RequestContext } from '../request-context.ts';
 import { SerializedJson } from '../serialized.ts';
-import { eventsPayloadText } from '../../knowledge/index.ts';
+import { eventsPayloadBytes } from '../../queues/index.ts';
 
 type PollBody = Parameters<KoiNetHandlers['pollEvents']>[0];
 type PollAnswer = Awaited<ReturnType<KoiNetHandlers['pollEvents']>>;
@@ -28,8 +28,8 @@ export function pollOperation(
     }
     const events = await node.network.flushPollQueue(rid, limit ?? 0);
     // A signed answer is an envelope signed over the object; a plain one is the events' wire
-    // texts, made once for every poller (eventWireText).
+    // bytes, encoded once for every poller (eventWireBytes) and copied into one buffer.
     if (context.sourceNode !== undefined) return { events: events.map((e) => e.toJSON()) } as PollAnswer;
-    return new SerializedJson(eventsPayloadText(events)) as unknown as PollAnswer;
+    return new SerializedJson(eventsPayloadBytes(events)) as unknown as PollAnswer;
   };
 }
