@@ -38,15 +38,21 @@ export async function nodeHttpFetch(request: Request): Promise<Response> {
  * through nodeHttpFetch (content-type application/json, content-length) and failures are the same
  * fetch-like errors, for the caller's error mapping.
  */
-export function postJsonBytes(url: string, body: Buffer, signal: AbortSignal): Promise<{ status: number; text: string }> {
+export function postJsonBytes(url: string, body: Buffer | BodyParts, signal: AbortSignal): Promise<{ status: number; text: string }> {
   return nodeHttpRequest(new URL(url), 'POST', { 'content-type': 'application/json' }, body, signal);
+}
+
+/** A body as buffers written one after the other (views of shared bytes, see queues/wire.ts). */
+export interface BodyParts {
+  readonly parts: readonly Buffer[];
+  readonly length: number;
 }
 
 function nodeHttpRequest(
   url: URL,
   method: string,
   headers: Record<string, string>,
-  body: Buffer | undefined,
+  body: Buffer | BodyParts | undefined,
   signal: AbortSignal,
 ): Promise<{ status: number; text: string }> {
   if (body !== undefined) headers['content-length'] = String(body.length);
@@ -82,6 +88,12 @@ function nodeHttpRequest(
     };
     const req = https ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);
     req.on('error', fail);
-    req.end(body);
+    if (body === undefined || Buffer.isBuffer(body)) {
+      req.end(body);
+      return;
+    }
+    // Written before the socket is assigned: the request buffers them and sends them in one writev.
+    for (const part of body.parts) req.write(part);
+    req.end();
   });
 }

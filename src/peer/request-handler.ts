@@ -7,7 +7,7 @@ import { bundlesAnswer, eventsAnswer, manifestsAnswer, readAnswer, readJsonAnswe
 import { createPeerClient, type PeerBody, type PeerClient, type PeerPath } from './client.ts';
 import { connectionFailure, endpointUrl, refusal } from './error-mapping.ts';
 import { postJsonBytes } from './http-fetch.ts';
-import { eventsPayloadBytes } from '../queues/index.ts';
+import { eventsPayloadParts } from '../queues/index.ts';
 import type {
   BroadcastEventsRequest,
   BundlesResult,
@@ -90,8 +90,8 @@ export class RequestHandler {
     // (eventWireText); the typed body is only built for wire objects handed in by a caller.
     const allEvents = req.events.every((e) => e instanceof Event);
     if (allEvents && !(await this.signsTo(target))) {
-      // A plain body of Events: its bytes are the events' encoded once (eventWireBytes) and copied
-      // into one buffer, posted as it is (a webhook batch is hundreds of kB).
+      // A plain body of Events: views of the events' bytes, encoded and copied once for every
+      // subscriber (queues/wire.ts), written out as they are (a webhook batch is hundreds of kB).
       await this.postPlainEvents(target, req.events as Event[]);
       return;
     }
@@ -110,7 +110,7 @@ export class RequestHandler {
    */
   private async postPlainEvents(target: RequestTarget, events: readonly Event[]): Promise<void> {
     const url = endpointUrl(await this.resolveBaseUrl(target), '/events/broadcast');
-    const body = eventsPayloadBytes(events);
+    const body = eventsPayloadParts(events);
     const signal = AbortSignal.timeout(this.timeoutMs);
     let answer: { status: number; text: string };
     try {

@@ -5,4 +5,4 @@
 export { DEFAULT_COMPACT_BYTES, DEFAULT_IDLE_COMPACT_MS, DEFAULT_MAX_PER_PEER, type EventQueueStore, type NodeKey, type QueueDepths } from './store.ts';
 export type { QueueKind } from './state.ts';
 export { EventQueues, type EventQueuesOptions } from './file-store.ts';
-export { eventWireBytes, eventsPayloadBytes } from './wire.ts';
+export { eventsPayloadBytes, eventsPayloadParts, type PayloadParts } from './wire.ts';

@@ -28,7 +28,7 @@ export function pollOperation(
     }
     const events = await node.network.flushPollQueue(rid, limit ?? 0);
     // A signed answer is an envelope signed over the object; a plain one is the events' wire
-    // bytes, encoded once for every poller (eventWireBytes) and copied into one buffer.
+    // bytes, encoded once for every poller and subscriber (queues/wire.ts), in one buffer.
     if (context.sourceNode !== undefined) return { events: events.map((e) => e.toJSON()) } as PollAnswer;
     return new SerializedJson(eventsPayloadBytes(events)) as unknown as PollAnswer;
   };
