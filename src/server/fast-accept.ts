@@ -1,6 +1,6 @@
 import { fastFormats } from 'ajv-formats/dist/formats.js';
 import { openapiDocument } from '../protocol/spec.ts';
-import { RID, RIDType } from '../rid/index.ts';
+import { KOI_NET_NODE_TYPE, RID, RIDType } from '../rid/index.ts';
 import { Event, Manifest, isEventType } from '../knowledge/index.ts';
 import type { OperationId } from '../../generated/stubs/operations.ts';
 import { keepAcceptedEvents } from './checked-body.ts';
@@ -95,6 +95,8 @@ export function fastAccept(op: OperationId, body: unknown): boolean {
       ]);
     case 'fetchBundles':
       return has(body, 'rids') && validList(body['rids'], RID_RULE);
+    case 'pollEvents':
+      return acceptedPoll(body);
     case 'broadcastEvents': {
       const events = has(body, 'events') ? acceptedEvents(body['events']) : undefined;
       if (events === undefined) return false;
@@ -106,6 +108,23 @@ export function fastAccept(op: OperationId, body: unknown): boolean {
       return false;
   }
 }
+
+/**
+ * A poll of a node's queue: `rid` a valid RID of a node (another RID is answered by the pipeline,
+ * with an empty list), `limit` absent or an integer >= 0, nothing else (the default filled in).
+ */
+function acceptedPoll(body: Record<string, unknown>): boolean {
+  for (const key in body) if (key !== 'rid' && key !== 'limit') return false;
+  const rid = body['rid'];
+  if (!validString(rid, RID_RULE) || !(RID.fromString(rid).type.toString() === NODE_TYPE)) return false;
+  if (has(body, 'limit')) {
+    const limit = body['limit'];
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) return false;
+  } else body['limit'] = 0;
+  return true;
+}
+
+const NODE_TYPE = KOI_NET_NODE_TYPE.toString();
 
 const SHA256_PATTERN = patternOf('Manifest', 'sha256_hash');
 /** The validator's `date-time` (ajv-formats in express-openapi-validator's default 'fast' mode). */

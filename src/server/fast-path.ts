@@ -17,8 +17,11 @@ import { isEnvelopeShaped } from './envelope-shape.ts';
 import { toProblem } from './validation.ts';
 import type { RequestContext } from './request-context.ts';
 
-/** Operations the fast path serves (small bodies, answered from memory or the cache files). */
-const FAST_OPERATIONS: ReadonlySet<OperationId> = new Set(['fetchRids', 'fetchManifests', 'fetchBundles']);
+/**
+ * Operations the fast path serves (small bodies, answered from memory or the cache files; a poll
+ * from the queue in memory once its drain is on disk: a coordinator's partial peers poll all the time).
+ */
+const FAST_OPERATIONS: ReadonlySet<OperationId> = new Set(['fetchRids', 'fetchManifests', 'fetchBundles', 'pollEvents']);
 
 /** Body bytes the fast path already read, for the express pipeline to use instead of reading again. */
 const PRE_READ = Symbol('koi-net pre-read body');
@@ -98,6 +101,8 @@ export function installFastPath(app: Express, options: FastPathOptions): void {
           return;
         }
         const body = parsed.value;
+        // As the pipeline's poll cap: `limit` 0 (all) or above the server's maximum is that maximum.
+        if (op.id === 'pollEvents') capPollLimit(body as Record<string, unknown>, limits);
         const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown, context?: RequestContext) => Promise<unknown>;
         const withoutContentType = header === undefined || header.trim() === '';
         Promise.resolve()
@@ -125,6 +130,12 @@ export function installFastPath(app: Express, options: FastPathOptions): void {
     return true;
   };
   (app as unknown as WithFastPath)[FAST_PATH] = fastPath;
+}
+
+function capPollLimit(body: Record<string, unknown>, limits: ServerLimits): void {
+  const asked = body['limit'];
+  const max = limits.maxEventsPerPoll;
+  body['limit'] = typeof asked === 'number' && asked > 0 ? Math.min(asked, max) : max;
 }
 
 /** As express's res.json sends it. */

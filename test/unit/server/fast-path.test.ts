@@ -15,7 +15,12 @@ import { fastAccept } from '../../../src/server/fast-accept.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { COORDINATOR_RID, InMemoryNode, send } from './helpers.ts';
 
-const PATHS = { fetchRids: '/koi-net/rids/fetch', fetchManifests: '/koi-net/manifests/fetch', fetchBundles: '/koi-net/bundles/fetch' } as const;
+const PATHS = {
+  fetchRids: '/koi-net/rids/fetch',
+  fetchManifests: '/koi-net/manifests/fetch',
+  fetchBundles: '/koi-net/bundles/fetch',
+  pollEvents: '/koi-net/events/poll',
+} as const;
 
 const ridish = fc.oneof(
   fc.constantFrom(COORDINATOR_RID, 'orn:test.doc:a', 'https://example.com/x', 'urn:isbn:0451450523', 'orn:koi-net.edge:abc'),
@@ -23,8 +28,10 @@ const ridish = fc.oneof(
   fc.string({ maxLength: 12 }),
 );
 const list = fc.oneof(fc.array(ridish, { maxLength: 4 }), fc.constant(null), fc.integer(), fc.string({ maxLength: 4 }), fc.array(fc.integer(), { maxLength: 2 }));
+const limit = fc.oneof(fc.integer({ min: -3, max: 3000 }), fc.constantFrom(1.5, -0, 1e300, '3', null, true));
 const body = fc.oneof(
   fc.record({ rid_types: list, rids: list, extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }),
+  fc.record({ rid: ridish, limit, extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
@@ -70,6 +77,25 @@ describe('server: the fast path of fetches answers exactly as the full pipeline'
     }
   });
 
+  it('pollEvents: the handler gets the same capped limit, and the same events, on either path', async () => {
+    const queued = (n: number): ReturnType<InMemoryNode['pollEvents']> extends Promise<{ events: infer E }> ? E : never =>
+      Array.from({ length: n }, (_, i) => ({ rid: `orn:test.doc:${i}`, event_type: 'NEW' }) as never);
+    for (const asked of [undefined, 0, 2, 5000]) {
+      const sent = JSON.stringify(asked === undefined ? { rid: COORDINATOR_RID } : { rid: COORDINATOR_RID, limit: asked });
+      const answers: string[] = [];
+      const limits: unknown[] = [];
+      for (const url of [fast.url, plainUrl]) {
+        node.queues.set(COORDINATOR_RID, queued(3));
+        node.calls.length = 0;
+        answers.push((await send(url + PATHS.pollEvents, { body: sent })).text);
+        limits.push((node.calls[0]?.body as { limit?: unknown } | undefined)?.limit);
+      }
+      expect(answers[0], sent).to.equal(answers[1]);
+      expect(limits[0], sent).to.equal(limits[1]);
+      expect(limits[0]).to.be.a('number').and.to.be.greaterThan(0);
+    }
+  });
+
   it('fastAccept never accepts what the contract refuses, and fills in the defaults', () => {
     const rids = { rid_types: ['orn:test.doc'] } as Record<string, unknown>;
     expect(fastAccept('fetchManifests', rids)).to.equal(true);
@@ -81,6 +107,13 @@ describe('server: the fast path of fetches answers exactly as the full pipeline'
       expect(bad).to.deep.equal(copy);
     }
     expect(fastAccept('fetchBundles', {})).to.equal(false);
+    const poll = { rid: COORDINATOR_RID } as Record<string, unknown>;
+    expect(fastAccept('pollEvents', poll)).to.equal(true);
+    expect(poll).to.deep.equal({ rid: COORDINATOR_RID, limit: 0 });
+    // Not a node RID (the pipeline answers an empty list), a bad limit, an unknown key: not here.
+    for (const bad of [{ rid: 'orn:test.doc:a' }, { rid: COORDINATOR_RID, limit: -1 }, { rid: COORDINATOR_RID, limit: 1.5 }, { rid: COORDINATOR_RID, x: 1 }, {}]) {
+      expect(fastAccept('pollEvents', bad), JSON.stringify(bad)).to.equal(false);
+    }
     expect(fastAccept('broadcastEvents', { events: [] })).to.equal(false);
   });
 
