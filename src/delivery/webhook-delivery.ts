@@ -144,16 +144,19 @@ export class WebhookDelivery implements Startable {
     const now = Date.now();
     const waits: Promise<boolean>[] = [];
     for (const node of this.queues.webhookNodes()) {
-      let target: KoiNetNode;
-      try {
-        target = toNodeRid(node);
-      } catch (err) {
-        // One broken queue (e.g. a key that is not a node RID) must not stop the others.
-        this.logger.error({ node, err: errorText(err) }, 'webhook flush failed');
-        continue;
+      // Every fan-out wakes every peer: a known peer's worker is found by its key, unparsed.
+      let worker = this.workers.get(node);
+      if (worker === undefined) {
+        try {
+          worker = this.worker(toNodeRid(node));
+        } catch (err) {
+          // One broken queue (e.g. a key that is not a node RID) must not stop the others.
+          this.logger.error({ node, err: errorText(err) }, 'webhook flush failed');
+          continue;
+        }
       }
       if ((this.peers.get(node)?.nextAttemptAt ?? 0) > now) continue;
-      waits.push(this.requestAttempt(this.worker(target)));
+      waits.push(this.requestAttempt(worker));
     }
     // A burst of fan-outs finds the same pending attempts: one combined promise serves them all.
     const last = this.lastWakeAll;
