@@ -461,13 +461,20 @@ export async function fanout(ctx: ScenarioContext): Promise<Row[]> {
     const nodeCpu0 = procCpuMs(node.child.pid ?? -1) ?? NaN;
     const ownCpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await node.handle(bundles);
-    ctx.log(`  coordinator handled ${bundles.length} events in ${round(performance.now() - t0, 0)} ms`);
+    // The coordinator answers `handle` once its processing drained, cache files on disk included
+    // (write-behind); delivery is timed on its own: until every receiver had every event.
+    const handled = node.handle(bundles).then(() => performance.now() - t0);
     await waitFor(async () => receivers.every((r) => r.size >= expectEach), 600_000, 'fan-out delivery');
     const elapsed = performance.now() - t0;
     const own = process.cpuUsage(ownCpu0);
     cpu.coordinatorMs = (procCpuMs(node.child.pid ?? -1) ?? NaN) - nodeCpu0;
     cpu.generatorMs = (own.user + own.system) / 1000;
+    const handledMs = await handled;
+    const nodeCpuToHandled = (procCpuMs(node.child.pid ?? -1) ?? NaN) - nodeCpu0;
+    ctx.log(
+      `  delivered to all ${receivers.length} receivers in ${round(elapsed, 0)} ms; coordinator done (cache files written) after ` +
+        `${round(handledMs, 0)} ms, ${round(nodeCpuToHandled, 0)} ms CPU by then`,
+    );
     return elapsed;
   };
   try {
