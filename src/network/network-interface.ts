@@ -156,11 +156,16 @@ export class NetworkInterface implements Startable {
   pushEventToMany(event: Event, nodes: Iterable<string>, failed: (node: string, err: unknown) => void): Promise<void> {
     const pushMany = this.queues.pushMany;
     if (this.pushEventTo !== NetworkInterface.prototype.pushEventTo || pushMany === undefined) {
-      const each = [...nodes].map((node) =>
-        Promise.resolve()
-          .then(() => this.pushEventTo(event, node))
-          .then(undefined, (err: unknown) => failed(node, err)),
-      );
+      // Called at once, in order, as the pipeline called them: each push changes its queue before it
+      // first waits, so per-peer order stays kobj order.
+      const each = [...nodes].map((node) => {
+        try {
+          return Promise.resolve(this.pushEventTo(event, node)).then(undefined, (err: unknown) => failed(node, err));
+        } catch (err) {
+          failed(node, err);
+          return undefined;
+        }
+      });
       return Promise.all(each).then(() => undefined);
     }
     // Queue keys are the normalized RID strings, as pushWebhook/pushPoll make them.
