@@ -87,7 +87,8 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<RawBod
 }
 
 export type JsonBodyResult =
-  | { ok: true; value: unknown }
+  /** `text`: the decoded body `value` was parsed from. */
+  | { ok: true; value: unknown; text: string }
   | { ok: false; detail: ValidationDetailItem[] };
 
 const MISSING_BODY: ValidationDetailItem = { type: 'missing', loc: ['body'], msg: 'Field required', input: null };
@@ -151,7 +152,7 @@ export function parseJsonBody(bytes: Buffer, kind: BodyKind): JsonBodyResult {
   }
   // FastAPI maps a JSON `null` body to "no body" too.
   if (value === null) return { ok: false, detail: [MISSING_BODY] };
-  return { ok: true, value };
+  return { ok: true, value, text };
 }
 
 /**

@@ -14,6 +14,7 @@ import { SerializedJson } from './serialized.ts';
 import { cappedListProblems, type ServerLimits } from './limits.ts';
 import { OPERATIONS_BY_PATH, eventsPathOf, type RoutedOperation } from './routing.ts';
 import { markContractChecked } from './checked-body.ts';
+import { keepBroadcastContentsTexts } from './compact-slices.ts';
 import { isEnvelopeShaped } from './envelope-shape.ts';
 import { toProblem } from './validation.ts';
 import type { RequestContext } from './request-context.ts';
@@ -105,6 +106,7 @@ export function installFastPath(app: Express, options: FastPathOptions): void {
         const body = parsed.value;
         // As the pipeline's markChecked: the handler may skip its own checks, and the inbox logs these bytes.
         markContractChecked(body, raw.bytes);
+        if (op.id === 'broadcastEvents') keepBroadcastContentsTexts(parsed.text, body as { events: readonly unknown[] });
         const handler = handlers[op.id] as (this: KoiNetHandlers, body: unknown, context?: RequestContext) => Promise<unknown>;
         const withoutContentType = header === undefined || header.trim() === '';
         Promise.resolve()

@@ -5,7 +5,7 @@
  * against two servers on the same handlers: one with the fast path (startServer) and one serving
  * the express app alone.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -129,7 +129,7 @@ describe('server: the fast path of fetches answers exactly as the full pipeline'
     });
     // Whatever the fast path hands on is answered 599 here.
     const server = createServer(
-      withFastPath(app, (_req, res) => {
+      withFastPath(app, (_req: IncomingMessage, res: ServerResponse) => {
         res.statusCode = 599;
         res.end();
       }),
