@@ -130,6 +130,13 @@ export class ChildNode {
     return r;
   }
 
+  /** The cache counts alone (cheap for the node: for polls while it is timed). */
+  async progress(): Promise<{ cacheSize: number; cachePendingWrites: number }> {
+    const r = await this.request({ op: 'progress' });
+    if (r.op !== 'progress') throw new Error(`unexpected reply ${r.op}`);
+    return r;
+  }
+
   async handle(bundles: BundleJSON[]): Promise<void> {
     await this.request({ op: 'handle', bundles } as Omit<WorkerRequest, 'id'>);
   }

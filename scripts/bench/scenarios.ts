@@ -123,7 +123,7 @@ export async function ingest(ctx: ScenarioContext): Promise<Row[]> {
     let visibleMs = 0;
     await waitFor(
       async () => {
-        const s = await node.stats();
+        const s = await node.progress();
         if (visibleMs === 0 && s.cacheSize >= baseline + total) visibleMs = performance.now() - t0;
         return visibleMs > 0 && s.cachePendingWrites === 0;
       },

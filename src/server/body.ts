@@ -86,6 +86,9 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<RawBod
   });
 }
 
+/** Fatal and never streaming, so it holds no state between bodies and one serves them all. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type JsonBodyResult =
   /** `text`: the decoded body `value` was parsed from. */
   | { ok: true; value: unknown; text: string }
@@ -103,7 +106,7 @@ export function parseJsonBody(bytes: Buffer, kind: BodyKind): JsonBodyResult {
   if (bytes.length === 0) return { ok: false, detail: [MISSING_BODY] };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return {
       ok: false,
