@@ -9,6 +9,8 @@
 import { keepContentsText } from '../cache/contents-text.ts';
 
 const QUOTE = 34;
+/** The default maxEventsPerBroadcast: ~3 ms of walking at most. */
+const MAX_WALKED_EVENTS = 1_000;
 const BACKSLASH = '\\';
 
 /**
@@ -91,8 +93,10 @@ function objectEnd(text: string, at: number, value: Record<string, unknown>, onM
  */
 export function keepBroadcastContentsTexts(text: string, body: { events: readonly unknown[] }): void {
   const prefix = '{"events":[';
-  if (!text.startsWith(prefix)) return;
   const events = body.events;
+  // One synchronous walk: a batch past the default cap (a raised limit) is left to the cache
+  // writes, which the processor spreads out, rather than hold the event loop here.
+  if (events.length > MAX_WALKED_EVENTS || !text.startsWith(prefix)) return;
   let i = prefix.length;
   for (let k = 0; k < events.length; k++) {
     if (k > 0) {
