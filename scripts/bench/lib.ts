@@ -130,6 +130,13 @@ export class ChildNode {
     return r;
   }
 
+  /** The cache counts alone (cheap for the node: for polls while it is timed). */
+  async progress(): Promise<{ cacheSize: number; cachePendingWrites: number }> {
+    const r = await this.request({ op: 'progress' });
+    if (r.op !== 'progress') throw new Error(`unexpected reply ${r.op}`);
+    return r;
+  }
+
   async handle(bundles: BundleJSON[]): Promise<void> {
     await this.request({ op: 'handle', bundles } as Omit<WorkerRequest, 'id'>);
   }
@@ -247,9 +254,10 @@ export function procMemory(pid: number): { rss: number; peakRss: number } | unde
  * elsewhere. On a loaded machine the wall clock of a start-up swings with the neighbours' load,
  * its CPU time much less.
  */
-export function procCpuMs(pid: number): number | undefined {
+export function procCpuMs(pid: number, mainThreadOnly = false): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The main thread is the task whose id is the process id; without it, all threads together.
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Bundle, Manifest, isJsonObject } from '../knowledge/index.ts';
 import { CacheError } from '../errors.ts';
 import { parseBundleJson } from './bundle-json.ts';
+import { takeContentsText } from './contents-text.ts';
 
 /** Temp files of an interrupted write: `<name>.tmp-<pid>-<counter>`. */
 export const TEMP_FILE = /\.tmp-\d+-\d+$/;
@@ -40,9 +41,11 @@ export function parseBundleFile(text: string): Bundle {
 export function compactBundleJson(bundle: Bundle): string {
   const { manifest, contents } = bundle;
   if (typeof (contents as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(bundle.toJSON());
+  // Contents read from a compact text keep it (contents-text.ts): no second serialization.
+  const contentsText = takeContentsText(contents) ?? JSON.stringify(contents);
   return (
     `{"manifest":{"rid":${JSON.stringify(manifest.rid.toString())},"timestamp":${JSON.stringify(manifest.timestamp)},` +
-    `"sha256_hash":${JSON.stringify(manifest.sha256Hash)}},"contents":${JSON.stringify(contents)}}`
+    `"sha256_hash":${JSON.stringify(manifest.sha256Hash)}},"contents":${contentsText}}`
   );
 }
 

@@ -254,7 +254,9 @@ export class Cache implements KnowledgeStore {
 
   /** The served form of readBundleText: a pending write's text, else the file's checked bytes (kept). */
   private servedBundle(rid: RID | string): string | Buffer | undefined {
-    const key = ridKey(rid);
+    // A string that is an index key is a normalized RID already: no parse (a second hash-table
+    // lookup of a cold string per bundle, ~0.4 µs at 10k cached).
+    const key = typeof rid === 'string' && this.index.get(rid) !== undefined ? rid : ridKey(rid);
     const entry = this.verifier.current(key);
     if (entry === undefined) return undefined;
     // Serialized by write() from a valid Bundle.

@@ -26,6 +26,9 @@ export interface IndexEntry {
  */
 class Entry implements IndexEntry {
   #fileName: string | undefined;
+  /** ServedTexts' slot (served-texts.ts), set up here so every entry has one shape. */
+  served: Buffer | undefined = undefined;
+  servedAgain = false;
   constructor(
     readonly rid: RID,
     /** undefined: the canonical name of `rid` (cacheFileName). */

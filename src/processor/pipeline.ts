@@ -7,6 +7,7 @@ import type { ProcessorComponents } from './components.ts';
 import type { BackgroundWork } from './background.ts';
 import type { QueueItem } from './kobj-queue.ts';
 import { kobjFields } from './log-fields.ts';
+import { forgetContentsText } from '../cache/contents-text.ts';
 import { HandlerFailure, type HandlerRegistry } from './registry.ts';
 import { HandlerType, STOP_CHAIN, type HandlerContext, type StopChain } from './handler.ts';
 
@@ -108,6 +109,9 @@ export class Pipeline {
       if (bundle === undefined) {
         throw new KoiNetError('missing_bundle', `cannot cache ${kobj.rid.toString()}: a handler removed its manifest or contents`);
       }
+      // Only the library's own handlers leave contents as they came: with any other registered,
+      // a text kept with them (the server's, see cache/contents-text.ts) may be stale.
+      if (chains.hasQueueUnsafeHandler) forgetContentsText(bundle.contents);
       const written = cache.write(bundle);
       if (cache.writesVisibleAtOnce === true) {
         this.background.persist(written, kobj, item.sourceNode);

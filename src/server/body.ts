@@ -86,8 +86,12 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<RawBod
   });
 }
 
+/** Fatal and never streaming, so it holds no state between bodies and one serves them all. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type JsonBodyResult =
-  | { ok: true; value: unknown }
+  /** `text`: the decoded body `value` was parsed from. */
+  | { ok: true; value: unknown; text: string }
   | { ok: false; detail: ValidationDetailItem[] };
 
 const MISSING_BODY: ValidationDetailItem = { type: 'missing', loc: ['body'], msg: 'Field required', input: null };
@@ -102,7 +106,7 @@ export function parseJsonBody(bytes: Buffer, kind: BodyKind): JsonBodyResult {
   if (bytes.length === 0) return { ok: false, detail: [MISSING_BODY] };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return {
       ok: false,
@@ -151,7 +155,7 @@ export function parseJsonBody(bytes: Buffer, kind: BodyKind): JsonBodyResult {
   }
   // FastAPI maps a JSON `null` body to "no body" too.
   if (value === null) return { ok: false, detail: [MISSING_BODY] };
-  return { ok: true, value };
+  return { ok: true, value, text };
 }
 
 /**

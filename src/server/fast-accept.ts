@@ -154,27 +154,44 @@ function acceptedEvents(value: unknown): Event[] | undefined {
 
 function acceptedEvent(wire: unknown): Event | undefined {
   if (!isPlainObject(wire)) return undefined;
-  const rid = wire['rid'];
   const eventType = wire['event_type'];
-  if (!has(wire, 'rid') || !validString(rid, RID_RULE) || !has(wire, 'event_type') || !isEventType(eventType)) return undefined;
+  if (!has(wire, 'rid') || !has(wire, 'event_type') || !isEventType(eventType)) return undefined;
+  // Each RID string parsed once (the check parses it; the event and manifest take that object).
+  const ridText = wire['rid'];
+  const rid = validRid(ridText);
+  if (rid === undefined) return undefined;
   const manifestWire = has(wire, 'manifest') ? wire['manifest'] : null;
   const contents = has(wire, 'contents') ? wire['contents'] : null;
   if (contents !== null && !isPlainObject(contents)) return undefined;
   let manifest: Manifest | undefined;
   if (manifestWire !== null) {
     if (!isPlainObject(manifestWire) || !has(manifestWire, 'rid') || !has(manifestWire, 'timestamp') || !has(manifestWire, 'sha256_hash')) return undefined;
-    const { rid: mRid, timestamp, sha256_hash: hash } = manifestWire;
-    if (!validString(mRid, RID_RULE) || typeof timestamp !== 'string' || !DATE_TIME.validate.test(timestamp)) return undefined;
+    const { rid: mRidText, timestamp, sha256_hash: hash } = manifestWire;
+    // The manifest's RID is nearly always the event's, as the same text.
+    const mRid = mRidText === ridText ? rid : validRid(mRidText);
+    if (mRid === undefined || typeof timestamp !== 'string' || !DATE_TIME.validate.test(timestamp)) return undefined;
     if (typeof hash !== 'string' || !SHA256_PATTERN.test(hash)) return undefined;
     try {
       // Throws for a timestamp the regular expression lets through but no calendar has.
-      manifest = new Manifest({ rid: RID.fromString(mRid), timestamp, sha256Hash: hash });
+      manifest = new Manifest({ rid: mRid, timestamp, sha256Hash: hash });
     } catch {
       return undefined;
     }
   }
   try {
-    return new Event({ rid: RID.fromString(rid), eventType, manifest, contents: contents ?? undefined });
+    return new Event({ rid, eventType, manifest, contents: contents ?? undefined });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parsed RID when `item` is a valid RID under the contract (validString with RID_RULE), else undefined. */
+function validRid(item: unknown): RID | undefined {
+  if (typeof item !== 'string') return undefined;
+  if (item.length < 2 * RID_RULE.minLength && codePointLength(item) < RID_RULE.minLength) return undefined;
+  if (!RID_RULE.pattern.test(item)) return undefined;
+  try {
+    return RID.fromString(item);
   } catch {
     return undefined;
   }

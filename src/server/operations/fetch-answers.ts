@@ -1,4 +1,5 @@
 import { RID, RIDType } from '../../rid/index.ts';
+import { InvalidRIDError, InvalidRIDTypeError } from '../../errors.ts';
 import type {
   BundleJSON,
   BundlesPayload,
@@ -165,8 +166,8 @@ export class ResponseHandler {
         const bundle = read[i];
         bytes = bundle && Buffer.from(JSON.stringify(bundle.toJSON()));
       } else {
-        const rid = toRid(requested);
-        bytes = rid === undefined ? undefined : readBytes!(rid);
+        // The store takes the string as it came (a cached RID's string is its key, no parse needed).
+        bytes = readRequestedBytes(readBytes!, requested);
       }
       if (bytes === undefined) {
         notFound.push(String(requested));
@@ -183,7 +184,7 @@ export class ResponseHandler {
   }
 
   /** The cache's bundle bytes (readBundleBytes, else readBundleText encoded); undefined when it has neither. */
-  private bundleBytesReader(): ((rid: RID) => Buffer | undefined) | undefined {
+  private bundleBytesReader(): ((rid: RID | string) => Buffer | undefined) | undefined {
     const { cache } = this;
     if (cache.readBundleBytes !== undefined) return (rid) => cache.readBundleBytes!(rid);
     if (cache.readBundleText === undefined) return undefined;
@@ -242,6 +243,16 @@ function typeKey(types: readonly RIDType[]): string {
 }
 
 /** An RID string we cannot parse cannot be cached either; it is simply not found. */
+/** The bytes of a requested RID; undefined when it is not cached or does not parse. */
+function readRequestedBytes(readBytes: (rid: RID | string) => Buffer | undefined, requested: RID | string): Buffer | undefined {
+  try {
+    return readBytes(requested);
+  } catch (err) {
+    if (err instanceof InvalidRIDError || err instanceof InvalidRIDTypeError) return undefined;
+    throw err;
+  }
+}
+
 function toRid(value: RID | string): RID | undefined {
   if (value instanceof RID) return value;
   try {

@@ -5,13 +5,14 @@
  * against two servers on the same handlers: one with the fast path (startServer) and one serving
  * the express app alone.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createKoiNetApp, startServer, type RunningServer } from '../../../src/server/index.ts';
+import { createKoiNetApp, startServer, withFastPath, type RunningServer } from '../../../src/server/index.ts';
 import { SerializedJson } from '../../../src/server/serialized.ts';
 import { fastAccept } from '../../../src/server/fast-accept.ts';
+import { acceptedEventsOf, isContractChecked, rawBodyOf } from '../../../src/server/checked-body.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { COORDINATOR_RID, InMemoryNode, send } from './helpers.ts';
 
@@ -34,6 +35,33 @@ const body = fc.oneof(
   fc.record({ rid: ridish, limit, extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }),
   fc.jsonValue({ maxDepth: 2 }),
 );
+
+const manifestish = fc.record(
+  {
+    rid: ridish,
+    timestamp: fc.constantFrom('2025-04-08T14:10:19.123456Z', '2025-04-08T14:10:19Z', '2025-02-30T00:00:00Z', 'yesterday', 7),
+    sha256_hash: fc.constantFrom('a'.repeat(64), 'ab', 'A'.repeat(64), null),
+  },
+  { requiredKeys: [] },
+);
+const eventish = fc.oneof(
+  fc.record(
+    {
+      rid: ridish,
+      event_type: fc.constantFrom('NEW', 'UPDATE', 'FORGET', 'new', 'DELETE', null),
+      manifest: fc.oneof(manifestish, fc.constant(null)),
+      contents: fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), fc.constant(null), fc.integer()),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.jsonValue({ maxDepth: 1 }),
+);
+/** Contents nested `depth` levels deep (the contents object is level 1). */
+function nested(depth: number): unknown {
+  let v: unknown = {};
+  for (let i = 1; i < depth; i++) v = { a: v };
+  return v;
+}
 
 describe('server: the fast path of fetches answers exactly as the full pipeline', function () {
   this.timeout(120_000);
@@ -71,8 +99,65 @@ describe('server: the fast path of fetches answers exactly as the full pipeline'
     });
   }
 
+  it('broadcastEvents: generated bodies, with and without Content-Type', async () => {
+    const broadcast = fc.oneof(fc.record({ events: fc.array(eventish, { maxLength: 4 }), extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['events'] }), body);
+    await fc.assert(
+      fc.asyncProperty(broadcast, fc.constantFrom<string | null>('application/json', null, 'text/plain'), async (b, contentType) => {
+        await both('/koi-net/events/broadcast', { body: JSON.stringify(b), contentType });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('broadcastEvents: contents at, and past, the nesting limits; lists past their cap', async () => {
+    const event = (contents: unknown): unknown => ({ rid: 'orn:test.doc:a', event_type: 'NEW', contents });
+    for (const depth of [99, 100, 101, 102]) {
+      await both('/koi-net/events/broadcast', { body: JSON.stringify({ events: [event({}), event(nested(depth))] }) });
+    }
+    await both('/koi-net/events/broadcast', { body: JSON.stringify({ events: [event({})], extra: nested(104) }) });
+    await both('/koi-net/events/broadcast', { body: JSON.stringify({ events: Array.from({ length: 1001 }, () => event({})) }) });
+  });
+
+  it('broadcastEvents: a valid broadcast reaches the handler checked, with its events built and its bytes kept for the inbox', async () => {
+    const seen: { checked: boolean; raw: string | undefined; built: number | undefined }[] = [];
+    const app = createKoiNetApp({
+      logger: silentLogger,
+      handlers: {
+        ...node,
+        pollEvents: node.pollEvents.bind(node),
+        fetchRids: node.fetchRids.bind(node),
+        fetchManifests: node.fetchManifests.bind(node),
+        fetchBundles: node.fetchBundles.bind(node),
+        broadcastEvents: async (b) => {
+          seen.push({ checked: isContractChecked(b), raw: rawBodyOf(b)?.toString('utf8'), built: acceptedEventsOf(b)?.length });
+          return null;
+        },
+      },
+    });
+    // Whatever the fast path hands on is answered 599 here.
+    const server = createServer(
+      withFastPath(app, (_req: IncomingMessage, res: ServerResponse) => {
+        res.statusCode = 599;
+        res.end();
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const text = JSON.stringify({ events: [{ rid: 'orn:test.doc:a', event_type: 'NEW', manifest: null, contents: { title: 'a' } }, { rid: 'orn:test.doc:b', event_type: 'FORGET' }] });
+      const res = await send(`${url}/koi-net/events/broadcast`, { body: text });
+      expect({ status: res.status, type: res.contentType, text: res.text }).to.deep.equal({ status: 200, type: 'application/json; charset=utf-8', text: 'null' });
+      expect(seen).to.deep.equal([{ checked: true, raw: text, built: 2 }]);
+      // A signed envelope's shape is never the fast path's.
+      const envelope = await send(`${url}/koi-net/events/broadcast`, { body: JSON.stringify({ payload: { type: 'events_payload', events: [] }, source_node: COORDINATOR_RID, target_node: COORDINATOR_RID, signature: 'x' }) });
+      expect(envelope.status).to.equal(599);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('bodies that are not JSON, empty, or null', async () => {
-    for (const path of Object.values(PATHS)) {
+    for (const path of [...Object.values(PATHS), '/koi-net/events/broadcast']) {
       for (const raw of ['{bad json', '', 'null', '[]', '{"rids": ["orn:test.doc:a"]', '\u00ff']) await both(path, { body: raw });
     }
   });
