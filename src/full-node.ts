@@ -4,11 +4,18 @@
  * (broadcast -> handle as external + background flush, poll -> drain the caller's poll queue,
  * fetch -> the cache's answers).
  */
-import { createKoiNetApp, prepareKoiNetApp, startServer, withFastPath, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import type { SignedServerOptions } from './server/body-codec.ts';
+import { parseByteLimit } from './server/body.ts';
+import { INTERNAL } from './server/errors.ts';
+import { createFastPath, sendJson, type FastPath } from './server/fast-path.ts';
+import { resolveServerLimits, type ServerLimits } from './server/limits.ts';
+import { startServer } from './server/listen.ts';
+import { normalizeRootPath } from './server/routing.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
-import { withPages } from './server/pages/index.ts';
 import { createNodeHandlers } from './server/operations/index.ts';
 import type { NodeView } from './server/node-view.ts';
 import type { Logger } from './logger.ts';
@@ -17,7 +24,11 @@ import { namedErrorText } from './util/error-text.ts';
 // The operation handlers live in server/operations/; kept importable from here.
 export { createNodeHandlers, type NodeHandlers, type NodeHandlersOptions } from './server/operations/index.ts';
 
-/** After start-up (and the cache's background checks), when the contract validator is set up if no request needed it before. */
+/**
+ * After start-up (and the cache's background checks), when express and the pages are loaded if
+ * no request needed them before, and then the contract validator.
+ */
+const PIPELINE_LOAD_DELAY_MS = 100;
 const VALIDATOR_SETUP_DELAY_MS = 200;
 
 export interface StartFullNodeOptions {
@@ -62,20 +73,54 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   const handlers = createNodeHandlers(node, { ready, logger: logger.child({ component: 'endpoints' }) });
   const { idle, ...endpoints } = handlers;
   const rootPath = options.rootPath ?? DEFAULT_ROOT_PATH;
-  const app = createKoiNetApp({
-    handlers: endpoints,
-    rootPath,
-    bodyLimit: options.bodyLimit,
-    validateResponses: options.validateResponses,
-    limits: options.limits,
-    logger,
-    // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
-    deferValidatorSetup: true,
-    // `both`: the signed options too, and each request is answered in the format it arrived in.
-    ...(node.protocol === 'unsigned' ? {} : { signed: signedServerOptions(node, ready), bothFormats: node.protocol === 'both' }),
-  });
-  // Valid fetches are answered before the pages' host app and express see them (withFastPath).
-  const server = await startServer(withFastPath(app, withPages(app, node, { rootPath, logger })), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  const signed = node.protocol === 'unsigned' ? undefined : signedServerOptions(node, ready);
+  const validateResponses = options.validateResponses === true;
+
+  // The express pipeline (routing, body codec, validator, pages: ~100 ms of module loading and
+  // set-up, more than the fast path's answers need) is loaded after start-up, or at once by the
+  // first request the fast path hands on; that request waits for it (node:http holds its body).
+  let pipeline: RequestListener | undefined;
+  let loading: Promise<Express> | undefined;
+  const loadPipeline = (): Promise<Express> =>
+    (loading ??= (async () => {
+      const [{ createKoiNetApp }, { withPages }] = await Promise.all([import('./server/app.ts'), import('./server/pages/index.ts')]);
+      const app = createKoiNetApp({
+        handlers: endpoints,
+        rootPath,
+        bodyLimit: options.bodyLimit,
+        validateResponses,
+        limits: options.limits,
+        logger,
+        // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
+        deferValidatorSetup: true,
+        // `both`: the signed options too, and each request is answered in the format it arrived in.
+        ...(signed ? { signed, bothFormats: node.protocol === 'both' } : {}),
+      });
+      pipeline = withPages(app, node, { rootPath, logger });
+      return app;
+    })());
+  const toPipeline = (req: IncomingMessage, res: ServerResponse): void => {
+    if (pipeline !== undefined) return pipeline(req, res);
+    loadPipeline().then(
+      () => pipeline!(req, res),
+      (err: unknown) => {
+        logger.error({ err: namedErrorText(err), path: req.url }, 'cannot load the HTTP pipeline');
+        if (!res.headersSent) sendJson(res, 500, JSON.stringify(INTERNAL().body));
+      },
+    );
+  };
+  // Valid unsigned fetches are answered before the pages' host app and express see them, as
+  // createKoiNetApp's own fast path would (not while answers are validated: that is express's).
+  const fast: FastPath | undefined =
+    node.protocol === 'signed' || validateResponses
+      ? undefined
+      : createFastPath({ handlers: endpoints, rootPath: normalizeRootPath(rootPath), limit: parseByteLimit(options.bodyLimit ?? '1mb'), limits: resolveServerLimits(options.limits), logger });
+  // Without a fast path every request needs express: loaded before listening, as it always was.
+  if (fast === undefined) await loadPipeline();
+  const listener: RequestListener = fast === undefined ? toPipeline : (req, res) => {
+    if (!fast(req, res, () => toPipeline(req, res))) toPipeline(req, res);
+  };
+  const server = await startServer(listener, { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   try {
     if (!node.initialized) await node.initialize();
     markReady();
@@ -86,19 +131,28 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   }
   const url = server.url + (rootPath === '/' ? '' : rootPath.replace(/\/+$/, ''));
   logger.info({ url }, 'full node listening');
-  // The contract validator (only for what the fast path does not answer: broadcasts, polls,
-  // refusals) is set up once start-up's background work is done (the cache's checks after a
-  // crash), unless a request needed it first: its ~300 ms of CPU would otherwise delay the
-  // answers of a node that just started.
+  // Express and then the contract validator (only for what the fast path does not answer:
+  // broadcasts, polls, pages, refusals) are set up once start-up's background work is done (the
+  // cache's checks after a crash), unless a request needed them first: their CPU would otherwise
+  // delay the answers of a node that just started.
   let prepareTimer: NodeJS.Timeout | undefined;
   let closed = false;
-  void Promise.resolve(node.cache.verified?.()).then(() => {
+  const later = (ms: number, fn: () => void): void => {
     if (closed) return;
-    prepareTimer = setTimeout(() => {
-      prepareKoiNetApp(app).catch((err: unknown) => logger.error({ err: namedErrorText(err) }, 'cannot set up the contract validator'));
-    }, VALIDATOR_SETUP_DELAY_MS);
+    prepareTimer = setTimeout(fn, ms);
     prepareTimer.unref();
-  });
+  };
+  const fail = (what: string) => (err: unknown) => logger.error({ err: namedErrorText(err) }, what);
+  void Promise.resolve(node.cache.verified?.()).then(() =>
+    later(PIPELINE_LOAD_DELAY_MS, () => {
+      loadPipeline().then(
+        (app) => later(VALIDATOR_SETUP_DELAY_MS, () => {
+          void import('./server/app.ts').then(({ prepareKoiNetApp }) => prepareKoiNetApp(app)).catch(fail('cannot set up the contract validator'));
+        }),
+        fail('cannot load the HTTP pipeline'),
+      );
+    }),
+  );
   let closing: Promise<void> | undefined;
   return {
     url,
