@@ -7,7 +7,7 @@
  * until the next write of that RID).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RID } from '../rid/index.ts';
 import { parseRidUncached } from '../rid/rid.ts';
@@ -49,6 +49,36 @@ interface SnapshotV3 {
   micros: number[];
   renamedRows: number[];
   renamedFiles: string[];
+  /**
+   * Optional (older version 3 files lack it): the cache directory's stamp (directoryStamp) when the
+   * listing above was taken, written only if that listing held bundle files alone and the
+   * directory did not change while it was read. open() trusts the snapshot without listing the
+   * directory when the stamp is still the same (see directoryStamp).
+   */
+  directoryStamp?: string;
+}
+
+/**
+ * Device, inode, mtime and ctime (ns) of a directory. Creating, removing or renaming a file in it
+ * sets its mtime and ctime to now, and nothing sets a ctime back (utimes sets it to now), so an
+ * equal stamp means the same set of names. The file system's clock is coarse (a jiffy), hence
+ * the settling wait before a stamp is recorded (save). undefined when the directory cannot be
+ * stat'ed.
+ */
+export function directoryStamp(directory: string): string | undefined {
+  try {
+    const st = statSync(directory, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long the directory must have been unchanged before its stamp is recorded (> a kernel tick). */
+const STAMP_SETTLE_MS = 20;
+
+function ctimeMsOf(stamp: string): number {
+  return Number(BigInt(stamp.split(':')[3]!) / 1_000_000n);
 }
 
 /** The digest of a directory listing (bundle file names in readdir order) that version 3 compares. */
@@ -138,10 +168,11 @@ export class IndexSnapshot {
    * process, a corrupt snapshot) gives undefined and the caller scans every file: a different name
    * set means someone else changed the directory, so none of it is trusted.
    */
-  entries(json: unknown, names: readonly string[]): IndexEntry[] | undefined {
+  entries(json: unknown, names: readonly string[] | Stamped): IndexEntry[] | undefined {
     try {
       if (!isJsonObject(json) || json['directory'] !== this.directory) return undefined;
       if (json['version'] === SNAPSHOT_VERSION) return entriesV3(json, names);
+      if (!Array.isArray(names)) return undefined;
       const columns = json['version'] === 2 ? columnsV2(json) : json['version'] === 1 ? columnsV1(json) : undefined;
       if (columns === undefined) return undefined;
       const { files, rids, timestamps, hashes, micros, ignored } = columns;
@@ -196,11 +227,25 @@ export class IndexSnapshot {
     this.saving = true;
     this.invalidatedWhileSaving = false;
     try {
+      // The directory's stamp only if it was settled and did not change while it was listed.
+      let before = directoryStamp(this.directory);
+      const settledAt = before === undefined ? 0 : ctimeMsOf(before) + STAMP_SETTLE_MS;
+      // (A clock set back meanwhile would make the wait long: no stamp then, the listing path.)
+      if (before !== undefined && Date.now() < settledAt && settledAt - Date.now() <= STAMP_SETTLE_MS) {
+        await new Promise((done) => setTimeout(done, settledAt - Date.now()));
+        before = directoryStamp(this.directory);
+      }
+      const dirents = readdirSync(this.directory, { withFileTypes: true });
+      const after = directoryStamp(this.directory);
       // Every bundle file, also those the index does not use (invalid, or the losing copy of a
       // duplicated RID): next time the listings match, and the scan would skip them anyway.
-      const names = bundleFileNames(readdirSync(this.directory, { withFileTypes: true }));
+      const names = bundleFileNames(dirents);
       snapshot.listingCount = names.length;
       snapshot.listingDigest = listingDigest(names);
+      // Anything else in the directory (a temp file, a foreign file) is for the listing path.
+      if (before !== undefined && before === after && names.length === dirents.length && Date.now() >= ctimeMsOf(after) + STAMP_SETTLE_MS) {
+        snapshot.directoryStamp = after;
+      }
       await atomicWrite(this.path, JSON.stringify(snapshot));
       this.live = true;
     } catch (err) {
@@ -226,6 +271,15 @@ export class IndexSnapshot {
   }
 }
 
+/** open() found the directory's stamp equal to the snapshot's: its listing is the saved one. */
+export const STAMPED = Symbol('directory stamp matched');
+export type Stamped = typeof STAMPED;
+
+/** Whether the snapshot `json` recorded `stamp` as its directory's (open() may then skip the listing). */
+export function stampMatches(json: unknown, stamp: string | undefined): boolean {
+  return stamp !== undefined && isJsonObject(json) && json['version'] === SNAPSHOT_VERSION && json['directoryStamp'] === stamp;
+}
+
 /** The names open() compares: regular `*.json` files that are not temp files, in listing order. */
 export function bundleFileNames(dirents: readonly { name: string; isFile(): boolean }[]): string[] {
   const names: string[] = [];
@@ -239,9 +293,14 @@ export function bundleFileNames(dirents: readonly { name: string; isFile(): bool
  * so a damaged snapshot cannot put an invalid RID in the index), without the parse cache, which
  * 100k distinct strings would only churn.
  */
-function entriesV3(json: Record<string, unknown>, names: readonly string[]): IndexEntry[] | undefined {
+function entriesV3(json: Record<string, unknown>, names: readonly string[] | Stamped): IndexEntry[] | undefined {
   const { listingCount, rids, timestamps, hashes, micros, renamedRows, renamedFiles } = json;
-  if (listingCount !== names.length || json['listingDigest'] !== listingDigest(names)) return undefined;
+  if (names === STAMPED) {
+    // The caller compared the stamp (stampMatches): the directory holds exactly the saved listing.
+    if (typeof json['directoryStamp'] !== 'string') return undefined;
+  } else if (listingCount !== names.length || json['listingDigest'] !== listingDigest(names)) {
+    return undefined;
+  }
   if (!isStringArray(rids)) return undefined;
   const n = rids.length;
   if (!isStringArray(timestamps, n) || !isStringArray(hashes, n) || !isStringArray(renamedFiles)) return undefined;
