@@ -11,6 +11,7 @@ import { errorCode, errorText } from '../util/error-text.ts';
 import { SCAN_SLICE, TEMP_FILE, asError, parseBundleFile } from './bundle-file.ts';
 import { cacheFileName, ridFromCacheFileName } from './file-name.ts';
 import { indexEntry, type IndexEntry, type KnowledgeIndex } from './memory-index.ts';
+import { takePrefetchedListing } from './prefetch.ts';
 import { STAMPED, directoryStamp, stampMatches, type IndexSnapshot } from './snapshot.ts';
 import type { CacheLogger } from './store.ts';
 import type { Verifier } from './verifier.ts';
@@ -94,8 +95,9 @@ export async function scanDirectory(parts: ScanParts): Promise<void> {
 }
 
 function listDirectory(directory: string): Promise<Dirent[]> {
-  // On the thread pool while this thread reads and parses the snapshot, when there is one.
-  const listing = readdir(directory, { withFileTypes: true });
+  // On the thread pool while this thread reads and parses the snapshot, when there is one; or
+  // the one `koi-net start` began before the modules loaded (prefetch.ts).
+  const listing = takePrefetchedListing(directory).then((early) => early ?? readdir(directory, { withFileTypes: true }));
   listing.catch(() => undefined);
   return listing;
 }

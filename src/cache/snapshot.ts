@@ -7,8 +7,8 @@
  * until the next write of that RID).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { RID } from '../rid/index.ts';
 import { parseRidUncached } from '../rid/rid.ts';
 import { Manifest, isJsonObject } from '../knowledge/index.ts';
@@ -16,6 +16,7 @@ import { CacheError } from '../errors.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import { errorCode, errorText } from '../util/error-text.ts';
 import { TEMP_FILE } from './bundle-file.ts';
+import { STAMP_SETTLE_MS, directoryStamp, settledAt, snapshotPathFor } from './directory-stamp.ts';
 import { cacheFileName } from './file-name.ts';
 import { indexEntry, type IndexEntry } from './memory-index.ts';
 import type { CacheLogger } from './store.ts';
@@ -53,33 +54,11 @@ interface SnapshotV3 {
    * Optional (older version 3 files lack it): the cache directory's stamp (directoryStamp) when the
    * listing above was taken, written only if that listing held bundle files alone and the
    * directory did not change while it was read. open() trusts the snapshot without listing the
-   * directory when the stamp is still the same (see directoryStamp).
+   * directory when the stamp is still the same (see directory-stamp.ts).
    */
   directoryStamp?: string;
 }
 
-/**
- * Device, inode, mtime and ctime (ns) of a directory. Creating, removing or renaming a file in it
- * sets its mtime and ctime to now, and nothing sets a ctime back (utimes sets it to now), so an
- * equal stamp means the same set of names. The file system's clock is coarse (a jiffy), hence
- * the settling wait before a stamp is recorded (save). undefined when the directory cannot be
- * stat'ed.
- */
-export function directoryStamp(directory: string): string | undefined {
-  try {
-    const st = statSync(directory, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** How long the directory must have been unchanged before its stamp is recorded (> a kernel tick). */
-const STAMP_SETTLE_MS = 20;
-
-function ctimeMsOf(stamp: string): number {
-  return Number(BigInt(stamp.split(':')[3]!) / 1_000_000n);
-}
 
 /** The digest of a directory listing (bundle file names in readdir order) that version 3 compares. */
 export function listingDigest(names: readonly string[]): string {
@@ -96,15 +75,7 @@ interface SnapshotColumns {
   ignored: string[];
 }
 
-/**
- * Where the index snapshot of a cache directory lives: beside the directory, never in it, because
- * rid-lib (and the start-up scan) read every `*.json` in the cache directory as a bundle.
- * `<dataDir>/cache` -> `<dataDir>/cache.index-snapshot.json`.
- */
-export function snapshotPathFor(directory: string): string {
-  const dir = resolve(directory);
-  return join(dirname(dir), `${basename(dir)}.index-snapshot.json`);
-}
+export { directoryStamp, snapshotPathFor } from './directory-stamp.ts';
 
 export class IndexSnapshot {
   readonly path: string;
@@ -229,10 +200,10 @@ export class IndexSnapshot {
     try {
       // The directory's stamp only if it was settled and did not change while it was listed.
       let before = directoryStamp(this.directory);
-      const settledAt = before === undefined ? 0 : ctimeMsOf(before) + STAMP_SETTLE_MS;
+      const settled = before === undefined ? 0 : settledAt(before);
       // (A clock set back meanwhile would make the wait long: no stamp then, the listing path.)
-      if (before !== undefined && Date.now() < settledAt && settledAt - Date.now() <= STAMP_SETTLE_MS) {
-        await new Promise((done) => setTimeout(done, settledAt - Date.now()));
+      if (before !== undefined && Date.now() < settled && settled - Date.now() <= STAMP_SETTLE_MS) {
+        await new Promise((done) => setTimeout(done, settled - Date.now()));
         before = directoryStamp(this.directory);
       }
       const dirents = readdirSync(this.directory, { withFileTypes: true });
@@ -243,7 +214,7 @@ export class IndexSnapshot {
       snapshot.listingCount = names.length;
       snapshot.listingDigest = listingDigest(names);
       // Anything else in the directory (a temp file, a foreign file) is for the listing path.
-      if (before !== undefined && before === after && names.length === dirents.length && Date.now() >= ctimeMsOf(after) + STAMP_SETTLE_MS) {
+      if (before !== undefined && before === after && names.length === dirents.length && Date.now() >= settledAt(after)) {
         snapshot.directoryStamp = after;
       }
       await atomicWrite(this.path, JSON.stringify(snapshot));
