@@ -54,6 +54,11 @@ export interface RunningFullNode {
   port: number;
   /** Stops accepting requests and waits for background flushes; does not finalize the node. */
   close(): Promise<void>;
+  /**
+   * Whether express, the pages and the contract validator's pipeline are loaded: shortly after
+   * start-up, or at the first request the fast path does not answer (which waits for them).
+   */
+  readonly pipelineLoaded: boolean;
 }
 
 /**
@@ -157,6 +162,9 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   return {
     url,
     port: server.port,
+    get pipelineLoaded() {
+      return pipeline !== undefined;
+    },
     close() {
       closed = true;
       clearTimeout(prepareTimer);
