@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
+import { createKoiNetApp, prepareKoiNetApp } from './server/app.ts';
 import type { SignedServerOptions } from './server/body-codec.ts';
 import { parseByteLimit } from './server/body.ts';
 import { INTERNAL } from './server/errors.ts';
@@ -17,6 +18,7 @@ import type { ServerTimeouts } from './server/timeouts.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
 import { createNodeHandlers } from './server/operations/index.ts';
+import { withPages } from './server/pages/index.ts';
 import type { NodeView } from './server/node-view.ts';
 import type { Logger } from './logger.ts';
 import { namedErrorText } from './util/error-text.ts';
@@ -81,38 +83,40 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   const signed = node.protocol === 'unsigned' ? undefined : signedServerOptions(node, ready);
   const validateResponses = options.validateResponses === true;
 
-  // The express pipeline (routing, body codec, validator, pages: ~100 ms of module loading and
-  // set-up, more than the fast path's answers need) is loaded after start-up, or at once by the
-  // first request the fast path hands on; that request waits for it (node:http holds its body).
+  // The express pipeline (routing, body codec, validator, pages: express's ~100 ms of module
+  // loading and the set-up) is built after start-up, or by the first request the fast path hands
+  // on, which waits for it (synchronously: express is required then, see express-loader.ts).
+  let app: Express | undefined;
   let pipeline: RequestListener | undefined;
-  let loading: Promise<Express> | undefined;
-  const loadPipeline = (): Promise<Express> =>
-    (loading ??= (async () => {
-      const [{ createKoiNetApp }, { withPages }] = await Promise.all([import('./server/app.ts'), import('./server/pages/index.ts')]);
-      const app = createKoiNetApp({
-        handlers: endpoints,
-        rootPath,
-        bodyLimit: options.bodyLimit,
-        validateResponses,
-        limits: options.limits,
-        logger,
-        // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
-        deferValidatorSetup: true,
-        // `both`: the signed options too, and each request is answered in the format it arrived in.
-        ...(signed ? { signed, bothFormats: node.protocol === 'both' } : {}),
-      });
-      pipeline = withPages(app, node, { rootPath, logger });
-      return app;
-    })());
+  const buildPipeline = (): Express => {
+    if (app !== undefined) return app;
+    const built = createKoiNetApp({
+      handlers: endpoints,
+      rootPath,
+      bodyLimit: options.bodyLimit,
+      validateResponses,
+      limits: options.limits,
+      logger,
+      // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
+      deferValidatorSetup: true,
+      // `both`: the signed options too, and each request is answered in the format it arrived in.
+      ...(signed ? { signed, bothFormats: node.protocol === 'both' } : {}),
+    });
+    pipeline = withPages(built, node, { rootPath, logger });
+    app = built;
+    return built;
+  };
   const toPipeline = (req: IncomingMessage, res: ServerResponse): void => {
-    if (pipeline !== undefined) return pipeline(req, res);
-    loadPipeline().then(
-      () => pipeline!(req, res),
-      (err: unknown) => {
-        logger.error({ err: namedErrorText(err), path: req.url }, 'cannot load the HTTP pipeline');
+    if (pipeline === undefined) {
+      try {
+        buildPipeline();
+      } catch (err) {
+        logger.error({ err: namedErrorText(err), path: req.url }, 'cannot build the HTTP pipeline');
         if (!res.headersSent) sendJson(res, 500, JSON.stringify(INTERNAL().body));
-      },
-    );
+        return;
+      }
+    }
+    pipeline!(req, res);
   };
   // Valid unsigned fetches are answered before the pages' host app and express see them, as
   // createKoiNetApp's own fast path would (not while answers are validated: that is express's).
@@ -120,8 +124,8 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
     node.protocol === 'signed' || validateResponses
       ? undefined
       : createFastPath({ handlers: endpoints, rootPath: normalizeRootPath(rootPath), limit: parseByteLimit(options.bodyLimit ?? '1mb'), limits: resolveServerLimits(options.limits), logger });
-  // Without a fast path every request needs express: loaded before listening, as it always was.
-  if (fast === undefined) await loadPipeline();
+  // Without a fast path every request needs express: built before listening, as it always was.
+  if (fast === undefined) buildPipeline();
   const listener: RequestListener = fast === undefined ? toPipeline : (req, res) => {
     if (!fast(req, res, () => toPipeline(req, res))) toPipeline(req, res);
   };
@@ -150,12 +154,16 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   const fail = (what: string) => (err: unknown) => logger.error({ err: namedErrorText(err) }, what);
   void Promise.resolve(node.cache.verified?.()).then(() =>
     later(PIPELINE_LOAD_DELAY_MS, () => {
-      loadPipeline().then(
-        (app) => later(VALIDATOR_SETUP_DELAY_MS, () => {
-          void import('./server/app.ts').then(({ prepareKoiNetApp }) => prepareKoiNetApp(app)).catch(fail('cannot set up the contract validator'));
-        }),
-        fail('cannot load the HTTP pipeline'),
-      );
+      let built: Express;
+      try {
+        built = buildPipeline();
+      } catch (err) {
+        fail('cannot build the HTTP pipeline')(err);
+        return;
+      }
+      later(VALIDATOR_SETUP_DELAY_MS, () => {
+        prepareKoiNetApp(built).catch(fail('cannot set up the contract validator'));
+      });
     }),
   );
   let closing: Promise<void> | undefined;

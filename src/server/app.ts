@@ -1,4 +1,5 @@
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import { loadExpress } from './express-loader.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { DEFAULT_ROOT_PATH, openapiDocument } from '../protocol/spec.ts';
 import { KOI_NET_NODE_TYPE, RID } from '../rid/index.ts';
@@ -84,7 +85,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   const logger = options.logger ?? createLogger({ name: 'koi-net-server' });
   const codec = chooseBodyCodec(options.signed, limit, logger, options.bothFormats === true);
 
-  const app = express();
+  const app = loadExpress()();
   // No framework fingerprinting, and no ETag-driven 304s on POST answers.
   app.disable('x-powered-by');
   app.disable('etag');
