@@ -14,9 +14,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
 
 let cli;
 try {
+  // `start`: the cache directory is listed on the thread pool while the node's modules load.
+  (await import('../dist/src/cli/early-start.js')).startEarlyWork(args);
   cli = await import('../dist/src/cli.js');
 } catch (err) {
-  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli.js')) {
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && /dist\/src\/(cli|cli\/early-start)\.js/.test(String(err.message))) {
     process.stderr.write('koi-net: the compiled CLI (dist/) is missing; run `npm run build` in the package directory\n');
     process.exit(1);
   }

@@ -4,12 +4,21 @@
  * (broadcast -> handle as external + background flush, poll -> drain the caller's poll queue,
  * fetch -> the cache's answers).
  */
-import { createKoiNetApp, prepareKoiNetApp, startServer, withFastPath, type ServerLimits, type SignedServerOptions } from './server/app.ts';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import { createKoiNetApp, prepareKoiNetApp } from './server/app.ts';
+import type { SignedServerOptions } from './server/body-codec.ts';
+import { parseByteLimit } from './server/body.ts';
+import { INTERNAL } from './server/errors.ts';
+import { createFastPath, sendJson, type FastPath } from './server/fast-path.ts';
+import { resolveServerLimits, type ServerLimits } from './server/limits.ts';
+import { startServer } from './server/listen.ts';
+import { normalizeRootPath } from './server/routing.ts';
 import type { ServerTimeouts } from './server/timeouts.ts';
 import type { KoiNetNode } from './rid/index.ts';
 import { DEFAULT_ROOT_PATH } from './protocol/index.ts';
-import { withPages } from './server/pages/index.ts';
 import { createNodeHandlers } from './server/operations/index.ts';
+import { withPages } from './server/pages/index.ts';
 import type { NodeView } from './server/node-view.ts';
 import type { Logger } from './logger.ts';
 import { namedErrorText } from './util/error-text.ts';
@@ -17,7 +26,11 @@ import { namedErrorText } from './util/error-text.ts';
 // The operation handlers live in server/operations/; kept importable from here.
 export { createNodeHandlers, type NodeHandlers, type NodeHandlersOptions } from './server/operations/index.ts';
 
-/** After start-up (and the cache's background checks), when the contract validator is set up if no request needed it before. */
+/**
+ * After start-up (and the cache's background checks), when express and the pages are loaded if
+ * no request needed them before, and then the contract validator.
+ */
+const PIPELINE_LOAD_DELAY_MS = 100;
 const VALIDATOR_SETUP_DELAY_MS = 200;
 
 export interface StartFullNodeOptions {
@@ -43,6 +56,11 @@ export interface RunningFullNode {
   port: number;
   /** Stops accepting requests and waits for background flushes; does not finalize the node. */
   close(): Promise<void>;
+  /**
+   * Whether express, the pages and the contract validator's pipeline are loaded: shortly after
+   * start-up, or at the first request the fast path does not answer (which waits for them).
+   */
+  readonly pipelineLoaded: boolean;
 }
 
 /**
@@ -62,20 +80,56 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   const handlers = createNodeHandlers(node, { ready, logger: logger.child({ component: 'endpoints' }) });
   const { idle, ...endpoints } = handlers;
   const rootPath = options.rootPath ?? DEFAULT_ROOT_PATH;
-  const app = createKoiNetApp({
-    handlers: endpoints,
-    rootPath,
-    bodyLimit: options.bodyLimit,
-    validateResponses: options.validateResponses,
-    limits: options.limits,
-    logger,
-    // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
-    deferValidatorSetup: true,
-    // `both`: the signed options too, and each request is answered in the format it arrived in.
-    ...(node.protocol === 'unsigned' ? {} : { signed: signedServerOptions(node, ready), bothFormats: node.protocol === 'both' }),
-  });
-  // Valid fetches are answered before the pages' host app and express see them (withFastPath).
-  const server = await startServer(withFastPath(app, withPages(app, node, { rootPath, logger })), { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  const signed = node.protocol === 'unsigned' ? undefined : signedServerOptions(node, ready);
+  const validateResponses = options.validateResponses === true;
+
+  // The express pipeline (routing, body codec, validator, pages: express's ~100 ms of module
+  // loading and the set-up) is built after start-up, or by the first request the fast path hands
+  // on, which waits for it (synchronously: express is required then, see express-loader.ts).
+  let app: Express | undefined;
+  let pipeline: RequestListener | undefined;
+  const buildPipeline = (): Express => {
+    if (app !== undefined) return app;
+    const built = createKoiNetApp({
+      handlers: endpoints,
+      rootPath,
+      bodyLimit: options.bodyLimit,
+      validateResponses,
+      limits: options.limits,
+      logger,
+      // Set up once the node serves (below), so start-up answers fast-path fetches sooner.
+      deferValidatorSetup: true,
+      // `both`: the signed options too, and each request is answered in the format it arrived in.
+      ...(signed ? { signed, bothFormats: node.protocol === 'both' } : {}),
+    });
+    pipeline = withPages(built, node, { rootPath, logger });
+    app = built;
+    return built;
+  };
+  const toPipeline = (req: IncomingMessage, res: ServerResponse): void => {
+    if (pipeline === undefined) {
+      try {
+        buildPipeline();
+      } catch (err) {
+        logger.error({ err: namedErrorText(err), path: req.url }, 'cannot build the HTTP pipeline');
+        if (!res.headersSent) sendJson(res, 500, JSON.stringify(INTERNAL().body));
+        return;
+      }
+    }
+    pipeline!(req, res);
+  };
+  // Valid unsigned fetches are answered before the pages' host app and express see them, as
+  // createKoiNetApp's own fast path would (not while answers are validated: that is express's).
+  const fast: FastPath | undefined =
+    node.protocol === 'signed' || validateResponses
+      ? undefined
+      : createFastPath({ handlers: endpoints, rootPath: normalizeRootPath(rootPath), limit: parseByteLimit(options.bodyLimit ?? '1mb'), limits: resolveServerLimits(options.limits), logger });
+  // Without a fast path every request needs express: built before listening, as it always was.
+  if (fast === undefined) buildPipeline();
+  const listener: RequestListener = fast === undefined ? toPipeline : (req, res) => {
+    if (!fast(req, res, () => toPipeline(req, res))) toPipeline(req, res);
+  };
+  const server = await startServer(listener, { host: options.host, port: options.port, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   try {
     if (!node.initialized) await node.initialize();
     markReady();
@@ -86,23 +140,39 @@ export async function startFullNode(node: NodeView, options: StartFullNodeOption
   }
   const url = server.url + (rootPath === '/' ? '' : rootPath.replace(/\/+$/, ''));
   logger.info({ url }, 'full node listening');
-  // The contract validator (only for what the fast path does not answer: broadcasts, polls,
-  // refusals) is set up once start-up's background work is done (the cache's checks after a
-  // crash), unless a request needed it first: its ~300 ms of CPU would otherwise delay the
-  // answers of a node that just started.
+  // Express and then the contract validator (only for what the fast path does not answer:
+  // broadcasts, polls, pages, refusals) are set up once start-up's background work is done (the
+  // cache's checks after a crash), unless a request needed them first: their CPU would otherwise
+  // delay the answers of a node that just started.
   let prepareTimer: NodeJS.Timeout | undefined;
   let closed = false;
-  void Promise.resolve(node.cache.verified?.()).then(() => {
+  const later = (ms: number, fn: () => void): void => {
     if (closed) return;
-    prepareTimer = setTimeout(() => {
-      prepareKoiNetApp(app).catch((err: unknown) => logger.error({ err: namedErrorText(err) }, 'cannot set up the contract validator'));
-    }, VALIDATOR_SETUP_DELAY_MS);
+    prepareTimer = setTimeout(fn, ms);
     prepareTimer.unref();
-  });
+  };
+  const fail = (what: string) => (err: unknown) => logger.error({ err: namedErrorText(err) }, what);
+  void Promise.resolve(node.cache.verified?.()).then(() =>
+    later(PIPELINE_LOAD_DELAY_MS, () => {
+      let built: Express;
+      try {
+        built = buildPipeline();
+      } catch (err) {
+        fail('cannot build the HTTP pipeline')(err);
+        return;
+      }
+      later(VALIDATOR_SETUP_DELAY_MS, () => {
+        prepareKoiNetApp(built).catch(fail('cannot set up the contract validator'));
+      });
+    }),
+  );
   let closing: Promise<void> | undefined;
   return {
     url,
     port: server.port,
+    get pipelineLoaded() {
+      return pipeline !== undefined;
+    },
     close() {
       closed = true;
       clearTimeout(prepareTimer);

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { RID } from '../rid/index.ts';
 import { parseRidUncached } from '../rid/rid.ts';
 import { Manifest, isJsonObject } from '../knowledge/index.ts';
@@ -16,6 +16,7 @@ import { CacheError } from '../errors.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import { errorCode, errorText } from '../util/error-text.ts';
 import { TEMP_FILE } from './bundle-file.ts';
+import { STAMP_SETTLE_MS, directoryStamp, settledAt, snapshotPathFor } from './directory-stamp.ts';
 import { cacheFileName } from './file-name.ts';
 import { indexEntry, type IndexEntry } from './memory-index.ts';
 import type { CacheLogger } from './store.ts';
@@ -49,7 +50,15 @@ interface SnapshotV3 {
   micros: number[];
   renamedRows: number[];
   renamedFiles: string[];
+  /**
+   * Optional (older version 3 files lack it): the cache directory's stamp (directoryStamp) when the
+   * listing above was taken, written only if that listing held bundle files alone and the
+   * directory did not change while it was read. open() trusts the snapshot without listing the
+   * directory when the stamp is still the same (see directory-stamp.ts).
+   */
+  directoryStamp?: string;
 }
+
 
 /** The digest of a directory listing (bundle file names in readdir order) that version 3 compares. */
 export function listingDigest(names: readonly string[]): string {
@@ -66,15 +75,7 @@ interface SnapshotColumns {
   ignored: string[];
 }
 
-/**
- * Where the index snapshot of a cache directory lives: beside the directory, never in it, because
- * rid-lib (and the start-up scan) read every `*.json` in the cache directory as a bundle.
- * `<dataDir>/cache` -> `<dataDir>/cache.index-snapshot.json`.
- */
-export function snapshotPathFor(directory: string): string {
-  const dir = resolve(directory);
-  return join(dirname(dir), `${basename(dir)}.index-snapshot.json`);
-}
+export { directoryStamp, snapshotPathFor } from './directory-stamp.ts';
 
 export class IndexSnapshot {
   readonly path: string;
@@ -138,10 +139,11 @@ export class IndexSnapshot {
    * process, a corrupt snapshot) gives undefined and the caller scans every file: a different name
    * set means someone else changed the directory, so none of it is trusted.
    */
-  entries(json: unknown, names: readonly string[]): IndexEntry[] | undefined {
+  entries(json: unknown, names: readonly string[] | Stamped): IndexEntry[] | undefined {
     try {
       if (!isJsonObject(json) || json['directory'] !== this.directory) return undefined;
       if (json['version'] === SNAPSHOT_VERSION) return entriesV3(json, names);
+      if (!Array.isArray(names)) return undefined;
       const columns = json['version'] === 2 ? columnsV2(json) : json['version'] === 1 ? columnsV1(json) : undefined;
       if (columns === undefined) return undefined;
       const { files, rids, timestamps, hashes, micros, ignored } = columns;
@@ -196,11 +198,25 @@ export class IndexSnapshot {
     this.saving = true;
     this.invalidatedWhileSaving = false;
     try {
+      // The directory's stamp only if it was settled and did not change while it was listed.
+      let before = directoryStamp(this.directory);
+      const settled = before === undefined ? 0 : settledAt(before);
+      // (A clock set back meanwhile would make the wait long: no stamp then, the listing path.)
+      if (before !== undefined && Date.now() < settled && settled - Date.now() <= STAMP_SETTLE_MS) {
+        await new Promise((done) => setTimeout(done, settled - Date.now()));
+        before = directoryStamp(this.directory);
+      }
+      const dirents = readdirSync(this.directory, { withFileTypes: true });
+      const after = directoryStamp(this.directory);
       // Every bundle file, also those the index does not use (invalid, or the losing copy of a
       // duplicated RID): next time the listings match, and the scan would skip them anyway.
-      const names = bundleFileNames(readdirSync(this.directory, { withFileTypes: true }));
+      const names = bundleFileNames(dirents);
       snapshot.listingCount = names.length;
       snapshot.listingDigest = listingDigest(names);
+      // Anything else in the directory (a temp file, a foreign file) is for the listing path.
+      if (before !== undefined && before === after && names.length === dirents.length && Date.now() >= settledAt(after)) {
+        snapshot.directoryStamp = after;
+      }
       await atomicWrite(this.path, JSON.stringify(snapshot));
       this.live = true;
     } catch (err) {
@@ -226,6 +242,15 @@ export class IndexSnapshot {
   }
 }
 
+/** open() found the directory's stamp equal to the snapshot's: its listing is the saved one. */
+export const STAMPED = Symbol('directory stamp matched');
+export type Stamped = typeof STAMPED;
+
+/** Whether the snapshot `json` recorded `stamp` as its directory's (open() may then skip the listing). */
+export function stampMatches(json: unknown, stamp: string | undefined): boolean {
+  return stamp !== undefined && isJsonObject(json) && json['version'] === SNAPSHOT_VERSION && json['directoryStamp'] === stamp;
+}
+
 /** The names open() compares: regular `*.json` files that are not temp files, in listing order. */
 export function bundleFileNames(dirents: readonly { name: string; isFile(): boolean }[]): string[] {
   const names: string[] = [];
@@ -239,9 +264,14 @@ export function bundleFileNames(dirents: readonly { name: string; isFile(): bool
  * so a damaged snapshot cannot put an invalid RID in the index), without the parse cache, which
  * 100k distinct strings would only churn.
  */
-function entriesV3(json: Record<string, unknown>, names: readonly string[]): IndexEntry[] | undefined {
+function entriesV3(json: Record<string, unknown>, names: readonly string[] | Stamped): IndexEntry[] | undefined {
   const { listingCount, rids, timestamps, hashes, micros, renamedRows, renamedFiles } = json;
-  if (listingCount !== names.length || json['listingDigest'] !== listingDigest(names)) return undefined;
+  if (names === STAMPED) {
+    // The caller compared the stamp (stampMatches): the directory holds exactly the saved listing.
+    if (typeof json['directoryStamp'] !== 'string') return undefined;
+  } else if (listingCount !== names.length || json['listingDigest'] !== listingDigest(names)) {
+    return undefined;
+  }
   if (!isStringArray(rids)) return undefined;
   const n = rids.length;
   if (!isStringArray(timestamps, n) || !isStringArray(hashes, n) || !isStringArray(renamedFiles)) return undefined;

@@ -1,6 +1,5 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import { loadExpress } from './express-loader.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { DEFAULT_ROOT_PATH, openapiDocument } from '../protocol/spec.ts';
 import { KOI_NET_NODE_TYPE, RID } from '../rid/index.ts';
@@ -9,19 +8,20 @@ import { parseByteLimit } from './body.ts';
 import { fastAccept } from './fast-accept.ts';
 import { SerializedJson } from './serialized.ts';
 import { markContractChecked } from './checked-body.ts';
-import { resolveServerTimeouts, serverTimeoutOptions, type ServerTimeouts } from './timeouts.ts';
 import { HttpProblem, INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND } from './errors.ts';
 import { cappedListProblems, hasCappedLists, ownValue, resolveServerLimits, type ServerLimits } from './limits.ts';
 import { OPERATIONS_BY_PATH, SPEC_PATH, normalizeRootPath, type KoiLocals } from './routing.ts';
 import { chooseBodyCodec, type SignedServerOptions } from './body-codec.ts';
 import { contractValidation, toProblem } from './validation.ts';
-import { installFastPath, sendJson, withFastPath } from './fast-path.ts';
+import { installFastPath, sendJson } from './fast-path.ts';
 import type { RequestContext } from './request-context.ts';
 
 export { DEFAULT_SERVER_LIMITS, resolveServerLimits, type ServerLimits } from './limits.ts';
 export type { SignedServerOptions } from './body-codec.ts';
 export type { RequestContext } from './request-context.ts';
 export { withFastPath } from './fast-path.ts';
+// Listening needs no express (listen.ts): a full node serves its fast path before express loads.
+export { startServer, type RunningServer, type StartServerOptions } from './listen.ts';
 
 export interface KoiNetAppOptions {
   /** One async method per operation; called only with bodies that passed the contract. */
@@ -85,7 +85,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
   const logger = options.logger ?? createLogger({ name: 'koi-net-server' });
   const codec = chooseBodyCodec(options.signed, limit, logger, options.bothFormats === true);
 
-  const app = express();
+  const app = loadExpress()();
   // No framework fingerprinting, and no ETag-driven 304s on POST answers.
   app.disable('x-powered-by');
   app.disable('etag');
@@ -232,49 +232,4 @@ export function prepareKoiNetApp(app: Express): Promise<void> {
   const done = prepare();
   done.catch(() => undefined);
   return done;
-}
-
-export interface StartServerOptions {
-  /** Interface to bind; default `127.0.0.1`. */
-  host?: string;
-  /** 0 picks a free port. */
-  port?: number;
-  /** Header, request and keep-alive timeouts; each defaults to {@link DEFAULT_SERVER_TIMEOUTS}. */
-  timeouts?: Partial<ServerTimeouts>;
-}
-
-export interface RunningServer {
-  /** `http://host:port`, no trailing slash. */
-  url: string;
-  port: number;
-  server: Server;
-  /** Stops accepting, drops idle keep-alive connections, resolves when closed. */
-  close(): Promise<void>;
-}
-
-/** Listens with `app`; resolves once the port is bound. */
-export function startServer(app: RequestListener | Express, options: StartServerOptions = {}): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
-  // Resolved before listening, so a bad value fails the start rather than the first slow client.
-  const timeouts = resolveServerTimeouts(options.timeouts);
-  const server = createServer(serverTimeoutOptions(timeouts), withFastPath(app as Express, app));
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', onError);
-      const { port } = server.address() as AddressInfo;
-      const hostPart = host.includes(':') ? `[${host}]` : host;
-      resolve({
-        url: `http://${hostPart}:${port}`,
-        port,
-        server,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.close((err) => (err ? fail(err) : done()));
-            server.closeIdleConnections();
-          }),
-      });
-    });
-  });
 }

@@ -40,7 +40,7 @@ export function preReadBody(req: IncomingMessage): Buffer | undefined {
  * Returns false when the request is not even a candidate (nothing read; the caller hands it on).
  * Present on apps made by createKoiNetApp.
  */
-type FastPath = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => boolean;
+export type FastPath = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => boolean;
 const FAST_PATH = Symbol('koi-net fast path');
 type WithFastPath = { [FAST_PATH]?: FastPath };
 
@@ -68,6 +68,14 @@ export interface FastPathOptions {
 
 /** Attaches the fast path to `app` (for withFastPath and startServer to find). */
 export function installFastPath(app: Express, options: FastPathOptions): void {
+  (app as unknown as WithFastPath)[FAST_PATH] = createFastPath(options);
+}
+
+/**
+ * The fast path alone, without an app: a full node serves it while express is still loading, and
+ * hands `fallback` whatever it does not answer.
+ */
+export function createFastPath(options: FastPathOptions): FastPath {
   const { handlers, rootPath, limit, limits, logger } = options;
   const fastOps = new Map<string, RoutedOperation>();
   for (const op of OPERATIONS_BY_PATH.values()) if (FAST_OPERATIONS.has(op.id)) fastOps.set(`${rootPath}${op.path}`, op);
@@ -136,7 +144,7 @@ export function installFastPath(app: Express, options: FastPathOptions): void {
     );
     return true;
   };
-  (app as unknown as WithFastPath)[FAST_PATH] = fastPath;
+  return fastPath;
 }
 
 function capPollLimit(body: Record<string, unknown>, limits: ServerLimits): void {

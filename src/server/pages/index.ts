@@ -7,7 +7,8 @@
  * - GET /                  redirects to {root}/status
  * Pages show RIDs, node types, edge status/type and counts only, never bundle contents.
  */
-import express, { type Express, type RequestHandler, type Response } from 'express';
+import type { Express, RequestHandler, Response } from 'express';
+import { loadExpress } from '../express-loader.ts';
 import type { Logger } from '../../logger.ts';
 import { ASSETS } from './assets.ts';
 import { renderDocsPage, renderStatusPage } from './html.ts';
@@ -126,7 +127,7 @@ function sendAsset(name: string, res: Response, logger: Logger | undefined): voi
 
 /** `api` (the endpoints' app) behind the pages: the app a full node serves. */
 export function withPages(api: Express, node: PagesNode, options: PagesOptions): Express {
-  const host = express();
+  const host = loadExpress()();
   host.disable('x-powered-by');
   host.disable('etag');
   host.use(createPagesHandler(node, options));

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { RID } from '../../../src/rid/index.ts';
+import fc from 'fast-check';
 import { cacheFileName, ridFromCacheFileName, MAX_FILE_NAME_BYTES } from '../../../src/cache/index.ts';
+import { isCanonicalBase64url } from '../../../src/cache/file-name.ts';
 import { createHash } from 'node:crypto';
 
 interface FileNameDetail {
@@ -73,5 +75,51 @@ describe('cache/ridFromCacheFileName', () => {
     for (const name of [upper, 'AAAA.json', 'e30.json', 'binary.json', `~${'0'.repeat(64)}.json`, 'x.txt', '.json', `${cacheFileName(rid)}.tmp-1-2`]) {
       expect(ridFromCacheFileName(name), name).to.equal(undefined);
     }
+  });
+});
+
+describe('cache/ridFromCacheFileName: the cheap canonical check agrees with the round trip', () => {
+  /** What ridFromCacheFileName must answer: the RID only if encoding it gives back the very name. */
+  function roundTrip(fileName: string): string | undefined {
+    if (!/^[A-Za-z0-9_-]+\.json$/.test(fileName)) return undefined;
+    let rid: RID;
+    try {
+      rid = RID.fromString(Buffer.from(fileName.slice(0, -5), 'base64url').toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    return cacheFileName(rid) === fileName ? rid.toString() : undefined;
+  }
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('');
+
+  it('isCanonicalBase64url is "encode(decode(s)) === s" for every string of 1 to 4 characters ending in each character', () => {
+    for (const prefix of ['', 'b', 'bm', 'bm9', 'bm9k']) {
+      for (const c of alphabet) {
+        const s = prefix + c;
+        expect(isCanonicalBase64url(s), s).to.equal(Buffer.from(s, 'base64url').toString('base64url') === s);
+      }
+    }
+  });
+
+  it('for names of valid, odd and broken RIDs, of bytes that are not UTF-8, and of mangled names', () => {
+    const ridStrings = fc.oneof(
+      fc.constantFrom('orn:koi-net.node:a+b', 'https://example.com/x', 'urn:isbn:0451450523', 'orn:test.doc:é', 'orn:test.doc:😀', 'HTTPS://Example.COM/a/../b', 'orn:x', 'a:b', 'orn:test.doc:\uFFFD'),
+      fc.string({ maxLength: 30 }).map((s) => `orn:test.doc:${s}`),
+      fc.string({ maxLength: 30 }),
+    );
+    const names = fc.oneof(
+      ridStrings.map((s) => `${Buffer.from(s, 'utf8').toString('base64url')}.json`),
+      fc.uint8Array({ maxLength: 40 }).map((b) => `${Buffer.from(b).toString('base64url')}.json`),
+      fc.tuple(ridStrings, fc.constantFrom(...alphabet), fc.nat(3)).map(([s, c, cut]) => {
+        const base = Buffer.from(s, 'utf8').toString('base64url');
+        return `${base.slice(0, Math.max(0, base.length - cut))}${c}.json`;
+      }),
+    );
+    fc.assert(
+      fc.property(names, (name) => {
+        expect(ridFromCacheFileName(name)?.toString(), name).to.equal(roundTrip(name));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
