@@ -103,7 +103,10 @@ export async function ingest(ctx: ScenarioContext): Promise<Row[]> {
   };
   const warmBodies = bodies('warm', warm);
   const timedBodies = bodies('ingest', total);
-  const node = await spawnNode(ctx, 'ingest', join(ctx.workDir, 'ingest'));
+  const dataDir = join(ctx.workDir, 'ingest');
+  // Fresh every run (also with --data): a kept one already holds these events, so none would be new.
+  rmSync(dataDir, { recursive: true, force: true });
+  const node = await spawnNode(ctx, 'ingest', dataDir);
   try {
     const before = (await node.stats()).cacheSize;
     await postAll(node.url, '/events/broadcast', warmBodies, clients);

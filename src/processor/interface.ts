@@ -32,14 +32,15 @@ export interface ProcessorOptions {
   autoProcess?: boolean;
   /**
    * Most cache writes a write-behind store may hold unwritten before the worker waits for the disk
-   * (default 16,384, ~25 MB of pending 1 KB bundles). Bounds the memory of a backlog when events
+   * (default 32,768, ~50 MB of pending 1 KB bundles). Bounds the memory of a backlog when events
    * arrive faster than files are made; large enough that a burst of 20,000 events is visible at
-   * the processor's pace while the files follow at the disk's (4,096 held such a burst to it).
+   * the processor's pace while the files follow at the disk's, even when the disk makes only
+   * ~5,000 files/s (16,384 held such a burst to the disk's pace on this machine's slow minutes).
    */
   maxPendingWrites?: number;
 }
 
-export const DEFAULT_MAX_PENDING_WRITES = 16_384;
+export const DEFAULT_MAX_PENDING_WRITES = 32_768;
 
 export interface ProcessorCounters {
   /** Went through every step. */
