@@ -12,7 +12,7 @@ import { NetworkGraph } from '../../src/graph/index.ts';
 import type { KnowledgeStore } from '../../src/cache/index.ts';
 import { snapshotPathFor } from '../../src/cache/cache.ts';
 import { postgres } from './postgres.ts';
-import { readFloor, transportFloor } from './floors.ts';
+import { readFloor, transportFloor, warmPageCache } from './floors.ts';
 import { postAll } from './ingest-client.ts';
 import { REFERENCE, TARGET, atLeast, atMostMb, atMostMs } from './targets.ts';
 import {
@@ -227,6 +227,7 @@ export async function state(ctx: ScenarioContext): Promise<Row[]> {
   const rows: Row[] = [];
   for (const size of sizes) {
     const dir = stateDir(ctx, size);
+    ctx.log(`  page cache warmed: ${size} files read in ${round(warmPageCache(join(dir, 'cache')), 0)} ms`);
     const node = await spawnNode(ctx, `state-${size}`, dir);
     const client = new HttpClient(node.url);
     try {
