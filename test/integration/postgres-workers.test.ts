@@ -73,8 +73,13 @@ describe('PostgreSQL store: several processes serve one node', function () {
     const base = String(ready.url);
     const pids = ready.workers as number[];
     expect(pids).to.have.length(2);
-    // Both workers are the same node.
-    const rids = new Set(primary.records().filter((r) => r.msg === 'node started').map((r) => String(r.rid)));
+    // Both workers are the same node. A worker's server listens (which the supervisor announces)
+    // before its own 'node started' line, and the processes share stdout: wait for both lines.
+    const started = await waitFor('both workers\' "node started"', () => {
+      const lines = primary.records().filter((r) => r.msg === 'node started');
+      return lines.length >= 2 ? lines : undefined;
+    }, { timeoutMs: 30_000 });
+    const rids = new Set(started.map((r) => String(r.rid)));
     expect(rids.size).to.equal(1);
 
     const sent: string[] = [];
