@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runUntilKilled } from '../../helpers/kill-mid-run.ts';
 import { Event } from '../../../src/knowledge/index.ts';
 import { EventQueues } from '../../../src/queues/index.ts';
 import { collectingLogger } from '../../helpers/logger.ts';
@@ -243,38 +243,9 @@ describe('network/queues: EventQueues', () => {
   ] as const) it(`never loses an acknowledged event when the process is SIGKILLed${label}`, async function () {
     this.timeout(60_000);
     const script = fileURLToPath(new URL('./fixtures/queue-pusher.ts', import.meta.url));
-    const args = [script, file, PEER, '100000', ...(compactBytes === undefined ? [] : [String(compactBytes)])];
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let lastOk = 0;
-    const acked: number[] = [];
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    await new Promise<void>((resolve, reject) => {
-      let buffer = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          const m = /^ok (\d+)$/.exec(line);
-          if (m) {
-            lastOk = Number(m[1]);
-            acked.push(lastOk);
-            // Kill at an odd moment: mid-burst, while later pushes are being written.
-            if (lastOk >= killAt) {
-              child.kill('SIGKILL');
-              resolve();
-            }
-          }
-        }
-      });
-      child.on('exit', () => (lastOk >= killAt ? resolve() : reject(new Error(`child exited early: ${stderr}`))));
-    });
-    expect(await exited).to.equal('SIGKILL');
+    // Kill at an odd moment: mid-burst, while later pushes are being written.
+    const { acked, signal } = await runUntilKilled(script, [file, PEER, '100000', ...(compactBytes === undefined ? [] : [String(compactBytes)])], (a) => (a.at(-1) ?? 0) >= killAt);
+    expect(signal).to.equal('SIGKILL');
     const q = await EventQueues.open(file, NO_IDLE);
     const onDisk = new Set([...rids(q.peekWebhook(PEER)), ...rids(q.peekPoll(PEER))]);
     const missing = acked.filter((i) => !onDisk.has(`orn:test.item:${i}`));

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runUntilKilled } from '../../helpers/kill-mid-run.ts';
 import { Bundle, Event, EventType, eventsPayloadText } from '../../../src/knowledge/index.ts';
 import { EventQueues, eventsPayloadBytes, eventsPayloadParts } from '../../../src/queues/index.ts';
 
@@ -130,30 +130,8 @@ describe('queues/file-store: pushMany, a fan-out in one record', () => {
     this.timeout(60_000);
     const file = join(dir, 'state', 'event_queues.json');
     const script = fileURLToPath(new URL('../network/fixtures/queue-pusher.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, file, PEER, '100000', compact, 'fanout'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked: number[] = [];
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    await new Promise<void>((resolve, reject) => {
-      let buffer = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const m = /^ok (\d+)$/.exec(buffer.slice(0, nl));
-          buffer = buffer.slice(nl + 1);
-          if (!m) continue;
-          acked.push(Number(m[1]));
-          if (Number(m[1]) >= killAt) {
-            child.kill('SIGKILL');
-            resolve();
-          }
-        }
-      });
-      child.on('exit', () => ((acked.at(-1) ?? 0) >= killAt ? resolve() : reject(new Error(`child exited early: ${stderr}`))));
-    });
-    expect(await exited).to.equal('SIGKILL');
+    const { acked, signal } = await runUntilKilled(script, [file, PEER, '100000', compact, 'fanout'], (a) => (a.at(-1) ?? 0) >= killAt);
+    expect(signal).to.equal('SIGKILL');
     const q = await EventQueues.open(file, NO_IDLE);
     const queues = [
       ...[0, 1, 2].map((k) => q.peekWebhook(`${PEER}/w${k}`)),

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runUntilKilled } from '../../helpers/kill-mid-run.ts';
 import { RecordLog, StorageError, readRecords, readSnapshotText, writeSnapshotStream } from '../../../src/storage/index.ts';
 
 describe('storage/RecordLog: the journal engine', () => {
@@ -145,32 +145,10 @@ describe('storage/RecordLog: the journal engine', () => {
     it(`a SIGKILLed writer keeps every acknowledged record, in order, with no torn record left${label}`, async function () {
       this.timeout(60_000);
       const script = fileURLToPath(new URL('./fixtures/log-appender.ts', import.meta.url));
-      const args = [script, path, '1000000', ...(compactEvery === undefined ? [] : [String(compactEvery)])];
-      const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const acked: number[] = [];
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-      await new Promise<void>((resolve, reject) => {
-        let buffer = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString();
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const m = /^ok (\d+)$/.exec(buffer.slice(0, nl));
-            buffer = buffer.slice(nl + 1);
-            if (!m) continue;
-            acked.push(Number(m[1]));
-            // Mid-burst: later appends of the burst are being written when the kill lands.
-            if (acked.length === killAt) {
-              child.kill('SIGKILL');
-              resolve();
-            }
-          }
-        });
-        child.on('exit', () => (acked.length >= killAt ? resolve() : reject(new Error(`child exited early: ${stderr}`))));
-      });
-      expect(await exited).to.equal('SIGKILL');
+      const args = [path, '1000000', ...(compactEvery === undefined ? [] : [String(compactEvery)])];
+      // Mid-burst: later appends of the burst are being written when the kill lands.
+      const { acked, signal } = await runUntilKilled(script, args, (a) => a.length >= killAt);
+      expect(signal).to.equal('SIGKILL');
       const { log, contents } = await RecordLog.open(path);
       await log.close();
       const numbers = contents.records.map((r) => (JSON.parse(r) as { r: number }).r);
