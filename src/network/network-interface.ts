@@ -129,16 +129,8 @@ export class NetworkInterface implements Startable {
    */
   async pushEventTo(event: Event, node: KoiNetNode | string, flush = false): Promise<QueueKind | undefined> {
     const target = toNodeRid(node);
-    const withheld = withheldFrom(this.graph, target, event);
-    if (withheld !== undefined) {
-      this.logger.debug({ node: String(target), rid: String(event.rid), reason: withheld }, 'event withheld from a signed peer');
-      return undefined;
-    }
-    const kind = chooseQueue(this.graph, this.identity.rid, target);
-    if (kind === undefined) {
-      this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
-      return undefined;
-    }
+    const kind = this.queueFor(event, target, chooseQueue(this.graph, this.identity.rid, target));
+    if (kind === undefined) return undefined;
     if (kind === 'webhook') await this.queues.pushWebhook(target, event);
     else await this.queues.pushPoll(target, event);
     this.logger.debug({ node: String(target), rid: String(event.rid), eventType: event.eventType, queue: kind }, 'queued event');
@@ -180,16 +172,8 @@ export class NetworkInterface implements Startable {
         failed(node, err);
         continue;
       }
-      const withheld = withheldFrom(this.graph, target, event);
-      if (withheld !== undefined) {
-        this.logger.debug({ node: String(target), rid: String(event.rid), reason: withheld }, 'event withheld from a signed peer');
-        continue;
-      }
-      if (kind === undefined) {
-        this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
-        continue;
-      }
-      (kind === 'webhook' ? webhook : poll).push(target.toString());
+      const queue = this.queueFor(event, target, kind);
+      if (queue !== undefined) (queue === 'webhook' ? webhook : poll).push(target.toString());
     }
     if (webhook.length === 0 && poll.length === 0) return Promise.resolve();
     if (debugEnabled(this.logger)) {
@@ -198,6 +182,20 @@ export class NetworkInterface implements Startable {
     return pushMany.call(this.queues, event, webhook, poll).then(undefined, (err: unknown) => {
       for (const node of [...webhook, ...poll]) failed(node, err);
     });
+  }
+
+  /**
+   * The queue `event` goes to for `target`, whose queue under the target rule is `kind`; undefined
+   * (and logged) when the event is withheld from a signed peer or nobody can serve the target.
+   */
+  private queueFor(event: Event, target: KoiNetNode, kind: QueueKind | undefined): QueueKind | undefined {
+    const withheld = withheldFrom(this.graph, target, event);
+    if (withheld !== undefined) {
+      this.logger.debug({ node: String(target), rid: String(event.rid), reason: withheld }, 'event withheld from a signed peer');
+      return undefined;
+    }
+    if (kind === undefined) this.logger.warn({ node: String(target), rid: String(event.rid) }, 'event for an unknown node with no edge to it dropped');
+    return kind;
   }
 
   /** Drains `node`'s poll queue (oldest first); limit 0 = everything. */
