@@ -9,7 +9,7 @@ import { fastAccept } from './fast-accept.ts';
 import { SerializedJson } from './serialized.ts';
 import { markContractChecked } from './checked-body.ts';
 import { HttpProblem, INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND } from './errors.ts';
-import { cappedListProblems, hasCappedLists, ownValue, resolveServerLimits, type ServerLimits } from './limits.ts';
+import { cappedListProblems, hasCappedLists, ownValue, pollLimitFor, resolveServerLimits, type ServerLimits } from './limits.ts';
 import { OPERATIONS_BY_PATH, SPEC_PATH, normalizeRootPath, type KoiLocals } from './routing.ts';
 import { chooseBodyCodec, type SignedServerOptions } from './body-codec.ts';
 import { contractValidation, toProblem } from './validation.ts';
@@ -148,10 +148,7 @@ export function createKoiNetApp(options: KoiNetAppOptions): Express {
         res.status(200).json({ events: [] });
         return;
       }
-      const asked = ownValue(req.body, 'limit');
-      const max = limits.maxEventsPerPoll;
-      const wanted = typeof asked === 'number' && asked > 0 ? Math.min(asked, max) : max;
-      (req.body as Record<string, unknown>)['limit'] = wanted;
+      (req.body as Record<string, unknown>)['limit'] = pollLimitFor(ownValue(req.body, 'limit'), limits);
     }
     next();
   };

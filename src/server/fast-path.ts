@@ -11,7 +11,7 @@ import { classifyContentType, parseJsonBody, readRawBody } from './body.ts';
 import { nestingProblems } from './nesting.ts';
 import { fastAccept } from './fast-accept.ts';
 import { SerializedJson } from './serialized.ts';
-import { cappedListProblems, type ServerLimits } from './limits.ts';
+import { cappedListProblems, pollLimitFor, type ServerLimits } from './limits.ts';
 import { OPERATIONS_BY_PATH, eventsPathOf, type RoutedOperation } from './routing.ts';
 import { markContractChecked } from './checked-body.ts';
 import { keepBroadcastContentsTexts } from './compact-slices.ts';
@@ -113,8 +113,11 @@ export function createFastPath(options: FastPathOptions): FastPath {
           return;
         }
         const body = parsed.value;
-        // As the pipeline's poll cap: `limit` 0 (all) or above the server's maximum is that maximum.
-        if (op.id === 'pollEvents') capPollLimit(body as Record<string, unknown>, limits);
+        if (op.id === 'pollEvents') {
+          // The pipeline's poll cap (capPoll in app.ts): 0 (all) or above the maximum is the maximum.
+          const poll = body as Record<string, unknown>;
+          poll['limit'] = pollLimitFor(poll['limit'], limits);
+        }
         // As the pipeline's markChecked: the handler may skip its own checks, and the inbox logs these bytes.
         markContractChecked(body, raw.bytes);
         if (op.id === 'broadcastEvents') keepBroadcastContentsTexts(parsed.text, body as { events: readonly unknown[] });
@@ -145,12 +148,6 @@ export function createFastPath(options: FastPathOptions): FastPath {
     return true;
   };
   return fastPath;
-}
-
-function capPollLimit(body: Record<string, unknown>, limits: ServerLimits): void {
-  const asked = body['limit'];
-  const max = limits.maxEventsPerPoll;
-  body['limit'] = typeof asked === 'number' && asked > 0 ? Math.min(asked, max) : max;
 }
 
 /** As express's res.json sends it. */

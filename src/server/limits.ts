@@ -70,6 +70,12 @@ function tooLongDetail(field: string, max: number, actual: number): ValidationDe
   };
 }
 
+/** The poll `limit` a server applies: what was asked, at most maxEventsPerPoll; 0 (all) or none is that maximum. */
+export function pollLimitFor(asked: unknown, limits: ServerLimits): number {
+  const max = limits.maxEventsPerPoll;
+  return typeof asked === 'number' && asked > 0 ? Math.min(asked, max) : max;
+}
+
 export function ownValue(obj: unknown, key: string): unknown {
   if (obj === null || typeof obj !== 'object' || !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
   return Object.getOwnPropertyDescriptor(obj, key)?.value;
