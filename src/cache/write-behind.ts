@@ -273,9 +273,8 @@ export class WriteBehind implements Startable {
    * writer thread (two out at once, so it starts the next while this thread handles the answer to
    * the last), or as thread-pool requests, `writeConcurrency` at a time.
    */
-  private pump(): void {
+  private pump(now = Date.now()): void {
     if (this.paused > 0) return;
-    const now = Date.now();
     const threaded = this.writer === 'worker';
     while (this.queued.size > 0 && (threaded ? this.thread.pending < BATCHES_IN_FLIGHT : this.writing < this.options.writeConcurrency)) {
       const ops: PendingOp[] = [];
@@ -418,10 +417,15 @@ export class WriteBehind implements Startable {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryTimerAt = Infinity;
-      this.pump();
-      // Ops not yet due get the next timer.
+      // One clock reading for both steps: the timer can fire a little before `at` by Date.now()
+      // (libuv times it on its cached loop clock), and an op the pump found not yet due must get
+      // the next timer even if it has become due since, or nothing would ever start it.
+      const now = Date.now();
+      this.pump(now);
+      // Ops not yet due get the next timer (a due op still queued waits for its RID's write in
+      // flight or a free slot, and the end of that starts the pump).
       let next = Infinity;
-      for (const op of this.queued.values()) if (op.notBefore !== undefined && op.notBefore > Date.now()) next = Math.min(next, op.notBefore);
+      for (const op of this.queued.values()) if (op.notBefore !== undefined && op.notBefore > now) next = Math.min(next, op.notBefore);
       if (next < Infinity) this.scheduleRetry(next);
     }, Math.max(0, at - Date.now()));
     // Retries alone must not keep a finished process alive.
