@@ -231,8 +231,9 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 /**
- * Run when this file is executed (`node --import tsx src/cli.ts`, `node dist/src/cli.js`), not when
- * imported (tests, bin/koi-net.js, which calls runCli itself).
+ * Run when this file is executed (`node --import tsx src/cli.ts`, `node dist/src/cli.js`, `node
+ * dist/cli/cli.js`: the bundle's entry holds this module), not when imported (tests,
+ * bin/koi-net.js, which calls runCli itself).
  */
 function isEntryPoint(): boolean {
   const entry = process.argv[1];

@@ -224,15 +224,20 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * `npm run build` when dist/ is missing or older than src/ or generated/, so the start-up rows time
- * the compiled package a user installs, never stale code.
+ * `npm run build` when dist/ is missing or older than src/, generated/ or the bundle script, so the
+ * start-up rows time the compiled package a user installs, never stale code.
  */
 export function ensureBuilt(log: (msg: string) => void): void {
-  const built = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
-  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-  const sourcesAt = Math.max(newestMtime(join(PACKAGE_ROOT, 'src')), newestMtime(join(PACKAGE_ROOT, 'generated')));
+  // Both outputs of the build: the library (dist/src/) and the command's bundle made from it
+  // (dist/cli/, which bin/koi-net.js runs); the bundle is written last.
+  const builtAt = Math.min(...[join('dist', 'src', 'cli.js'), join('dist', 'cli', 'cli.js')].map((f) => {
+    const path = join(PACKAGE_ROOT, f);
+    return existsSync(path) ? statSync(path).mtimeMs : 0;
+  }));
+  const bundler = join(PACKAGE_ROOT, 'scripts', 'bundle-cli.ts');
+  const sourcesAt = Math.max(newestMtime(join(PACKAGE_ROOT, 'src')), newestMtime(join(PACKAGE_ROOT, 'generated')), existsSync(bundler) ? statSync(bundler).mtimeMs : 0);
   if (builtAt >= sourcesAt) return;
-  log('  dist/ is missing or older than src/: npm run build');
+  log('  dist/ (library or CLI bundle) is missing or older than src/: npm run build');
   const t0 = performance.now();
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   log(`  built in ${round(performance.now() - t0, 0)} ms`);

@@ -11,8 +11,9 @@ import type { Startable } from '../util/lifecycle.ts';
 import type { ThreadAnswer, ThreadJob } from './thread.ts';
 
 /**
- * The thread module beside this one: thread.js in the build (plain node), thread.ts under tsx
- * (tests, development).
+ * The thread module beside this one: thread.ts under tsx (tests, development), thread.js in the
+ * build (plain node): in dist/src/cache/ for the library, and in the command's bundle dist/cli/,
+ * where scripts/bundle-cli.ts writes thread.js beside the chunks (one of which holds this code).
  */
 const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url);
 
