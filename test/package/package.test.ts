@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { cacheFileName } from '../../src/cache/index.ts';
+import { Bundle, Event, EventType } from '../../src/knowledge/index.ts';
+import { holdRefusingPort } from '../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -55,6 +58,15 @@ function readmeExample(): string {
   return match![1]!;
 }
 
+/** A resolve hook that appends every URL it resolves to $RESOLVED_LOG. */
+const RECORD_HOOKS = `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(process.env.RESOLVED_LOG, result.url + '\\n');
+  return result;
+}
+`;
+
 /** Package names of the node_modules files a resolve-hook log lists. */
 function packagesIn(urls: string[]): Set<string> {
   const names = new Set<string>();
@@ -63,6 +75,57 @@ function packagesIn(urls: string[]): Set<string> {
     if (m) names.add(m[1]!);
   }
   return names;
+}
+
+interface InstalledNode {
+  url: string;
+  /** Everything the node wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, and the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `node [nodeArgs] node_modules/koi-net/bin/koi-net.js start ...` in `app`, once it says "node started". */
+async function startInstalled(app: string, nodeArgs: string[], dataDir: string, env: NodeJS.ProcessEnv): Promise<InstalledNode> {
+  const bin = join(app, 'node_modules', 'koi-net', 'bin', 'koi-net.js');
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--name', 'bundled'], { cwd: app, env });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    if (code !== 'timeout') return code;
+    child.kill('SIGKILL');
+    return exited;
+  };
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const line = out.split('\n').find((l) => l.includes('"node started"'));
+    if (line) return { url: (JSON.parse(line) as { url: string }).url, output: () => out, stop };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop();
+  throw new Error(`the installed koi-net did not start:\n${out}`);
+}
+
+/** Broadcasts `bundle` as a NEW event to `url` and waits until its cache file under `dataDir` holds it. */
+async function broadcastUntilOnDisk(url: string, dataDir: string, bundle: Bundle): Promise<unknown> {
+  const res = await fetch(`${url}/events/broadcast`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ events: [Event.fromBundle(bundle, EventType.NEW).toJSON()] }),
+  });
+  expect(res.status, await res.text()).to.equal(200);
+  const file = join(dataDir, 'cache', cacheFileName(bundle.rid));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    // The write-behind renames a complete temp file into place: present means whole.
+    if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8'));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${file} was not written`);
 }
 
 describe('package: npm pack, install into a new project, use with plain node and tsc', function () {
@@ -134,14 +197,15 @@ describe('package: npm pack, install into a new project, use with plain node and
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('the tarball ships dist/ (JS, .d.ts, maps), the bin, the OpenAPI document, README, LICENSE and CHANGELOG; nothing of test/, scripts/ or CI', () => {
+  it('the tarball ships dist/ (the library: JS, .d.ts, maps; the CLI bundle), the bin, the OpenAPI document, README, LICENSE and CHANGELOG; nothing of test/, scripts/ or CI', () => {
     const paths = packed.files.map((f) => f.path);
     for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/koi-net.js', 'openapi/koi-net.openapi.yaml',
       'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map', 'dist/src/client.js', 'dist/src/client.d.ts',
-      'dist/src/secure/index.js', 'dist/src/cli.js', 'dist/generated/hey-api/sdk.gen.js', 'dist/generated/hey-api/client/client.gen.js']) {
+      'dist/src/secure/index.js', 'dist/src/cli.js', 'dist/generated/hey-api/sdk.gen.js', 'dist/generated/hey-api/client/client.gen.js',
+      'dist/cli/cli.js', 'dist/cli/early-start.js', 'dist/cli/thread.js', 'dist/cli/cli.js.map']) {
       expect(paths, p).to.include(p);
     }
-    const stray = paths.filter((p) => !/^(dist\/(src|generated)\/|bin\/koi-net\.js$|openapi\/koi-net\.openapi\.yaml$|(package\.json|README\.md|LICENSE|CHANGELOG\.md)$)/.test(p));
+    const stray = paths.filter((p) => !/^(dist\/(src|generated|cli)\/|bin\/koi-net\.js$|openapi\/koi-net\.openapi\.yaml$|(package\.json|README\.md|LICENSE|CHANGELOG\.md)$)/.test(p));
     expect(stray, 'files outside the list').to.deep.equal([]);
     expect(paths.filter((p) => /(^|\/)(test|scripts|fixtures|\.ci|codegen|examples)\//.test(p) || p.endsWith('.ts') && !p.endsWith('.d.ts'))).to.deep.equal([]);
     expect(existsSync(join(app, 'node_modules', 'tsx')), 'tsx is for development only').to.equal(false);
@@ -163,13 +227,7 @@ describe('package: npm pack, install into a new project, use with plain node and
 
   it('an ESM script uses koi-net/client against the node on plain node, and loads no server stack nor any other package', async () => {
     // A resolve hook records every module the script loads.
-    await writeFile(join(app, 'record-hooks.mjs'), `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.RESOLVED_LOG, result.url + '\\n');
-  return result;
-}
-`);
+    await writeFile(join(app, 'record-hooks.mjs'), RECORD_HOOKS);
     await writeFile(join(app, 'client.mjs'), `import { register } from 'node:module';
 register('./record-hooks.mjs', import.meta.url);
 const { createKoiNetClient, fetchRids, fetchBundles } = await import('koi-net/client');
@@ -275,5 +333,68 @@ console.log(JSON.stringify({ hash: bundle.manifest.sha256Hash, kind, type: profi
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(known, 'the coordinator learned the README node').to.include(identity.rid);
+  });
+  it('the installed bin runs the CLI bundle: no dist/src module is loaded, and the cache writer thread runs from dist/cli/', async () => {
+    await writeFile(join(app, 'record-hooks.mjs'), RECORD_HOOKS);
+    await writeFile(join(app, 'record-start.mjs'), "import { register } from 'node:module';\nregister('./record-hooks.mjs', import.meta.url);\n");
+    const log = join(tmp, 'resolved-start.log');
+    const dataDir = join(tmp, 'bundled');
+    const node = await startInstalled(app, ['--import', './record-start.mjs'], dataDir, userEnv({ RESOLVED_LOG: log }));
+    let code: number | null;
+    try {
+      const bundle = Bundle.generate('orn:package.test:written', { title: 'through the writer thread' });
+      expect(await broadcastUntilOnDisk(node.url, dataDir, bundle)).to.deep.equal(bundle.toJSON());
+      // An express-pipeline answer too (a contract refusal), so the lazily loaded parts are in the log.
+      const refused = await fetch(`${node.url}/rids/fetch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"rid_types":"x"}' });
+      expect(refused.status).to.equal(422);
+    } finally {
+      code = await node.stop();
+    }
+    expect(code, node.output()).to.equal(0);
+    // The thread-pool fallback and the verifier's main-thread fallback both log a warning.
+    expect(node.output()).to.not.match(/thread did not start|thread failed/);
+
+    const koiFiles = (await readFile(log, 'utf8')).trim().split('\n').filter((u) => u.includes('/node_modules/koi-net/')).map((u) => u.slice(u.indexOf('/node_modules/koi-net/') + 22));
+    expect(koiFiles, koiFiles.join('\n')).to.include.members(['bin/koi-net.js', 'dist/cli/early-start.js', 'dist/cli/cli.js']);
+    expect(koiFiles.filter((f) => !/^(bin\/koi-net\.js|dist\/cli\/[\w-]+\.js)$/.test(f)), 'files outside the bundle').to.deep.equal([]);
+    // A handful of files, where dist/src/ is ~200 modules.
+    expect(new Set(koiFiles).size).to.be.lessThan(20);
+  });
+
+  it('without dist/cli/thread.js the same write warns and goes through the thread pool (so the warning is the signal the test above relies on)', async () => {
+    const thread = join(app, 'node_modules', 'koi-net', 'dist', 'cli', 'thread.js');
+    const aside = `${thread}.aside`;
+    const { rename } = await import('node:fs/promises');
+    await rename(thread, aside);
+    try {
+      const dataDir = join(tmp, 'no-thread');
+      const node = await startInstalled(app, [], dataDir, userEnv());
+      try {
+        const bundle = Bundle.generate('orn:package.test:fallback', { title: 'on the thread pool' });
+        expect(await broadcastUntilOnDisk(node.url, dataDir, bundle)).to.deep.equal(bundle.toJSON());
+      } finally {
+        expect(await node.stop(), node.output()).to.equal(0);
+      }
+      expect(node.output()).to.include('cache writer thread did not start');
+    } finally {
+      await rename(aside, thread);
+    }
+  });
+
+  it('`koi-net --help`, `migrate --help` and the PostgreSQL path (a clear error without a server) from the bundle', async () => {
+    const bin = join(app, 'node_modules', '.bin', 'koi-net');
+    const help = must(await run(bin, ['--help'], app), 'koi-net --help');
+    expect(help.stdout).to.include('koi-net start').and.to.include('koi-net migrate');
+    const migrate = must(await run(bin, ['migrate', '--help'], app), 'koi-net migrate --help');
+    expect(migrate.stdout).to.match(/^Usage: koi-net migrate/);
+    const refusing = await holdRefusingPort();
+    try {
+      const url = `postgres://koi@127.0.0.1:${refusing.port}/koi`;
+      const status = await run(bin, ['status', '--store', url], app);
+      expect(status.code, status.stderr).to.equal(1);
+      expect(status.stderr).to.equal(`koi-net: cannot reach the PostgreSQL store ${url}: connect ECONNREFUSED 127.0.0.1:${refusing.port}\n`);
+    } finally {
+      await refusing.close();
+    }
   });
 });
