@@ -272,6 +272,54 @@ export function procCpuMs(pid: number, mainThreadOnly = false): number | undefin
   }
 }
 
+/** Per thread of a live process (Linux /proc): name, CPU used and time spent runnable but waiting for a CPU, in ms. */
+export interface ThreadTimes {
+  name: string;
+  cpuMs: number;
+  waitMs: number;
+  nice: number;
+}
+
+export function threadTimes(pid: number): Map<number, ThreadTimes> {
+  const out = new Map<number, ThreadTimes>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      // schedstat: time on a CPU (ns), time waiting on a run queue (ns), time slices.
+      const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      out.set(Number(tid), { name, cpuMs: onCpu! / 1e6, waitMs: waiting! / 1e6, nice });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * What each thread used between two threadTimes readings of process `pid`, busiest first, as
+ * "main cpu/wait" then "tid cpu/wait" (Node leaves its threads unnamed; the main thread's id is the pid).
+ */
+export function threadTimesDelta(pid: number, before: Map<number, ThreadTimes>, after: Map<number, ThreadTimes>): string {
+  const rows: { label: string; cpuMs: number; waitMs: number }[] = [];
+  for (const [tid, a] of after) {
+    const b = before.get(tid);
+    rows.push({ label: (tid === pid ? 'main' : `t${tid}`) + (a.nice !== 0 ? ` (nice ${a.nice})` : ''), cpuMs: a.cpuMs - (b?.cpuMs ?? 0), waitMs: a.waitMs - (b?.waitMs ?? 0) });
+  }
+  return rows
+    .filter((r) => r.cpuMs >= 5 || r.waitMs >= 5)
+    .sort((x, y) => y.cpuMs - x.cpuMs)
+    .map((r) => `${r.label} ${Math.round(r.cpuMs)}/${Math.round(r.waitMs)}`)
+    .join(', ');
+}
+
 /**
  * The `url` of the first "node started" line `koi-net start` logs (JSON lines) on `stdout`; never
  * resolves when there is none (the caller watches the process's exit).
