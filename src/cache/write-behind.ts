@@ -129,6 +129,12 @@ export class WriteBehind implements Startable {
           // The thread's module did not load (a broken install): the same writer on the thread pool.
           this.logger.warn({ err: errorText(err) }, 'cache writer thread did not start; writing on the thread pool');
           this.writer = 'threadpool';
+          // Its batches go to the thread pool as they are (still in flight, their promises kept),
+          // not failed and retried: the thread never answered, and running an op again is safe
+          // (a write is temp + rename of the same text, an unlink takes a missing file).
+          for (const op of lost.flat()) this.runOnThreadPool(op);
+          this.pump();
+          return;
         }
         // The batches it had are unknown on disk: failed, so they are retried and sync() rejects meanwhile.
         for (const op of lost.flat()) {
