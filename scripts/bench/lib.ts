@@ -272,9 +272,8 @@ export function procCpuMs(pid: number, mainThreadOnly = false): number | undefin
   }
 }
 
-/** Per thread of a live process (Linux /proc): name, CPU used and time spent runnable but waiting for a CPU, in ms. */
+/** Per thread of a live process (Linux /proc): CPU used and time spent runnable but waiting for a CPU, in ms, and its nice value. */
 export interface ThreadTimes {
-  name: string;
   cpuMs: number;
   waitMs: number;
   nice: number;
@@ -290,12 +289,11 @@ export function threadTimes(pid: number): Map<number, ThreadTimes> {
   }
   for (const tid of tids) {
     try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       // schedstat: time on a CPU (ns), time waiting on a run queue (ns), time slices.
       const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      out.set(Number(tid), { name, cpuMs: onCpu! / 1e6, waitMs: waiting! / 1e6, nice });
+      out.set(Number(tid), { cpuMs: onCpu! / 1e6, waitMs: waiting! / 1e6, nice });
     } catch {
       // The thread ended meanwhile.
     }

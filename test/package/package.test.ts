@@ -334,6 +334,7 @@ console.log(JSON.stringify({ hash: bundle.manifest.sha256Hash, kind, type: profi
     }
     expect(known, 'the coordinator learned the README node').to.include(identity.rid);
   });
+
   it('the installed bin runs the CLI bundle: no dist/src module is loaded, and the cache writer thread runs from dist/cli/', async () => {
     await writeFile(join(app, 'record-hooks.mjs'), RECORD_HOOKS);
     await writeFile(join(app, 'record-start.mjs'), "import { register } from 'node:module';\nregister('./record-hooks.mjs', import.meta.url);\n");
