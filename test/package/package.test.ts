@@ -77,6 +77,32 @@ function packagesIn(urls: string[]): Set<string> {
   return names;
 }
 
+/** The "node started" log line's fields this file reads. */
+interface StartedLine {
+  pid: number;
+  url: string;
+  rid: string;
+}
+
+/**
+ * Collects `child`'s stdout and stderr, and waits up to `timeoutMs` for its "node started" line;
+ * `line` is undefined when the process exited first or the time ran out.
+ */
+async function watchStart(child: ChildProcess, timeoutMs: number): Promise<{ line: StartedLine | undefined; output(): string; exited: Promise<number | null> }> {
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const output = (): string => out;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const line = out.split('\n').find((l) => l.includes('"node started"'));
+    if (line) return { line: JSON.parse(line) as StartedLine, output, exited };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { line: undefined, output, exited };
+}
+
 interface InstalledNode {
   url: string;
   /** Everything the node wrote to stdout and stderr so far. */
@@ -89,10 +115,7 @@ interface InstalledNode {
 async function startInstalled(app: string, nodeArgs: string[], dataDir: string, env: NodeJS.ProcessEnv): Promise<InstalledNode> {
   const bin = join(app, 'node_modules', 'koi-net', 'bin', 'koi-net.js');
   const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--name', 'bundled'], { cwd: app, env });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { line, output, exited } = await watchStart(child, 60_000);
   const stop = async (): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
@@ -100,14 +123,9 @@ async function startInstalled(app: string, nodeArgs: string[], dataDir: string, 
     child.kill('SIGKILL');
     return exited;
   };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    const line = out.split('\n').find((l) => l.includes('"node started"'));
-    if (line) return { url: (JSON.parse(line) as { url: string }).url, output: () => out, stop };
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  if (line) return { url: line.url, output, stop };
   await stop();
-  throw new Error(`the installed koi-net did not start:\n${out}`);
+  throw new Error(`the installed koi-net did not start:\n${output()}`);
 }
 
 /** Broadcasts `bundle` as a NEW event to `url` and waits until its cache file under `dataDir` holds it. */
@@ -157,21 +175,9 @@ describe('package: npm pack, install into a new project, use with plain node and
       cwd: app,
       env: userEnv(),
     });
-    let out = '';
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const line = out.split('\n').find((l) => l.includes('"node started"'));
-      if (line) {
-        const started = JSON.parse(line) as { pid: number; url: string; rid: string };
-        coordinator = { child, pid: started.pid, url: started.url, rid: started.rid, exited };
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(coordinator, `npx koi-net start did not start:\n${out}`).to.not.equal(undefined);
+    const { line, output, exited } = await watchStart(child, 120_000);
+    if (line) coordinator = { child, pid: line.pid, url: line.url, rid: line.rid, exited };
+    expect(coordinator, `npx koi-net start did not start:\n${output()}`).to.not.equal(undefined);
   });
 
   after(async function () {
