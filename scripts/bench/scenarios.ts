@@ -100,8 +100,8 @@ interface IngestRound {
 }
 
 /**
- * One timed round: `bodies` posted by `clients` connections; ends once every event is visible and
- * every file is on disk, so the next round does not share the cores with this one's writes.
+ * One timed result: `bodies` posted by `clients` connections; ends once every event is visible and
+ * every file is on disk, so the next result does not share the cores with this one's writes.
  */
 async function ingestRound(node: ChildNode, bodies: Buffer[], events: number, clients: number): Promise<IngestRound> {
   const baseline = (await node.stats()).cacheSize;
@@ -113,10 +113,10 @@ async function ingestRound(node: ChildNode, bodies: Buffer[], events: number, cl
   const allCpu0 = procCpuMs(pid) ?? NaN;
   const threads0 = threadTimes(pid);
   const generator0 = threadTimes(process.pid);
-  const round: IngestRound = { visibleMs: 0, diskMs: 0, postedMs: 0, latencies: [], mainCpuMs: NaN, allCpuMs: NaN, threads: '', heapAtVisibleMb: NaN };
+  const result: IngestRound = { visibleMs: 0, diskMs: 0, postedMs: 0, latencies: [], mainCpuMs: NaN, allCpuMs: NaN, threads: '', heapAtVisibleMb: NaN };
   const t0 = performance.now();
   const posted = postAll(node.url, '/events/broadcast', bodies, clients).then((latencies) => {
-    round.postedMs = performance.now() - t0;
+    result.postedMs = performance.now() - t0;
     return latencies;
   });
   // Visible = in the index, so every fetch serves it (from the pending text until its file is
@@ -124,22 +124,22 @@ async function ingestRound(node: ChildNode, bodies: Buffer[], events: number, cl
   await waitFor(
     async () => {
       const s = await node.progress();
-      if (round.visibleMs === 0 && s.cacheSize >= baseline + events) {
-        round.visibleMs = performance.now() - t0;
-        round.mainCpuMs = (procCpuMs(pid, true) ?? NaN) - mainCpu0;
-        round.allCpuMs = (procCpuMs(pid) ?? NaN) - allCpu0;
-        round.threads = `node ${threadTimesDelta(pid, threads0, threadTimes(pid))}; load generator ${threadTimesDelta(process.pid, generator0, threadTimes(process.pid))}`;
-        round.heapAtVisibleMb = mb((await node.stats()).heapUsed);
+      if (result.visibleMs === 0 && s.cacheSize >= baseline + events) {
+        result.visibleMs = performance.now() - t0;
+        result.mainCpuMs = (procCpuMs(pid, true) ?? NaN) - mainCpu0;
+        result.allCpuMs = (procCpuMs(pid) ?? NaN) - allCpu0;
+        result.threads = `node ${threadTimesDelta(pid, threads0, threadTimes(pid))}; load generator ${threadTimesDelta(process.pid, generator0, threadTimes(process.pid))}`;
+        result.heapAtVisibleMb = mb((await node.stats()).heapUsed);
       }
-      return round.visibleMs > 0 && s.cachePendingWrites === 0;
+      return result.visibleMs > 0 && s.cachePendingWrites === 0;
     },
     600_000,
     'ingested events cached and on disk',
     5,
   );
-  round.diskMs = performance.now() - t0;
-  round.latencies = await posted;
-  return round;
+  result.diskMs = performance.now() - t0;
+  result.latencies = await posted;
+  return result;
 }
 
 export async function ingest(ctx: ScenarioContext): Promise<Row[]> {
