@@ -100,8 +100,8 @@ interface IngestRound {
 }
 
 /**
- * One timed result: `bodies` posted by `clients` connections; ends once every event is visible and
- * every file is on disk, so the next result does not share the cores with this one's writes.
+ * One timed round: `bodies` posted by `clients` connections; ends once every event is visible and
+ * every file is on disk, so the next round does not share the cores with this one's writes.
  */
 async function ingestRound(node: ChildNode, bodies: Buffer[], events: number, clients: number): Promise<IngestRound> {
   const baseline = (await node.stats()).cacheSize;
